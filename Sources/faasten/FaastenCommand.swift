@@ -1,0 +1,46 @@
+import ArgumentParser
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `faasten`: the server and operator tool.
+@main
+struct FaastenCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "faasten",
+        abstract: "Faasten: a FaaS platform whose system interface enforces information flow control.",
+        discussion: """
+            Labels are written secrecy,integrity, e.g. 'alice&bob,alice'; see docs/labels.md.
+            Exit status: 0 on success (or `true`), 1 for `false`, 2 on an error.
+            """,
+        version: "0.1.0",
+        subcommands: [LabelCommand.self]
+    )
+
+    /// Runs the command with this tool's exit codes: usage and input errors exit 2
+    /// (not ArgumentParser's 64), so that scripts can tell them from a `false` (1).
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                Glibc.exit(0)
+            }
+            if let code = error as? ExitCode {
+                // Already reported: `false` (1), or an error message printed by the command.
+                Glibc.exit(code.rawValue == 0 || code.rawValue == 1 ? code.rawValue : 2)
+            }
+            let message = fullMessage(for: error)
+            if !message.isEmpty { FileDescriptorOutput.standardError.writeLine(message) }
+            Glibc.exit(2)
+        }
+    }
+}

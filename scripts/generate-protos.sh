@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Regenerates the committed Swift code for proto/*.proto.
+#
+# Needs protoc (apt-get install protobuf-compiler) and protoc-gen-swift built from
+# swift-protobuf at the version Package.swift uses:
+#   git clone https://github.com/apple/swift-protobuf && cd swift-protobuf &&
+#   git checkout 1.39.0 && swift build -c release --product protoc-gen-swift
+# then set PROTOC_GEN_SWIFT to the built binary (.build/release/protoc-gen-swift).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+plugin=${PROTOC_GEN_SWIFT:-$(command -v protoc-gen-swift || true)}
+if [ -z "$plugin" ] || [ ! -x "$plugin" ]; then
+  echo "protoc-gen-swift not found: set PROTOC_GEN_SWIFT (see the comment at the top of $0)" >&2
+  exit 2
+fi
+command -v protoc >/dev/null || { echo "protoc not found: apt-get install protobuf-compiler" >&2; exit 2; }
+
+protoc --plugin=protoc-gen-swift="$plugin" -I proto \
+  --swift_opt=Visibility=Public \
+  --swift_out=Sources/Labels/Encoding proto/labels.proto
+echo "generated Sources/Labels/Encoding/labels.pb.swift"
