@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "Labels", targets: ["Labels"]),
+        .library(name: "Store", targets: ["Store"]),
+        .library(name: "FileSystem", targets: ["FileSystem"]),
         .executable(name: "faasten", targets: ["faasten"]),
         .executable(name: "fstn", targets: ["fstn"]),
         .executable(name: "faasten-bench", targets: ["faasten-bench"]),
@@ -14,6 +16,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // Buckle labels: the algebra every flow check is made of. Depends on nothing of ours.
@@ -21,12 +29,35 @@ let package = Package(
             name: "Labels",
             dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
+        // Rows and blobs: the storage protocol, SQLite and PostgreSQL backends, blob stores.
+        .target(
+            name: "Store",
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The labeled file system: objects, SecurityContext, every operation with its flow check.
+        .target(name: "FileSystem", dependencies: ["Labels", "Store"]),
+        // Child processes with exact file descriptors, reaped by pid.
+        .target(name: "Processes", dependencies: ["CSystemCalls"]),
+        // Linux calls the Swift Glibc module does not expose (GNU extensions).
+        .target(name: "CSystemCalls"),
+        // A throwaway PostgreSQL server on loopback, for tests and benchmarks.
+        .target(name: "LocalPostgres", dependencies: ["Processes"]),
         // Random labels for property tests, benchmarks and conformance runs.
         .target(name: "LabelSamples", dependencies: ["Labels"]),
         .executableTarget(
             name: "faasten",
             dependencies: [
                 "Labels",
+                "FileSystem",
+                "Store",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -53,8 +84,22 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
+        .testTarget(
+            name: "FileSystemTests",
+            dependencies: [
+                "FileSystem", "Store", "Labels", "LabelSamples", "LocalPostgres", "Processes",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // Programs that tests start, watch and kill (e.g. a writer killed mid-transaction).
+        .executableTarget(
+            name: "faasten-test-helper",
+            dependencies: ["FileSystem", "Store", "Labels"],
+            path: "Tests/Helpers/faasten-test-helper"
+        ),
         // Runs the built executables as a user would; they must be built first
         // (`swift build --build-tests` builds every product).
-        .testTarget(name: "CLITests", dependencies: ["Labels", "LabelSamples"]),
+        .testTarget(name: "CLITests", dependencies: ["Labels", "LabelSamples", "Processes"]),
     ]
 )

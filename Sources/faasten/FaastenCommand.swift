@@ -15,7 +15,7 @@ struct FaastenCommand: AsyncParsableCommand {
             Exit status: 0 on success (or `true`), 1 for `false`, 2 on an error.
             """,
         version: "0.1.0",
-        subcommands: [LabelCommand.self]
+        subcommands: [LabelCommand.self, FSCommand.self]
     )
 
     /// Runs the command with this tool's exit codes: usage and input errors exit 2
@@ -28,6 +28,9 @@ struct FaastenCommand: AsyncParsableCommand {
             } else {
                 try command.run()
             }
+        } catch let error as CommandError {
+            FileDescriptorOutput.standardError.writeLine("error: \(error)")
+            Glibc.exit(2)
         } catch {
             let code = exitCode(for: error)
             if code == .success {
@@ -42,5 +45,14 @@ struct FaastenCommand: AsyncParsableCommand {
             if !message.isEmpty { FileDescriptorOutput.standardError.writeLine(message) }
             Glibc.exit(2)
         }
+    }
+}
+
+/// Bad input to a command, reported as `error: …` with exit status 2 (no usage text).
+struct CommandError: Error, CustomStringConvertible {
+    let description: String
+
+    init(_ description: String) {
+        self.description = description
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Processes
 
 /// Runs the package's built executables, which sit beside the test bundle.
 enum BuiltProducts {
@@ -13,37 +14,74 @@ enum BuiltProducts {
         let stderr: String
     }
 
+    static func path(_ product: String) throws -> String {
+        let path = directory.appendingPathComponent(product).path
+        guard FileManager.default.isExecutableFile(atPath: path) else { throw MissingProduct(path: path) }
+        return path
+    }
+
     /// Runs `product` with `arguments`, feeding `input` on stdin, and waits for it.
-    static func run(_ product: String, _ arguments: [String], input: Data = Data()) throws -> Result {
-        let url = directory.appendingPathComponent(product)
-        guard FileManager.default.isExecutableFile(atPath: url.path) else {
-            throw MissingProduct(path: url.path)
+    static func run(_ product: String, _ arguments: [String], input: Data = Data(), environment: [String: String]? = nil) throws -> Result {
+        let result = try ChildProcess.run(try path(product), arguments, input: [UInt8](input), environment: environment)
+        let status: Int32
+        switch result.status {
+        case let .exited(code): status = code
+        case let .signaled(signal): status = 128 + signal
         }
-        let process = Process()
-        process.executableURL = url
-        process.arguments = arguments
-        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        // Feed and drain concurrently so that large inputs and outputs cannot deadlock.
-        let group = DispatchGroup()
-        nonisolated(unsafe) var out = Data()
-        nonisolated(unsafe) var err = Data()
-        DispatchQueue.global().async(group: group) { out = stdout.fileHandleForReading.readDataToEndOfFile() }
-        DispatchQueue.global().async(group: group) { err = stderr.fileHandleForReading.readDataToEndOfFile() }
-        try stdin.fileHandleForWriting.write(contentsOf: input)
-        try stdin.fileHandleForWriting.close()
-        group.wait()
-        process.waitUntilExit()
-        return Result(
-            status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
-            stderr: String(decoding: err, as: UTF8.self))
+        return Result(status: status, stdout: result.output, stderr: result.errors)
     }
 
     struct MissingProduct: Error, CustomStringConvertible {
         let path: String
         var description: String { "\(path) is not built: run `swift build --build-tests` first" }
+    }
+}
+
+/// A running child with pipes to its stdin and from its stdout, read line by line.
+final class InteractiveProcess {
+    let child: ChildProcess
+    private let input: Int32
+    private let output: Int32
+    private var buffer: [UInt8] = []
+
+    init(_ executable: String, _ arguments: [String]) throws {
+        let stdin = try RawPipe.make()
+        let stdout = try RawPipe.make()
+        child = try ChildProcess(executable, arguments, stdin: .descriptor(stdin.read), stdout: .descriptor(stdout.write))
+        close(stdin.read)
+        close(stdout.write)
+        input = stdin.write
+        output = stdout.read
+    }
+
+    deinit {
+        close(input)
+        close(output)
+        child.signal(SIGKILL)
+        child.wait()
+    }
+
+    func send(_ text: String) {
+        RawPipe.writeAll(input, Array(text.utf8))
+    }
+
+    func closeInput() {
+        close(input)
+    }
+
+    /// The next line, without its newline; `nil` at end of output.
+    func nextLine() -> String? {
+        while true {
+            if let newline = buffer.firstIndex(of: 0x0A) {
+                let line = String(decoding: buffer[..<newline], as: UTF8.self)
+                buffer.removeSubrange(...newline)
+                return line
+            }
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            let n = chunk.withUnsafeMutableBytes { read(output, $0.baseAddress!, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return nil }
+            buffer.append(contentsOf: chunk[0..<n])
+        }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import LabelSamples
 import Labels
+import Processes
 import Testing
 
 @Suite("faasten label")
@@ -83,24 +84,16 @@ struct LabelCommandTests {
 
     @Test func batchAnswersEachLineBeforeTheNextArrives() throws {
         // A script may keep the pipe open and ask one query at a time.
-        let process = Process()
-        process.executableURL = BuiltProducts.directory.appendingPathComponent("faasten")
-        process.arguments = ["label", "batch"]
-        let stdin = Pipe(), stdout = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        try process.run()
-        defer { process.terminate() }
-        var reader = LineAccumulator(handle: stdout.fileHandleForReading)
+        let process = try InteractiveProcess(try BuiltProducts.path("faasten"), ["label", "batch"])
         for (query, expected) in [("lub\talice,T\tbob,T", "alice&bob,T"), ("flows\tT,T\ta,T", "true"), ("parse\tx", "error:")] {
-            try stdin.fileHandleForWriting.write(contentsOf: Data((query + "\n").utf8))
-            let next = reader.nextLine()
+            process.send(query + "\n")
+            let next = process.nextLine()
             let line = try #require(next)
             #expect(line.hasPrefix(expected), "\(query) → \(line)")
         }
-        try stdin.fileHandleForWriting.close()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        process.closeInput()
+        #expect(process.nextLine() == nil)
+        #expect(process.child.wait() == .exited(0))
     }
 
     /// A query of every kind over typical labels, with some malformed arguments.
@@ -122,25 +115,6 @@ struct LabelCommandTests {
         case 5: return ["downgrade", l(), p()].joined(separator: "\t")
         case 6: return ["endorse", l(), p()].joined(separator: "\t")
         default: return ["parse", l()].joined(separator: "\t")
-        }
-    }
-}
-
-/// Reads a pipe line by line without waiting for its end.
-struct LineAccumulator {
-    let handle: FileHandle
-    var buffer = Data()
-
-    mutating func nextLine() -> String? {
-        while true {
-            if let newline = buffer.firstIndex(of: 0x0A) {
-                let line = buffer[buffer.startIndex..<newline]
-                buffer = Data(buffer[(newline + 1)...])
-                return String(decoding: line, as: UTF8.self)
-            }
-            let chunk = handle.availableData
-            if chunk.isEmpty { return nil }
-            buffer.append(chunk)
         }
     }
 }

@@ -1,0 +1,75 @@
+import Labels
+import Store
+
+/// Why a file system operation was refused or failed. Refusals name the rule that
+/// refused and the labels involved.
+public enum FSError: Error, Hashable, Sendable {
+    case notFound(String)
+    case nameExists(String)
+    case wrongKind(expected: ObjectKind, actual: ObjectKind)
+    case badPath(String)
+    case badName(String)
+    case badArgument(String)
+    /// Read rule: the read would raise the label above the clearance.
+    case cannotRead(object: Label, current: Label, clearance: Label)
+    /// Write rule: the current label may not flow to the object even with the privilege.
+    case cannotWrite(object: Label, current: Label, privilege: Privilege)
+    /// Declassification rule: the privilege does not cover the secrecy to be dropped.
+    case cannotDeclassify(current: Label, target: Component, privilege: Privilege)
+    /// Delegation rule: the privilege does not imply what it tries to hand on.
+    case cannotDelegate(held: Privilege, wanted: Component, purpose: String)
+    /// Release rule: the privilege does not satisfy the secrecy of what would be shown.
+    case cannotRelease(label: Label, privilege: Privilege)
+    case limitExceeded(String, limit: Int)
+    case blobNotFound(BlobName)
+    case badGate(String)
+    case invalidContext(String)
+    /// The store has no root yet: `faasten fs init` (or ``FileSystem/bootstrap()``) makes one.
+    case notInitialized
+    /// A stored value could not be decoded: a bug or a damaged database.
+    case corrupt(String)
+    /// The storage backend failed.
+    case storage(String)
+
+    /// The rule that refused, for refusals; `nil` for other errors.
+    public var rule: String? {
+        switch self {
+        case .cannotRead: return "read rule"
+        case .cannotWrite: return "write rule"
+        case .cannotDeclassify: return "declassification rule"
+        case .cannotDelegate: return "delegation rule"
+        case .cannotRelease: return "release rule"
+        default: return nil
+        }
+    }
+}
+
+extension FSError: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case let .notFound(name): return "not found: \(name)"
+        case let .nameExists(name): return "the name \(name) already exists"
+        case let .wrongKind(expected, actual): return "expected a \(expected), found a \(actual)"
+        case let .badPath(reason): return "bad path: \(reason)"
+        case let .badName(reason): return "bad name: \(reason)"
+        case let .badArgument(reason): return reason
+        case let .cannotRead(object, current, clearance):
+            return "refused by the read rule: reading \(object) at \(current) would exceed the clearance \(clearance)"
+        case let .cannotWrite(object, current, privilege):
+            return "refused by the write rule: \(current) may not flow to \(object) with privilege \(privilege)"
+        case let .cannotDeclassify(current, target, privilege):
+            return "refused by the declassification rule: privilege \(privilege) does not let \(current.secrecy) be lowered to \(target)"
+        case let .cannotDelegate(held, wanted, purpose):
+            return "refused by the delegation rule: privilege \(held) does not imply \(wanted) (\(purpose))"
+        case let .cannotRelease(label, privilege):
+            return "refused by the release rule: the result is labeled \(label) and privilege \(privilege) does not satisfy its secrecy \(label.secrecy)"
+        case let .limitExceeded(what, limit): return "\(what) exceeds the limit of \(limit)"
+        case let .blobNotFound(name): return "no blob named \(name)"
+        case let .badGate(reason): return "bad gate: \(reason)"
+        case let .invalidContext(reason): return "invalid security context: \(reason)"
+        case .notInitialized: return "the file system is not initialized: run `faasten fs init`"
+        case let .corrupt(reason): return "stored data is damaged: \(reason)"
+        case let .storage(reason): return "storage failure: \(reason)"
+        }
+    }
+}

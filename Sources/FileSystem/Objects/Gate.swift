@@ -1,0 +1,134 @@
+import Labels
+import Store
+
+/// A gate: a labeled object that names a function and the privilege it runs with.
+///
+/// Invoking a gate runs its function with ``privilege``; the invoker must own
+/// ``invokerIntegrityClearance``; the result is downgraded with ``declassify``.
+/// A redirect gate points at another gate and adds its own privilege, clearance and
+/// declassify to the chain.
+public struct Gate: Sendable, Hashable, Codable {
+    public var target: Target
+    /// The privilege the function runs with.
+    public var privilege: Privilege
+    /// What an invoker's privilege must imply.
+    public var invokerIntegrityClearance: Component
+    /// What the result is declassified and endorsed with. Defaults to ``privilege``.
+    public var declassify: Component
+
+    /// Runs a function, or forwards to another gate.
+    public enum Target: Sendable, Hashable, Codable {
+        case function(FunctionSpec)
+        case redirect(ObjectID)
+
+        private enum Keys: String, CodingKey { case function, redirect }
+
+        // Stored as {"function": {…}} or {"redirect": id}.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: Keys.self)
+            if let spec = try container.decodeIfPresent(FunctionSpec.self, forKey: .function) {
+                self = .function(spec)
+            } else {
+                self = .redirect(try container.decode(ObjectID.self, forKey: .redirect))
+            }
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: Keys.self)
+            switch self {
+            case let .function(spec): try container.encode(spec, forKey: .function)
+            case let .redirect(id): try container.encode(id, forKey: .redirect)
+            }
+        }
+    }
+
+    public init(target: Target, privilege: Privilege, invokerIntegrityClearance: Component = .true, declassify: Component? = nil) {
+        self.target = target
+        self.privilege = privilege
+        self.invokerIntegrityClearance = invokerIntegrityClearance
+        self.declassify = declassify ?? privilege.component
+    }
+}
+
+/// The function a direct gate runs.
+public struct FunctionSpec: Sendable, Hashable, Codable {
+    /// The runtime's name: `python3` or `node`.
+    public var runtime: String
+    /// The function image (an archive of the function directory).
+    public var image: BlobName
+    /// Memory limit in MiB.
+    public var memoryMB: Int
+    /// Wall-clock limit per invocation, in milliseconds.
+    public var timeoutMilliseconds: Int
+
+    public init(runtime: String, image: BlobName, memoryMB: Int = 128, timeoutMilliseconds: Int = 30_000) {
+        self.runtime = runtime
+        self.image = image
+        self.memoryMB = memoryMB
+        self.timeoutMilliseconds = timeoutMilliseconds
+    }
+}
+
+/// How to create a gate through the file system: the image comes from a blob entry
+/// (which the creator must be able to read), a redirect target from a gate entry.
+public struct GateSpec: Sendable, Hashable {
+    public enum Target: Sendable, Hashable {
+        case function(runtime: String, image: Entry, memoryMB: Int, timeoutMilliseconds: Int)
+        case redirect(Entry)
+    }
+
+    public var target: Target
+    public var privilege: Privilege
+    public var invokerIntegrityClearance: Component
+    public var declassify: Component?
+
+    public init(target: Target, privilege: Privilege, invokerIntegrityClearance: Component = .true, declassify: Component? = nil) {
+        self.target = target
+        self.privilege = privilege
+        self.invokerIntegrityClearance = invokerIntegrityClearance
+        self.declassify = declassify
+    }
+}
+
+/// Changes to an existing gate; `nil` leaves a field as it is. A direct gate stays
+/// direct and a redirect gate a redirect.
+public struct GateUpdate: Sendable, Hashable {
+    public var privilege: Privilege?
+    public var invokerIntegrityClearance: Component?
+    public var declassify: Component?
+    /// A new image, from a blob entry (direct gates).
+    public var image: Entry?
+    public var runtime: String?
+    public var memoryMB: Int?
+    public var timeoutMilliseconds: Int?
+    /// A new target gate (redirect gates).
+    public var redirect: Entry?
+
+    public init(
+        privilege: Privilege? = nil, invokerIntegrityClearance: Component? = nil, declassify: Component? = nil,
+        image: Entry? = nil, runtime: String? = nil, memoryMB: Int? = nil, timeoutMilliseconds: Int? = nil,
+        redirect: Entry? = nil
+    ) {
+        self.privilege = privilege
+        self.invokerIntegrityClearance = invokerIntegrityClearance
+        self.declassify = declassify
+        self.image = image
+        self.runtime = runtime
+        self.memoryMB = memoryMB
+        self.timeoutMilliseconds = timeoutMilliseconds
+        self.redirect = redirect
+    }
+}
+
+/// A gate chain followed to its function, with what the chain accumulated.
+public struct ResolvedGate: Sendable, Hashable {
+    public let function: FunctionSpec
+    /// The direct gate at the end of the chain.
+    public let gate: ObjectID
+    /// Conjunction of every hop's privilege: what the function runs with.
+    public let privilege: Privilege
+    /// Conjunction of every hop's invoker clearance: what the invoker must own.
+    public let invokerIntegrityClearance: Component
+    /// Conjunction of every hop's declassify: what the result is downgraded with.
+    public let declassify: Component
+}

@@ -1,0 +1,237 @@
+import Foundation
+import Labels
+import Store
+
+extension Session {
+    /// Creates an unlinked object labeled `label` (default: the current label).
+    ///
+    /// Creating is a write of the object's first content, so the current label must
+    /// flow to the new label with the privilege: a context cannot make an object that
+    /// claims integrity it does not have, even an empty one. Gates and services also
+    /// need the privileges they carry.
+    func create(_ object: NewObject, label: Label?, _ context: inout SecurityContext) throws(FSError) -> Entry {
+        if case .facetedDirectory = object {
+            let id = try store { try transaction.insertObject(kind: ObjectKind.facetedDirectory.rawValue, label: nil, data: []) }
+            return Entry(kind: .facetedDirectory, id: id)
+        }
+        let label = label ?? context.label
+        let data: [UInt8]
+        switch object {
+        case .directory, .facetedDirectory:
+            data = []
+        case let .file(bytes):
+            try checkFileSize(bytes)
+            data = bytes
+        case let .blob(name):
+            data = Array(name.hex.utf8)
+        case let .gate(spec):
+            data = try encode(try gate(from: spec, &context))
+        case let .service(service):
+            try validate(service)
+            try context.checkDelegate(service.privilege.component, for: "the service's privilege")
+            data = try encode(service)
+        }
+        try context.checkWrite(label)
+        let id = try store { try transaction.insertObject(kind: object.kind.rawValue, label: label.description, data: data) }
+        return Entry(kind: object.kind, id: id)
+    }
+
+    /// Kind and label, without reading the object's content (no taint).
+    func stat(_ entry: Entry) throws(FSError) -> ObjectInfo {
+        ObjectInfo(kind: entry.kind, label: try resolve(entry).label)
+    }
+
+    // MARK: Files
+
+    func read(file entry: Entry, _ context: inout SecurityContext) throws(FSError) -> [UInt8] {
+        let resolved = try resolve(entry, as: .file)
+        try context.read(try resolved.requiredLabel)
+        return resolved.record?.data ?? []
+    }
+
+    /// Replaces the file's bytes (write rule; no taint).
+    func write(file entry: Entry, _ bytes: [UInt8], _ context: inout SecurityContext) throws(FSError) {
+        try checkFileSize(bytes)
+        let resolved = try resolve(entry, as: .file, forUpdate: true)
+        try context.checkWrite(try resolved.requiredLabel)
+        guard let id = resolved.id else { throw .corrupt("a file without a row") }
+        try store { try transaction.updateObjectData(id, data: bytes) }
+    }
+
+    func checkFileSize(_ bytes: [UInt8]) throws(FSError) {
+        guard bytes.count <= limits.maxFileBytes else {
+            throw .limitExceeded("file size in bytes (store larger data as a blob)", limit: limits.maxFileBytes)
+        }
+    }
+
+    // MARK: Blob entries
+
+    /// The blob a blob entry points at (read rule).
+    func read(blob entry: Entry, _ context: inout SecurityContext) throws(FSError) -> BlobName {
+        let resolved = try resolve(entry, as: .blob)
+        try context.read(try resolved.requiredLabel)
+        guard let record = resolved.record, let name = BlobName(hex: String(decoding: record.data, as: UTF8.self)) else {
+            throw .corrupt("blob entry \(entry) does not hold a blob name")
+        }
+        return name
+    }
+
+    /// Points a blob entry at another blob (write rule).
+    func update(blob entry: Entry, to name: BlobName, _ context: inout SecurityContext) throws(FSError) {
+        let resolved = try resolve(entry, as: .blob, forUpdate: true)
+        try context.checkWrite(try resolved.requiredLabel)
+        guard let id = resolved.id else { throw .corrupt("a blob entry without a row") }
+        try store { try transaction.updateObjectData(id, data: Array(name.hex.utf8)) }
+    }
+
+    // MARK: Gates
+
+    /// The gate's description (read rule).
+    func read(gate entry: Entry, _ context: inout SecurityContext) throws(FSError) -> Gate {
+        let resolved = try resolve(entry, as: .gate)
+        try context.read(try resolved.requiredLabel)
+        guard let record = resolved.record else { throw .corrupt("a gate without a row") }
+        return try decode(Gate.self, record)
+    }
+
+    /// Builds the stored gate: reads the image's blob entry (taint), checks the target
+    /// of a redirect, and checks that the creator owns the privilege and declassify.
+    func gate(from spec: GateSpec, _ context: inout SecurityContext) throws(FSError) -> Gate {
+        let target: Gate.Target
+        switch spec.target {
+        case let .function(runtime, image, memoryMB, timeout):
+            let function = FunctionSpec(
+                runtime: runtime, image: try read(blob: image, &context), memoryMB: memoryMB, timeoutMilliseconds: timeout)
+            try validate(function)
+            target = .function(function)
+        case let .redirect(next):
+            target = .redirect(try gateID(next))
+        }
+        let gate = Gate(
+            target: target, privilege: spec.privilege, invokerIntegrityClearance: spec.invokerIntegrityClearance,
+            declassify: spec.declassify)
+        try checkGatePrivileges(gate, context)
+        return gate
+    }
+
+    /// Changes fields of a gate: reads it (taint), applies the update, then needs the
+    /// new privilege and declassify and the write rule.
+    func update(gate entry: Entry, _ change: GateUpdate, _ context: inout SecurityContext) throws(FSError) {
+        let resolved = try resolve(entry, as: .gate, forUpdate: true)
+        let label = try resolved.requiredLabel
+        try context.read(label)
+        guard let record = resolved.record else { throw .corrupt("a gate without a row") }
+        var gate = try decode(Gate.self, record)
+        if let privilege = change.privilege { gate.privilege = privilege }
+        if let clearance = change.invokerIntegrityClearance { gate.invokerIntegrityClearance = clearance }
+        if let declassify = change.declassify { gate.declassify = declassify }
+        switch gate.target {
+        case var .function(function):
+            guard change.redirect == nil else { throw .badArgument("a direct gate cannot become a redirect gate") }
+            if let image = change.image { function.image = try read(blob: image, &context) }
+            if let runtime = change.runtime { function.runtime = runtime }
+            if let memory = change.memoryMB { function.memoryMB = memory }
+            if let timeout = change.timeoutMilliseconds { function.timeoutMilliseconds = timeout }
+            try validate(function)
+            gate.target = .function(function)
+        case .redirect:
+            guard change.image == nil, change.runtime == nil, change.memoryMB == nil, change.timeoutMilliseconds == nil else {
+                throw .badArgument("a redirect gate has no function to change")
+            }
+            if let next = change.redirect { gate.target = .redirect(try gateID(next)) }
+        }
+        try checkGatePrivileges(gate, context)
+        try context.checkWrite(label)
+        try store { try transaction.updateObjectData(record.id, data: try encode(gate)) }
+    }
+
+    func checkGatePrivileges(_ gate: Gate, _ context: SecurityContext) throws(FSError) {
+        try context.checkDelegate(gate.privilege.component, for: "the gate's privilege")
+        try context.checkDelegate(gate.declassify, for: "the gate's declassify")
+    }
+
+    /// The stored gate an entry points at (for redirect targets); no read of its content.
+    func gateID(_ entry: Entry) throws(FSError) -> ObjectID {
+        guard entry.kind == .gate, case let .object(id) = entry.target else {
+            throw .wrongKind(expected: .gate, actual: entry.kind)
+        }
+        _ = try resolve(entry, as: .gate)
+        return id
+    }
+
+    func validate(_ function: FunctionSpec) throws(FSError) {
+        guard !function.runtime.isEmpty, function.runtime.utf8.count <= 64,
+            function.runtime.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
+        else { throw .badArgument("a runtime name is 1–64 printable ASCII characters, not '\(function.runtime)'") }
+        guard function.memoryMB > 0 else { throw .badArgument("a function's memory must be positive") }
+        guard function.timeoutMilliseconds > 0 else { throw .badArgument("a function's timeout must be positive") }
+    }
+
+    /// Follows redirects to the function, tainting with every gate on the way and
+    /// accumulating privilege, invoker clearance and declassify over all hops.
+    func resolveGate(_ entry: Entry, _ context: inout SecurityContext) throws(FSError) -> ResolvedGate {
+        var privilege = Component.true
+        var clearance = Component.true
+        var declassify = Component.true
+        var current = entry
+        var visited: Set<Entry> = []
+        while true {
+            guard visited.count < limits.maxGateChain else {
+                throw .limitExceeded("gates in a redirect chain", limit: limits.maxGateChain)
+            }
+            guard visited.insert(current).inserted else { throw .badGate("the redirect chain loops at \(current)") }
+            let gate = try read(gate: current, &context)
+            privilege = privilege.and(gate.privilege.component)
+            clearance = clearance.and(gate.invokerIntegrityClearance)
+            declassify = declassify.and(gate.declassify)
+            switch gate.target {
+            case let .function(function):
+                guard case let .object(id) = current.target else { throw .corrupt("a gate that is a facet") }
+                return ResolvedGate(
+                    function: function, gate: id, privilege: Privilege(privilege),
+                    invokerIntegrityClearance: clearance, declassify: declassify)
+            case let .redirect(next):
+                current = Entry(kind: .gate, id: next)
+            }
+        }
+    }
+
+    // MARK: Services
+
+    func read(service entry: Entry, _ context: inout SecurityContext) throws(FSError) -> Service {
+        let resolved = try resolve(entry, as: .service)
+        try context.read(try resolved.requiredLabel)
+        guard let record = resolved.record else { throw .corrupt("a service without a row") }
+        return try decode(Service.self, record)
+    }
+
+    /// Replaces a service's description: reads it (taint), then needs the new privilege
+    /// and the write rule.
+    func update(service entry: Entry, _ service: Service, _ context: inout SecurityContext) throws(FSError) {
+        try validate(service)
+        let resolved = try resolve(entry, as: .service, forUpdate: true)
+        let label = try resolved.requiredLabel
+        try context.read(label)
+        try context.checkDelegate(service.privilege.component, for: "the service's privilege")
+        try context.checkWrite(label)
+        guard let id = resolved.id else { throw .corrupt("a service without a row") }
+        try store { try transaction.updateObjectData(id, data: try encode(service)) }
+    }
+
+    func validate(_ service: Service) throws(FSError) {
+        guard service.url.utf8.count <= limits.maxServiceURLBytes else {
+            throw .limitExceeded("service URL length in bytes", limit: limits.maxServiceURLBytes)
+        }
+        guard service.url.hasPrefix("http://") || service.url.hasPrefix("https://") else {
+            throw .badArgument("a service URL starts with http:// or https://, not '\(service.url)'")
+        }
+        guard service.headers.count <= limits.maxServiceHeaders else {
+            throw .limitExceeded("service headers", limit: limits.maxServiceHeaders)
+        }
+        for (name, value) in service.headers {
+            let badName = name.isEmpty || name.utf8.contains { (byte: UInt8) -> Bool in byte <= 0x20 || byte >= 0x7F || byte == 0x3A }
+            let badValue = value.utf8.contains { (byte: UInt8) -> Bool in byte == 0x0A || byte == 0x0D || byte == 0x00 }
+            if badName || badValue { throw .badArgument("service header '\(name)' is not a valid HTTP header") }
+        }
+    }
+}

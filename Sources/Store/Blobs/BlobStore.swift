@@ -1,0 +1,67 @@
+/// Immutable, content-addressed byte strings (function images, photos, results).
+///
+/// Blobs carry no labels: who may reach one is decided by the labeled blob entries
+/// that name it. Writing is streaming: create an upload, write chunks, finalize to
+/// learn the name; identical content gets the same name and is stored once.
+///
+/// ```swift
+/// let upload = try await store.blobs.create()
+/// try await upload.write(Array("hello".utf8))
+/// let name = try await upload.finalize()
+/// let reader = try await store.blobs.open(name)!
+/// let bytes = try await reader.read(at: 0, count: 5)
+/// ```
+public protocol BlobStore: Sendable {
+    /// Starts a new upload.
+    func create() async throws -> any BlobUpload
+    /// A reader for a finalized blob, or `nil` if there is none with this name.
+    func open(_ name: BlobName) async throws -> (any BlobReader)?
+}
+
+/// A blob being written. Call ``finalize()`` or ``abort()`` exactly once.
+public protocol BlobUpload: AnyObject, Sendable {
+    /// Appends bytes.
+    func write(_ bytes: [UInt8]) async throws
+    /// Bytes written so far.
+    var size: Int64 { get }
+    /// Makes the blob durable and immutable and returns its name.
+    func finalize() async throws -> BlobName
+    /// Discards what was written.
+    func abort() async
+}
+
+/// Random access to a finalized blob.
+public protocol BlobReader: Sendable {
+    var name: BlobName { get }
+    var size: Int64 { get }
+    /// Up to `count` bytes starting at `offset`; fewer at the end, none past it.
+    func read(at offset: Int64, count: Int) async throws -> [UInt8]
+}
+
+extension BlobStore {
+    /// Stores `bytes` as one blob.
+    public func put(_ bytes: [UInt8]) async throws -> BlobName {
+        let upload = try await create()
+        do {
+            try await upload.write(bytes)
+            return try await upload.finalize()
+        } catch {
+            await upload.abort()
+            throw error
+        }
+    }
+}
+
+extension BlobReader {
+    /// The whole blob; for small blobs only.
+    public func readAll() async throws -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(Int(size))
+        while Int64(out.count) < size {
+            let chunk = try await read(at: Int64(out.count), count: 1 << 20)
+            if chunk.isEmpty { break }
+            out.append(contentsOf: chunk)
+        }
+        return out
+    }
+}

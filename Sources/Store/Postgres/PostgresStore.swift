@@ -1,0 +1,270 @@
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresNIO
+
+/// The file system's rows (and blob bytes) in PostgreSQL, for several processes or
+/// machines sharing one store.
+///
+/// ```swift
+/// let store = try await PostgresStore(location: PostgresLocation(url: "postgres://faasten@db/faasten"))
+/// ```
+///
+/// Transaction bodies run on a thread pool with one connection each, so a slow
+/// network blocks only that thread. Write transactions run at READ COMMITTED and
+/// take row locks (`objectForUpdate`, entry inserts) to serialize changes to one
+/// directory or object; a serialization failure or deadlock is retried.
+public final class PostgresStore: Store {
+    public let blobs: any BlobStore
+    public var backend: String { "postgres" }
+    public let location: PostgresLocation
+    let executor: PostgresExecutor
+
+    /// Connects and migrates the schema. `connections` bounds both the pool and
+    /// the number of transactions in flight.
+    public init(location: PostgresLocation, connections: Int = 8) async throws {
+        self.location = location
+        let executor = PostgresExecutor(location: location, connections: connections)
+        self.executor = executor
+        do {
+            try await executor.run { connection in try PostgresStore.migrate(connection, executor: executor) }
+        } catch {
+            await executor.shutdown()
+            throw error
+        }
+        blobs = PostgresBlobStore(executor: executor)
+    }
+
+    public func transaction<T: Sendable>(
+        _ mode: TransactionMode, _ body: @escaping @Sendable (any StoreTransaction) throws -> T
+    ) async throws -> T {
+        try await executor.run { connection in
+            try self.executor.inTransaction(connection, mode) {
+                try body(PostgresTransaction(connection: connection, executor: self.executor))
+            }
+        }
+    }
+
+    public func close() async throws {
+        await executor.shutdown()
+    }
+
+    static func migrate(_ connection: PostgresConnection, executor: PostgresExecutor) throws {
+        // One migrator at a time across processes: an advisory lock for the session.
+        _ = try executor.query(connection, "SELECT pg_advisory_lock(4242001)")
+        defer { _ = try? executor.query(connection, "SELECT pg_advisory_unlock(4242001)") }
+        _ = try executor.query(
+            connection,
+            """
+            CREATE TABLE IF NOT EXISTS schema_migrations (
+                version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())
+            """)
+        let rows = try executor.query(connection, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").rows
+        let applied = Int(try rows.first?.decode(Int32.self) ?? 0)
+        guard applied <= Migrations.latest else {
+            throw StoreError("the database has schema version \(applied), newer than this build's \(Migrations.latest)")
+        }
+        for migration in Migrations.all where migration.version > applied {
+            try executor.inTransaction(connection, .write) {
+                for statement in migration.postgres {
+                    _ = try executor.query(connection, PostgresQuery(unsafeSQL: statement))
+                }
+                _ = try executor.query(
+                    connection,
+                    "INSERT INTO schema_migrations (version, name) VALUES (\(Int32(migration.version)), \(migration.name))")
+            }
+        }
+    }
+}
+
+/// Connections, the threads that may block on them, and query helpers.
+final class PostgresExecutor: Sendable {
+    let pool: PostgresConnectionPool
+    let threads: NIOThreadPool
+    let eventLoops: MultiThreadedEventLoopGroup
+    let logger: Logger
+
+    init(location: PostgresLocation, connections: Int) {
+        var logger = Logger(label: "faasten.store.postgres")
+        logger.logLevel = .warning
+        self.logger = logger
+        eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        threads = NIOThreadPool(numberOfThreads: max(1, connections))
+        threads.start()
+        pool = PostgresConnectionPool(
+            location: location, capacity: max(1, connections), eventLoopGroup: eventLoops, logger: logger)
+    }
+
+    /// Runs `body` with a connection on a pool thread.
+    func run<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
+        try await threads.runIfActive { try self.pool.withConnection(body) }
+    }
+
+    /// BEGIN … COMMIT around `body`, retrying on serialization failures and deadlocks.
+    func inTransaction<T>(_ connection: PostgresConnection, _ mode: TransactionMode, _ body: () throws -> T) throws -> T {
+        var attempt = 0
+        while true {
+            attempt += 1
+            _ = try query(connection, mode == .read ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN")
+            do {
+                let value = try body()
+                _ = try query(connection, "COMMIT")
+                return value
+            } catch {
+                _ = try? query(connection, "ROLLBACK")
+                if attempt < 5, Self.isRetryable(error) { continue }
+                throw error
+            }
+        }
+    }
+
+    func query(_ connection: PostgresConnection, _ query: PostgresQuery) throws -> PostgresQueryResult {
+        do {
+            return try connection.query(query, logger: logger).wait()
+        } catch let error as PSQLError {
+            throw PostgresFailure(error: error)
+        } catch {
+            throw StoreError("postgres: \(error)")
+        }
+    }
+
+    static func isRetryable(_ error: any Error) -> Bool {
+        guard let failure = error as? PostgresFailure else { return false }
+        return failure.sqlState == "40001" || failure.sqlState == "40P01"
+    }
+
+    func shutdown() async {
+        pool.close()
+        try? await threads.shutdownGracefully()
+        try? await eventLoops.shutdownGracefully()
+    }
+}
+
+/// A server-side error with its SQLSTATE, readable.
+struct PostgresFailure: Error, CustomStringConvertible {
+    let sqlState: String?
+    let message: String
+
+    init(error: PSQLError) {
+        sqlState = error.serverInfo?[.sqlState]
+        message = error.serverInfo?[.message] ?? String(reflecting: error)
+    }
+
+    var description: String { "postgres: \(message)" + (sqlState.map { " (SQLSTATE \($0))" } ?? "") }
+}
+
+/// One PostgreSQL transaction seen through ``StoreTransaction``.
+struct PostgresTransaction: StoreTransaction {
+    let connection: PostgresConnection
+    let executor: PostgresExecutor
+
+    private func rows(_ query: PostgresQuery) throws -> [PostgresRow] {
+        try executor.query(connection, query).rows
+    }
+
+    private func changed(_ query: PostgresQuery) throws -> Int {
+        try executor.query(connection, query).metadata.rows ?? 0
+    }
+
+    private static func object(_ row: PostgresRow) throws -> ObjectRecord {
+        let (id, kind, label, data, version, entryCount) = try row.decode(
+            (Int64, Int16, String?, ByteBuffer, Int64, Int64).self)
+        return ObjectRecord(
+            id: id, kind: Int(kind), label: label, data: Array(data.readableBytesView), version: version,
+            entryCount: entryCount)
+    }
+
+    func object(_ id: ObjectID) throws -> ObjectRecord? {
+        try rows("SELECT id, kind, label, data, version, entry_count FROM objects WHERE id = \(id)").first.map(Self.object)
+    }
+
+    func objectForUpdate(_ id: ObjectID) throws -> ObjectRecord? {
+        try rows("SELECT id, kind, label, data, version, entry_count FROM objects WHERE id = \(id) FOR UPDATE")
+            .first.map(Self.object)
+    }
+
+    func insertObject(kind: Int, label: String?, data: [UInt8]) throws -> ObjectID {
+        let buffer = ByteBuffer(bytes: data)
+        guard
+            let row = try rows(
+                "INSERT INTO objects (kind, label, data) VALUES (\(Int16(kind)), \(label), \(buffer)) RETURNING id"
+            ).first
+        else { throw StoreError("postgres: INSERT returned no id") }
+        return try row.decode(Int64.self)
+    }
+
+    func updateObjectData(_ id: ObjectID, data: [UInt8]) throws {
+        let buffer = ByteBuffer(bytes: data)
+        guard try changed("UPDATE objects SET data = \(buffer), version = version + 1 WHERE id = \(id)") == 1 else {
+            throw StoreError("object \(id) does not exist")
+        }
+    }
+
+    func entry(directory: ObjectID, name: String) throws -> EntryRecord? {
+        try rows("SELECT target, kind FROM entries WHERE directory = \(directory) AND name = \(name)").first.map {
+            let (target, kind) = try $0.decode((Int64, Int16).self)
+            return EntryRecord(directory: directory, name: name, target: target, kind: Int(kind))
+        }
+    }
+
+    func entries(directory: ObjectID) throws -> [EntryRecord] {
+        try rows("SELECT name, target, kind FROM entries WHERE directory = \(directory) ORDER BY name").map {
+            let (name, target, kind) = try $0.decode((String, Int64, Int16).self)
+            return EntryRecord(directory: directory, name: name, target: target, kind: Int(kind))
+        }
+    }
+
+    func insertEntry(_ entry: EntryRecord) throws -> Bool {
+        let inserted = try changed(
+            """
+            INSERT INTO entries (directory, name, target, kind)
+            VALUES (\(entry.directory), \(entry.name), \(entry.target), \(Int16(entry.kind))) ON CONFLICT DO NOTHING
+            """)
+        guard inserted == 1 else { return false }
+        _ = try changed("UPDATE objects SET entry_count = entry_count + 1 WHERE id = \(entry.directory)")
+        return true
+    }
+
+    func deleteEntry(directory: ObjectID, name: String) throws -> Bool {
+        guard try changed("DELETE FROM entries WHERE directory = \(directory) AND name = \(name)") == 1 else {
+            return false
+        }
+        _ = try changed("UPDATE objects SET entry_count = entry_count - 1 WHERE id = \(directory)")
+        return true
+    }
+
+    func facet(faceted: ObjectID, label: String) throws -> FacetRecord? {
+        try rows("SELECT directory, creator FROM facets WHERE faceted = \(faceted) AND label = \(label)").first.map {
+            let (directory, creator) = try $0.decode((Int64, String).self)
+            return FacetRecord(faceted: faceted, label: label, directory: directory, creator: creator)
+        }
+    }
+
+    func facets(faceted: ObjectID) throws -> [FacetRecord] {
+        try rows("SELECT label, directory, creator FROM facets WHERE faceted = \(faceted) ORDER BY label").map {
+            let (label, directory, creator) = try $0.decode((String, Int64, String).self)
+            return FacetRecord(faceted: faceted, label: label, directory: directory, creator: creator)
+        }
+    }
+
+    func insertFacet(_ facet: FacetRecord) throws -> Bool {
+        try changed(
+            """
+            INSERT INTO facets (faceted, label, directory, creator)
+            VALUES (\(facet.faceted), \(facet.label), \(facet.directory), \(facet.creator)) ON CONFLICT DO NOTHING
+            """) == 1
+    }
+
+    func facetCount(faceted: ObjectID, creator: String) throws -> Int {
+        Int(try rows("SELECT COUNT(*) FROM facets WHERE faceted = \(faceted) AND creator = \(creator)").first?.decode(Int64.self) ?? 0)
+    }
+
+    func metadata(_ key: String) throws -> String? {
+        try rows("SELECT value FROM metadata WHERE key = \(key)").first?.decode(String.self)
+    }
+
+    func setMetadata(_ key: String, _ value: String) throws {
+        _ = try changed(
+            "INSERT INTO metadata (key, value) VALUES (\(key), \(value)) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value")
+    }
+}

@@ -1,0 +1,204 @@
+import Foundation
+import GRDB
+
+/// The embedded default: one SQLite database in WAL mode plus a blob directory,
+/// both under a data directory.
+///
+/// ```swift
+/// let store = try SQLiteStore(directory: "/var/lib/faasten")
+/// ```
+///
+/// Writers are serialized by SQLite; readers run concurrently on snapshots.
+/// `synchronous = NORMAL`: a committed transaction survives a crash of the process;
+/// a power loss may roll back the last commits but never corrupts the database.
+public final class SQLiteStore: Store {
+    public let blobs: any BlobStore
+    public var backend: String { "sqlite" }
+    /// The database file.
+    public let databasePath: String
+    private let pool: DatabasePool
+
+    /// The database file's name inside the data directory.
+    public static let databaseFileName = "faasten.sqlite"
+
+    /// Opens (creating if needed) the store in `directory` and migrates its schema.
+    public init(directory: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw StoreError("cannot create the data directory \(directory): \(error.localizedDescription)")
+        }
+        databasePath = (directory as NSString).appendingPathComponent(Self.databaseFileName)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(30)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        do {
+            pool = try DatabasePool(path: databasePath, configuration: configuration)
+            try pool.write { db in try SQLiteStore.migrate(db) }
+        } catch let error as DatabaseError {
+            throw StoreError("cannot open \(databasePath): \(error.message ?? error.description)")
+        }
+        blobs = try LocalBlobStore(directory: (directory as NSString).appendingPathComponent("blobs"))
+    }
+
+    public func transaction<T: Sendable>(
+        _ mode: TransactionMode, _ body: @escaping @Sendable (any StoreTransaction) throws -> T
+    ) async throws -> T {
+        do {
+            switch mode {
+            case .read:
+                return try await pool.read { db in try body(SQLiteTransaction(db: db)) }
+            case .write:
+                return try await pool.write { db in try body(SQLiteTransaction(db: db)) }
+            }
+        } catch let error as DatabaseError {
+            throw StoreError("sqlite: \(error.message ?? error.description)")
+        }
+    }
+
+    /// Runs `body` synchronously in a read transaction; for callers that already run
+    /// off the cooperative pool and want to skip the queue hop (benchmarks, tools).
+    public func readSynchronously<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
+        try pool.read { db in try body(SQLiteTransaction(db: db)) }
+    }
+
+    /// Direct access for same-shape raw-SQL baselines in benchmarks and for integrity checks.
+    public func withDatabase<T>(_ body: (Database) throws -> T) throws -> T {
+        try pool.read(body)
+    }
+
+    public func close() async throws {
+        try pool.close()
+    }
+
+    /// `PRAGMA integrity_check`: `"ok"` for a sound database.
+    public func integrityCheck() throws -> String {
+        try pool.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "no answer" }
+    }
+
+    static func migrate(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)
+                """)
+        let applied = try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(version), 0) FROM schema_migrations") ?? 0
+        guard applied <= Migrations.latest else {
+            throw StoreError("the database has schema version \(applied), newer than this build's \(Migrations.latest)")
+        }
+        for migration in Migrations.all where migration.version > applied {
+            for statement in migration.sqlite { try db.execute(sql: statement) }
+            try db.execute(
+                sql: "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, datetime('now'))",
+                arguments: [migration.version, migration.name])
+        }
+    }
+}
+
+/// One GRDB transaction seen through ``StoreTransaction``.
+struct SQLiteTransaction: StoreTransaction {
+    let db: Database
+
+    private func row(_ sql: String, _ arguments: StatementArguments) throws -> Row? {
+        try Row.fetchOne(db.cachedStatement(sql: sql), arguments: arguments)
+    }
+
+    private func rows(_ sql: String, _ arguments: StatementArguments) throws -> [Row] {
+        try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments)
+    }
+
+    private func execute(_ sql: String, _ arguments: StatementArguments) throws -> Int {
+        try db.cachedStatement(sql: sql).execute(arguments: arguments)
+        return db.changesCount
+    }
+
+    private static func object(_ row: Row) -> ObjectRecord {
+        let data: Data = row[3]
+        return ObjectRecord(
+            id: row[0], kind: row[1], label: row[2], data: [UInt8](data), version: row[4], entryCount: row[5])
+    }
+
+    func object(_ id: ObjectID) throws -> ObjectRecord? {
+        try row("SELECT id, kind, label, data, version, entry_count FROM objects WHERE id = ?", [id]).map(Self.object)
+    }
+
+    func objectForUpdate(_ id: ObjectID) throws -> ObjectRecord? {
+        // A write transaction already holds SQLite's single write lock.
+        try object(id)
+    }
+
+    func insertObject(kind: Int, label: String?, data: [UInt8]) throws -> ObjectID {
+        _ = try execute("INSERT INTO objects (kind, label, data) VALUES (?, ?, ?)", [kind, label, Data(data)])
+        return db.lastInsertedRowID
+    }
+
+    func updateObjectData(_ id: ObjectID, data: [UInt8]) throws {
+        guard try execute("UPDATE objects SET data = ?, version = version + 1 WHERE id = ?", [Data(data), id]) == 1 else {
+            throw StoreError("object \(id) does not exist")
+        }
+    }
+
+    func entry(directory: ObjectID, name: String) throws -> EntryRecord? {
+        try row("SELECT target, kind FROM entries WHERE directory = ? AND name = ?", [directory, name]).map {
+            EntryRecord(directory: directory, name: name, target: $0[0], kind: $0[1])
+        }
+    }
+
+    func entries(directory: ObjectID) throws -> [EntryRecord] {
+        try rows("SELECT name, target, kind FROM entries WHERE directory = ? ORDER BY name", [directory]).map {
+            EntryRecord(directory: directory, name: $0[0], target: $0[1], kind: $0[2])
+        }
+    }
+
+    func insertEntry(_ entry: EntryRecord) throws -> Bool {
+        let inserted = try execute(
+            "INSERT INTO entries (directory, name, target, kind) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            [entry.directory, entry.name, entry.target, entry.kind])
+        guard inserted == 1 else { return false }
+        _ = try execute("UPDATE objects SET entry_count = entry_count + 1 WHERE id = ?", [entry.directory])
+        return true
+    }
+
+    func deleteEntry(directory: ObjectID, name: String) throws -> Bool {
+        guard try execute("DELETE FROM entries WHERE directory = ? AND name = ?", [directory, name]) == 1 else {
+            return false
+        }
+        _ = try execute("UPDATE objects SET entry_count = entry_count - 1 WHERE id = ?", [directory])
+        return true
+    }
+
+    func facet(faceted: ObjectID, label: String) throws -> FacetRecord? {
+        try row("SELECT directory, creator FROM facets WHERE faceted = ? AND label = ?", [faceted, label]).map {
+            FacetRecord(faceted: faceted, label: label, directory: $0[0], creator: $0[1])
+        }
+    }
+
+    func facets(faceted: ObjectID) throws -> [FacetRecord] {
+        try rows("SELECT label, directory, creator FROM facets WHERE faceted = ? ORDER BY label", [faceted]).map {
+            FacetRecord(faceted: faceted, label: $0[0], directory: $0[1], creator: $0[2])
+        }
+    }
+
+    func insertFacet(_ facet: FacetRecord) throws -> Bool {
+        try execute(
+            "INSERT INTO facets (faceted, label, directory, creator) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            [facet.faceted, facet.label, facet.directory, facet.creator]) == 1
+    }
+
+    func facetCount(faceted: ObjectID, creator: String) throws -> Int {
+        try row("SELECT COUNT(*) FROM facets WHERE faceted = ? AND creator = ?", [faceted, creator])?[0] ?? 0
+    }
+
+    func metadata(_ key: String) throws -> String? {
+        try row("SELECT value FROM metadata WHERE key = ?", [key])?[0]
+    }
+
+    func setMetadata(_ key: String, _ value: String) throws {
+        _ = try execute(
+            "INSERT INTO metadata (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [key, value])
+    }
+}

@@ -1,0 +1,82 @@
+import ArgumentParser
+import FileSystem
+import Foundation
+import Labels
+import Store
+
+/// `faasten fs blob put | get`: blobs behind labeled blob entries.
+struct BlobCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "blob", abstract: "Store stdin as a blob behind a labeled entry, or print a blob.",
+        subcommands: [Put.self, Get.self])
+
+    @OptionGroup var options: FSOptions
+
+    struct Put: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Store stdin as a blob and create a blob entry for it at PATH (or re-point it with --replace).")
+        @OptionGroup var options: FSOptions
+        @Argument var path: String
+        @Option(help: "The new entry's label (default: the context's current label).") var label: String?
+        @Flag(help: "Re-point an existing blob entry instead of creating one.") var replace = false
+
+        func run() async throws {
+            let (parent, name) = try FSCommand.parentAndName(path)
+            let label = try label.map { text in
+                do { return try Label(parsing: text) } catch { throw CommandError("--label: \(error)") }
+            }
+            let replace = replace
+            try await FSRunner(options: options).run { fs, context throws(FSError) in
+                let blob = try await BlobCommand.upload(from: FileHandle.standardInput, to: fs.store.blobs)
+                let directory = try await fs.resolve(parent, &context)
+                let entry: Entry
+                if replace {
+                    entry = try await fs.lookup(directory, name, &context)
+                    try await fs.update(blob: entry, to: blob, &context)
+                } else {
+                    entry = try await fs.create(.blob(blob), label: label, named: name, in: directory, &context)
+                }
+                return (.message(blob.hex), try await fs.stat(entry))
+            }
+        }
+    }
+
+    struct Get: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the blob behind a blob entry (taints with its label).")
+        @OptionGroup var options: FSOptions
+        @Argument var path: String
+
+        func run() async throws {
+            let path = try FSCommand.parse(path)
+            try await FSRunner(options: options).run { fs, context throws(FSError) in
+                let entry = try await fs.resolve(path, &context)
+                let reader = try await fs.openBlob(entry, &context)
+                do {
+                    return (.bytes(try await reader.readAll()), try await fs.stat(entry))
+                } catch {
+                    throw .storage("\(error)")
+                }
+            }
+        }
+    }
+
+    /// Streams a file handle into a new blob, a chunk at a time.
+    static func upload(from handle: FileHandle, to blobs: any BlobStore) async throws(FSError) -> BlobName {
+        do {
+            let upload = try await blobs.create()
+            do {
+                while true {
+                    let chunk = handle.readData(ofLength: 1 << 20)
+                    if chunk.isEmpty { break }
+                    try await upload.write([UInt8](chunk))
+                }
+                return try await upload.finalize()
+            } catch {
+                await upload.abort()
+                throw error
+            }
+        } catch {
+            throw .storage("cannot store the blob: \(error)")
+        }
+    }
+}

@@ -1,0 +1,57 @@
+import ArgumentParser
+import FileSystem
+import Foundation
+import Labels
+import Store
+
+/// Where the store is and whom `faasten fs` acts as.
+struct FSOptions: ParsableArguments {
+    @Option(name: .long, help: "The data directory (default: $FAASTEN_DATA or ~/.local/share/faasten).")
+    var data: String?
+
+    @Option(name: .long, help: "A store location instead of --data: a directory or postgres://user@host:port/db.")
+    var store: String?
+
+    @Option(name: .customLong("as"), help: "The privilege to act with: a component such as alice, alice&bob, T (none) or F (all).")
+    var privilege: String?
+
+    @Option(name: .long, help: "The label the context starts at (default T,T).")
+    var startLabel: String?
+
+    @Option(name: .long, help: "The highest label the context may reach (default F,T: no bound).")
+    var clearance: String?
+
+    @Flag(help: "Print one JSON object: result, object, context (or error).")
+    var json = false
+
+    /// The store the options name.
+    func location() throws -> StoreLocation {
+        if let store {
+            return try StoreLocation(store)
+        }
+        if let data { return .directory(data) }
+        if let environment = ProcessInfo.processInfo.environment["FAASTEN_DATA"], !environment.isEmpty {
+            return .directory(environment)
+        }
+        return .directory(NSHomeDirectory() + "/.local/share/faasten")
+    }
+
+    /// The security context the command acts in.
+    func context() throws -> SecurityContext {
+        guard let privilege else {
+            throw CommandError("--as PRIVILEGE is required (e.g. --as alice; --as T for no privilege)")
+        }
+        return try SecurityContext(
+            label: try parse("--start-label", startLabel.map { try Label(parsing: $0) } ?? .public),
+            privilege: try parse("--as", try Privilege(parsing: privilege)),
+            clearance: try parse("--clearance", clearance.map { try Label(parsing: $0) } ?? .top))
+    }
+
+    private func parse<T>(_ option: String, _ body: @autoclosure () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch {
+            throw CommandError("\(option): \(error)")
+        }
+    }
+}
