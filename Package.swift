@@ -34,6 +34,7 @@ let package = Package(
             name: "Store",
             dependencies: [
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -73,6 +74,11 @@ let package = Package(
             dependencies: [
                 "Labels",
                 "LabelSamples",
+                "FileSystem",
+                "Store",
+                "LocalPostgres",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -100,6 +106,6 @@ let package = Package(
         ),
         // Runs the built executables as a user would; they must be built first
         // (`swift build --build-tests` builds every product).
-        .testTarget(name: "CLITests", dependencies: ["Labels", "LabelSamples", "Processes"]),
+        .testTarget(name: "CLITests", dependencies: ["Labels", "LabelSamples", "Processes", "LocalPostgres"]),
     ]
 )

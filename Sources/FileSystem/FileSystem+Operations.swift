@@ -39,10 +39,9 @@ extension FileSystem {
         }
     }
 
-    /// Kind and label of an object, without reading its content.
-    public func stat(_ entry: Entry) async throws(FSError) -> ObjectInfo {
-        var unused = try SecurityContext()
-        return try await perform(.read, &unused) { session, _ throws(FSError) in try session.stat(entry) }
+    /// Kind and label of an object, without reading its content (an entry carries both).
+    public func stat(_ entry: Entry) -> ObjectInfo {
+        ObjectInfo(kind: entry.kind, label: entry.label)
     }
 
     /// Creates an unlinked object (label default: the current label).
@@ -61,7 +60,8 @@ extension FileSystem {
         try await checkBlobExists(object)
         return try await perform(.write, &context) { session, context throws(FSError) in
             // Modify the directory first, so that the default label carries its taint.
-            try context.modify(try session.resolve(directory, as: .directory).requiredLabel)
+            try session.expect(directory, .directory)
+            try context.modify(try directory.requiredLabel)
             let entry = try session.create(object, label: label, &context)
             try session.link(directory, name, entry, &context)
             return entry
@@ -76,6 +76,14 @@ extension FileSystem {
     /// Removes `name` from a directory (modify rule on the directory).
     public func unlink(_ directory: Entry, _ name: String, _ context: inout SecurityContext) async throws(FSError) {
         try await perform(.write, &context) { session, context throws(FSError) in try session.unlink(directory, name, &context) }
+    }
+
+    /// Walks `path` and reads the file at its end, in one transaction.
+    public func read(fileAt path: FSPath, _ context: inout SecurityContext) async throws(FSError) -> (Entry, [UInt8]) {
+        try await perform(.read, &context) { session, context throws(FSError) in
+            let file = try session.resolve(path, &context)
+            return (file, try session.read(file: file, &context))
+        }
     }
 
     /// A file's bytes (read rule).

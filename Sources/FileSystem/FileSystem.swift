@@ -71,12 +71,12 @@ public struct FileSystem: Sendable {
     }
 }
 
-/// What a file system keeps between transactions: the root's id and parsed labels.
+/// What a file system keeps between transactions: the root entry and parsed labels.
 /// Both are immutable facts of the store, so caching them is always safe.
 final class FileSystemCache: @unchecked Sendable {
     private let lock = NSLock()
     private var labels: [String: Label] = [:]
-    private var root: ObjectID?
+    private var rootEntry: Entry?
     static let maxLabels = 4096
 
     func label(_ text: String) throws(FSError) -> Label {
@@ -94,8 +94,8 @@ final class FileSystemCache: @unchecked Sendable {
         return parsed
     }
 
-    var rootID: ObjectID? {
-        get { lock.withLock { root } }
-        set { lock.withLock { root = newValue } }
+    var root: Entry? {
+        get { lock.withLock { rootEntry } }
+        set { lock.withLock { rootEntry = newValue } }
     }
 }

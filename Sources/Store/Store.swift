@@ -10,9 +10,10 @@
 /// }
 /// ```
 ///
-/// Transaction bodies are synchronous and short: SQLite runs them on its own
-/// connection queue, PostgreSQL on a thread that may block on the network, never
-/// on the caller's executor.
+/// Transaction bodies are synchronous and short. SQLite runs them on the calling
+/// thread (a local transaction takes microseconds; a hop to another thread would
+/// cost more than the work); PostgreSQL runs them on a thread pool that may block on
+/// the network, never on the caller's executor.
 public protocol Store: Sendable {
     /// Runs `body` in one transaction: all its changes are committed together, or
     /// none if it throws. `.read` transactions see one consistent snapshot.
@@ -106,12 +107,16 @@ public struct EntryRecord: Sendable, Hashable {
     public let target: ObjectID
     /// The target's kind, kept here so that listing needs no join.
     public let kind: Int
+    /// The target's label text (objects never change label), so that walking a path
+    /// is one lookup per component. `nil` for unlabeled targets.
+    public let label: String?
 
-    public init(directory: ObjectID, name: String, target: ObjectID, kind: Int) {
+    public init(directory: ObjectID, name: String, target: ObjectID, kind: Int, label: String?) {
         self.directory = directory
         self.name = name
         self.target = target
         self.kind = kind
+        self.label = label
     }
 }
 

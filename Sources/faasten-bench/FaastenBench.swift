@@ -2,7 +2,7 @@ import ArgumentParser
 
 /// `faasten-bench`: performance figures, each beside a baseline measured in the same run.
 @main
-struct FaastenBench: ParsableCommand {
+struct FaastenBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "faasten-bench",
         abstract: "Measure Faasten against same-run baselines; build with -c release.",
@@ -11,7 +11,7 @@ struct FaastenBench: ParsableCommand {
             --json, an array of {name, unit, value, baseline, ratio, target}. Compare ratios
             across machines, not absolute times.
             """,
-        subcommands: [LabelsBenchmark.self]
+        subcommands: [LabelsBenchmark.self, FileSystemBenchmark.self]
     )
 }
 

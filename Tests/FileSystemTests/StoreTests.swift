@@ -41,7 +41,7 @@ struct StoreTests {
             let directory = try tx.insertObject(kind: 0, label: "T,T", data: [])
             let target = try tx.insertObject(kind: 1, label: "T,T", data: [])
             return try ["b", "B", "a", "é", "a"].map {
-                try tx.insertEntry(EntryRecord(directory: directory, name: $0, target: target, kind: 1))
+                try tx.insertEntry(EntryRecord(directory: directory, name: $0, target: target, kind: 1, label: "T,T"))
             }
         }
         #expect(ok == [true, true, true, true, false])

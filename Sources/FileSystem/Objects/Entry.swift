@@ -4,9 +4,14 @@ import Store
 /// A typed reference to an object: what a directory entry holds and what a handle
 /// (a CloudCall "dent fd") is. Holding an entry is a capability: operations on it do
 /// not walk paths again, so the taint of reaching it has already been taken.
+///
+/// Entries come only from the file system (there is no public initializer), so the
+/// label an entry carries is the object's real label: objects never change label.
 public struct Entry: Sendable, Hashable, CustomStringConvertible {
     public let kind: ObjectKind
     public let target: Target
+    /// The object's label; `nil` for a faceted directory, which is unlabeled.
+    public let label: Label?
 
     /// What the entry points at.
     public enum Target: Sendable, Hashable {
@@ -17,13 +22,30 @@ public struct Entry: Sendable, Hashable, CustomStringConvertible {
         case facet(faceted: ObjectID, label: Label)
     }
 
-    public init(kind: ObjectKind, target: Target) {
+    init(kind: ObjectKind, id: ObjectID, label: Label?) {
         self.kind = kind
-        self.target = target
+        target = .object(id)
+        self.label = label
     }
 
-    init(kind: ObjectKind, id: ObjectID) {
-        self.init(kind: kind, target: .object(id))
+    init(facet label: Label, of faceted: ObjectID) {
+        kind = .directory
+        target = .facet(faceted: faceted, label: label)
+        self.label = label
+    }
+
+    /// The label of a labeled object.
+    var requiredLabel: Label {
+        get throws(FSError) {
+            guard let label else { throw .corrupt("a \(kind) without a label") }
+            return label
+        }
+    }
+
+    /// The stored object's id, if it is stored (a facet may not be yet).
+    public var objectID: ObjectID? {
+        if case let .object(id) = target { return id }
+        return nil
     }
 
     public var description: String {

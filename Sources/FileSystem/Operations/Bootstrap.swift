@@ -25,7 +25,7 @@ extension FileSystem {
                 try session.transaction.setMetadata(MetadataKey.root, String(root))
                 let home = try session.transaction.insertObject(kind: ObjectKind.facetedDirectory.rawValue, label: nil, data: [])
                 guard try session.transaction.insertEntry(
-                    EntryRecord(directory: root, name: "home", target: home, kind: ObjectKind.facetedDirectory.rawValue))
+                    EntryRecord(directory: root, name: "home", target: home, kind: ObjectKind.facetedDirectory.rawValue, label: nil))
                 else { throw StoreError("the new root already has a home") }
             }
             let home = try session.lookupAsSystem(try session.root, "home")
@@ -53,10 +53,9 @@ extension FileSystem {
 extension Session {
     /// A lookup for the system's own bookkeeping; no context, no taint.
     func lookupAsSystem(_ directory: Entry, _ name: String) throws(FSError) -> Entry {
-        let resolved = try resolve(directory, as: .directory)
-        guard let id = resolved.id, let entry = try store({ try transaction.entry(directory: id, name: name) }) else {
-            throw .notFound(name)
-        }
-        return try Self.entry(entry)
+        try expect(directory, .directory)
+        guard let id = try directoryID(directory), let record = try store({ try transaction.entry(directory: id, name: name) })
+        else { throw .notFound(name) }
+        return try entry(record)
     }
 }

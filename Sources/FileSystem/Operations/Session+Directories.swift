@@ -7,12 +7,10 @@ extension Session {
     func lookup(_ directory: Entry, _ name: String, _ context: inout SecurityContext) throws(FSError) -> Entry {
         switch directory.kind {
         case .directory:
-            let resolved = try resolve(directory)
-            try context.read(try resolved.requiredLabel)
-            guard let id = resolved.id, let entry = try store({ try transaction.entry(directory: id, name: name) }) else {
-                throw .notFound(name)
-            }
-            return try Self.entry(entry)
+            try context.read(try directory.requiredLabel)
+            guard let id = try directoryID(directory), let record = try store({ try transaction.entry(directory: id, name: name) })
+            else { throw .notFound(name) }
+            return try entry(record)
         case .facetedDirectory:
             let label: Label
             do {
@@ -30,27 +28,28 @@ extension Session {
     /// taint (the facet's label says what reading it will cost) and stores nothing;
     /// the facet is stored when something is first linked into it.
     func openFacet(_ faceted: Entry, _ label: Label) throws(FSError) -> Entry {
-        let resolved = try resolve(faceted, as: .facetedDirectory)
-        guard let id = resolved.id else { throw .corrupt("a faceted directory without a row") }
-        return Entry(kind: .directory, target: .facet(faceted: id, label: label))
+        try expect(faceted, .facetedDirectory)
+        guard let id = faceted.objectID else { throw .corrupt("a faceted directory that is not stored") }
+        return Entry(facet: label, of: id)
     }
 
     /// The names in a directory and their kinds, ordered by name. Taints with its label.
     func list(_ directory: Entry, _ context: inout SecurityContext) throws(FSError) -> [DirectoryEntry] {
-        let resolved = try resolve(directory, as: .directory)
-        try context.read(try resolved.requiredLabel)
-        guard let id = resolved.id else { return [] }
+        try expect(directory, .directory)
+        try context.read(try directory.requiredLabel)
+        guard let id = try directoryID(directory) else { return [] }
         return try store { try transaction.entries(directory: id) }.map { (record) throws(FSError) in
-            DirectoryEntry(name: record.name, kind: try Self.kind(record.kind))
+            guard let kind = ObjectKind(rawValue: record.kind) else { throw .corrupt("unknown object kind \(record.kind)") }
+            return DirectoryEntry(name: record.name, kind: kind)
         }
     }
 
     /// The facets whose label flows to `clearance`. Taints with `clearance` itself, since
     /// the answer depends on everything up to it.
     func listFacets(_ faceted: Entry, under clearance: Label, _ context: inout SecurityContext) throws(FSError) -> [Label] {
-        let resolved = try resolve(faceted, as: .facetedDirectory)
+        try expect(faceted, .facetedDirectory)
         try context.read(clearance)
-        guard let id = resolved.id else { return [] }
+        guard let id = faceted.objectID else { return [] }
         return try store { try transaction.facets(faceted: id) }
             .map { (facet) throws(FSError) in try cache.label(facet.label) }
             .filter { $0.canFlow(to: clearance) }
@@ -58,23 +57,18 @@ extension Session {
 
     /// Adds `name → target` to a directory (modify rule on the directory).
     func link(_ directory: Entry, _ name: String, _ target: Entry, _ context: inout SecurityContext) throws(FSError) {
+        try expect(directory, .directory)
         try EntryName.validate(name, limits: limits)
-        let resolved = try resolve(directory, as: .directory, forUpdate: true)
-        try context.modify(try resolved.requiredLabel)
+        try context.modify(try directory.requiredLabel)
         let targetID = try materialize(target, creator: context.privilege)
-        let directoryID: ObjectID
-        var count: Int64 = 0
-        if let record = resolved.record {
-            directoryID = record.id
-            count = record.entryCount
-        } else {
-            directoryID = try materialize(directory, creator: context.privilege)
-        }
-        guard count < limits.maxEntriesPerDirectory else {
+        // Lock the directory row: concurrent links to it are serialized and its count is exact.
+        let directoryID = try materialize(directory, creator: context.privilege)
+        guard try record(directoryID, forUpdate: true).entryCount < limits.maxEntriesPerDirectory else {
             throw .limitExceeded("entries in one directory", limit: limits.maxEntriesPerDirectory)
         }
         let inserted = try store {
-            try transaction.insertEntry(EntryRecord(directory: directoryID, name: name, target: targetID, kind: target.kind.rawValue))
+            try transaction.insertEntry(
+                EntryRecord(directory: directoryID, name: name, target: targetID, kind: target.kind.rawValue, label: target.label?.description))
         }
         guard inserted else { throw .nameExists(name) }
     }
@@ -82,19 +76,10 @@ extension Session {
     /// Removes a name from a directory (modify rule). The object itself stays: other
     /// names may still point at it.
     func unlink(_ directory: Entry, _ name: String, _ context: inout SecurityContext) throws(FSError) {
-        let resolved = try resolve(directory, as: .directory, forUpdate: true)
-        try context.modify(try resolved.requiredLabel)
-        guard let id = resolved.id, try store({ try transaction.deleteEntry(directory: id, name: name) }) else {
-            throw .notFound(name)
-        }
-    }
-
-    static func kind(_ raw: Int) throws(FSError) -> ObjectKind {
-        guard let kind = ObjectKind(rawValue: raw) else { throw .corrupt("unknown object kind \(raw)") }
-        return kind
-    }
-
-    static func entry(_ record: EntryRecord) throws(FSError) -> Entry {
-        Entry(kind: try kind(record.kind), id: record.target)
+        try expect(directory, .directory)
+        try context.modify(try directory.requiredLabel)
+        guard let id = try record(of: directory, forUpdate: true)?.id,
+            try store({ try transaction.deleteEntry(directory: id, name: name) })
+        else { throw .notFound(name) }
     }
 }

@@ -12,7 +12,7 @@ extension Session {
     func create(_ object: NewObject, label: Label?, _ context: inout SecurityContext) throws(FSError) -> Entry {
         if case .facetedDirectory = object {
             let id = try store { try transaction.insertObject(kind: ObjectKind.facetedDirectory.rawValue, label: nil, data: []) }
-            return Entry(kind: .facetedDirectory, id: id)
+            return Entry(kind: .facetedDirectory, id: id, label: nil)
         }
         let label = label ?? context.label
         let data: [UInt8]
@@ -33,28 +33,35 @@ extension Session {
         }
         try context.checkWrite(label)
         let id = try store { try transaction.insertObject(kind: object.kind.rawValue, label: label.description, data: data) }
-        return Entry(kind: object.kind, id: id)
+        return Entry(kind: object.kind, id: id, label: label)
     }
 
-    /// Kind and label, without reading the object's content (no taint).
-    func stat(_ entry: Entry) throws(FSError) -> ObjectInfo {
-        ObjectInfo(kind: entry.kind, label: try resolve(entry).label)
+    /// The stored row of a labeled object after the read rule; it must exist.
+    func readRecord(_ entry: Entry, _ kind: ObjectKind, _ context: inout SecurityContext) throws(FSError) -> ObjectRecord {
+        try expect(entry, kind)
+        try context.read(try entry.requiredLabel)
+        guard let record = try record(of: entry) else { throw .corrupt("a \(kind) that is not stored") }
+        return record
+    }
+
+    /// The id of a labeled object about to be written, after the write rule.
+    func writableID(_ entry: Entry, _ kind: ObjectKind, _ context: SecurityContext) throws(FSError) -> ObjectID {
+        try expect(entry, kind)
+        try context.checkWrite(try entry.requiredLabel)
+        guard let id = entry.objectID else { throw .corrupt("a \(kind) that is not stored") }
+        return id
     }
 
     // MARK: Files
 
     func read(file entry: Entry, _ context: inout SecurityContext) throws(FSError) -> [UInt8] {
-        let resolved = try resolve(entry, as: .file)
-        try context.read(try resolved.requiredLabel)
-        return resolved.record?.data ?? []
+        try readRecord(entry, .file, &context).data
     }
 
     /// Replaces the file's bytes (write rule; no taint).
     func write(file entry: Entry, _ bytes: [UInt8], _ context: inout SecurityContext) throws(FSError) {
         try checkFileSize(bytes)
-        let resolved = try resolve(entry, as: .file, forUpdate: true)
-        try context.checkWrite(try resolved.requiredLabel)
-        guard let id = resolved.id else { throw .corrupt("a file without a row") }
+        let id = try writableID(entry, .file, context)
         try store { try transaction.updateObjectData(id, data: bytes) }
     }
 
@@ -68,9 +75,8 @@ extension Session {
 
     /// The blob a blob entry points at (read rule).
     func read(blob entry: Entry, _ context: inout SecurityContext) throws(FSError) -> BlobName {
-        let resolved = try resolve(entry, as: .blob)
-        try context.read(try resolved.requiredLabel)
-        guard let record = resolved.record, let name = BlobName(hex: String(decoding: record.data, as: UTF8.self)) else {
+        let record = try readRecord(entry, .blob, &context)
+        guard let name = BlobName(hex: String(decoding: record.data, as: UTF8.self)) else {
             throw .corrupt("blob entry \(entry) does not hold a blob name")
         }
         return name
@@ -78,9 +84,7 @@ extension Session {
 
     /// Points a blob entry at another blob (write rule).
     func update(blob entry: Entry, to name: BlobName, _ context: inout SecurityContext) throws(FSError) {
-        let resolved = try resolve(entry, as: .blob, forUpdate: true)
-        try context.checkWrite(try resolved.requiredLabel)
-        guard let id = resolved.id else { throw .corrupt("a blob entry without a row") }
+        let id = try writableID(entry, .blob, context)
         try store { try transaction.updateObjectData(id, data: Array(name.hex.utf8)) }
     }
 
@@ -88,10 +92,7 @@ extension Session {
 
     /// The gate's description (read rule).
     func read(gate entry: Entry, _ context: inout SecurityContext) throws(FSError) -> Gate {
-        let resolved = try resolve(entry, as: .gate)
-        try context.read(try resolved.requiredLabel)
-        guard let record = resolved.record else { throw .corrupt("a gate without a row") }
-        return try decode(Gate.self, record)
+        try decode(Gate.self, try readRecord(entry, .gate, &context))
     }
 
     /// Builds the stored gate: reads the image's blob entry (taint), checks the target
@@ -117,10 +118,11 @@ extension Session {
     /// Changes fields of a gate: reads it (taint), applies the update, then needs the
     /// new privilege and declassify and the write rule.
     func update(gate entry: Entry, _ change: GateUpdate, _ context: inout SecurityContext) throws(FSError) {
-        let resolved = try resolve(entry, as: .gate, forUpdate: true)
-        let label = try resolved.requiredLabel
+        try expect(entry, .gate)
+        let label = try entry.requiredLabel
         try context.read(label)
-        guard let record = resolved.record else { throw .corrupt("a gate without a row") }
+        // Locked until the end of the transaction: concurrent updates of other fields are kept.
+        guard let record = try record(of: entry, forUpdate: true) else { throw .corrupt("a gate that is not stored") }
         var gate = try decode(Gate.self, record)
         if let privilege = change.privilege { gate.privilege = privilege }
         if let clearance = change.invokerIntegrityClearance { gate.invokerIntegrityClearance = clearance }
@@ -152,10 +154,8 @@ extension Session {
 
     /// The stored gate an entry points at (for redirect targets); no read of its content.
     func gateID(_ entry: Entry) throws(FSError) -> ObjectID {
-        guard entry.kind == .gate, case let .object(id) = entry.target else {
-            throw .wrongKind(expected: .gate, actual: entry.kind)
-        }
-        _ = try resolve(entry, as: .gate)
+        try expect(entry, .gate)
+        guard let id = entry.objectID else { throw .corrupt("a gate that is not stored") }
         return id
     }
 
@@ -191,7 +191,12 @@ extension Session {
                     function: function, gate: id, privilege: Privilege(privilege),
                     invokerIntegrityClearance: clearance, declassify: declassify)
             case let .redirect(next):
-                current = Entry(kind: .gate, id: next)
+                // The hop's label is its row's: the redirect stored only the id.
+                let record = try record(next)
+                guard record.kind == ObjectKind.gate.rawValue, let text = record.label else {
+                    throw .badGate("a redirect points at object #\(next), which is not a gate")
+                }
+                current = Entry(kind: .gate, id: next, label: try cache.label(text))
             }
         }
     }
@@ -199,22 +204,18 @@ extension Session {
     // MARK: Services
 
     func read(service entry: Entry, _ context: inout SecurityContext) throws(FSError) -> Service {
-        let resolved = try resolve(entry, as: .service)
-        try context.read(try resolved.requiredLabel)
-        guard let record = resolved.record else { throw .corrupt("a service without a row") }
-        return try decode(Service.self, record)
+        try decode(Service.self, try readRecord(entry, .service, &context))
     }
 
     /// Replaces a service's description: reads it (taint), then needs the new privilege
     /// and the write rule.
     func update(service entry: Entry, _ service: Service, _ context: inout SecurityContext) throws(FSError) {
         try validate(service)
-        let resolved = try resolve(entry, as: .service, forUpdate: true)
-        let label = try resolved.requiredLabel
+        try expect(entry, .service)
+        let label = try entry.requiredLabel
         try context.read(label)
         try context.checkDelegate(service.privilege.component, for: "the service's privilege")
-        try context.checkWrite(label)
-        guard let id = resolved.id else { throw .corrupt("a service without a row") }
+        let id = try writableID(entry, .service, context)
         try store { try transaction.updateObjectData(id, data: try encode(service)) }
     }
 

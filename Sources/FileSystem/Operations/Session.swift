@@ -20,66 +20,52 @@ struct Session {
         }
     }
 
-    var rootID: ObjectID {
+    /// The root directory (cached: its id and label never change).
+    var root: Entry {
         get throws(FSError) {
-            if let id = cache.rootID { return id }
+            if let root = cache.root { return root }
             guard let text = try store({ try transaction.metadata(MetadataKey.root) }), let id = ObjectID(text) else {
                 throw .notInitialized
             }
-            cache.rootID = id
-            return id
+            let record = try record(id)
+            let root = Entry(kind: .directory, id: id, label: try record.label.map { (text) throws(FSError) in try cache.label(text) })
+            cache.root = root
+            return root
         }
     }
 
-    var root: Entry {
-        get throws(FSError) { Entry(kind: .directory, id: try rootID) }
-    }
-
-    /// An object as the file system sees it: a stored row, or a facet not stored yet.
-    struct Resolved {
-        let kind: ObjectKind
-        /// `nil` for a facet that has never been written to.
-        let record: ObjectRecord?
-        /// `nil` only for faceted directories.
-        let label: Label?
-
-        var id: ObjectID? { record?.id }
-
-        /// The label of a labeled object.
-        var requiredLabel: Label {
-            get throws(FSError) {
-                guard let label else { throw .corrupt("a \(kind) without a label") }
-                return label
-            }
-        }
-    }
-
-    /// Loads what `entry` points at, checking that it is of `expected` kind.
-    func resolve(_ entry: Entry, as expected: ObjectKind, forUpdate: Bool = false) throws(FSError) -> Resolved {
-        guard entry.kind == expected else { throw .wrongKind(expected: expected, actual: entry.kind) }
-        return try resolve(entry, forUpdate: forUpdate)
-    }
-
-    func resolve(_ entry: Entry, forUpdate: Bool = false) throws(FSError) -> Resolved {
-        switch entry.target {
-        case let .object(id):
-            let record = try self.record(id, forUpdate: forUpdate)
-            guard record.kind == entry.kind.rawValue else {
-                throw .corrupt("object #\(id) is a \(record.kind), the entry says \(entry.kind)")
-            }
-            let label = try record.label.map { (text) throws(FSError) in try cache.label(text) }
-            return Resolved(kind: entry.kind, record: record, label: label)
-        case let .facet(faceted, label):
-            let facet = try store { try transaction.facet(faceted: faceted, label: label.description) }
-            let record = try facet.map { (facet) throws(FSError) in try self.record(facet.directory, forUpdate: forUpdate) }
-            return Resolved(kind: .directory, record: record, label: label)
-        }
+    /// Checks an entry's kind.
+    func expect(_ entry: Entry, _ kind: ObjectKind) throws(FSError) {
+        guard entry.kind == kind else { throw .wrongKind(expected: kind, actual: entry.kind) }
     }
 
     func record(_ id: ObjectID, forUpdate: Bool = false) throws(FSError) -> ObjectRecord {
         let record = try store { forUpdate ? try transaction.objectForUpdate(id) : try transaction.object(id) }
         guard let record else { throw .notFound("object #\(id)") }
         return record
+    }
+
+    /// The row of a stored object, or of a facet's directory; `nil` for a facet never written to.
+    func record(of entry: Entry, forUpdate: Bool = false) throws(FSError) -> ObjectRecord? {
+        switch entry.target {
+        case let .object(id):
+            return try record(id, forUpdate: forUpdate)
+        case let .facet(faceted, label):
+            guard let facet = try store({ try transaction.facet(faceted: faceted, label: label.description) }) else {
+                return nil
+            }
+            return try record(facet.directory, forUpdate: forUpdate)
+        }
+    }
+
+    /// The id of a directory entry's directory; `nil` for a facet never written to.
+    func directoryID(_ entry: Entry) throws(FSError) -> ObjectID? {
+        switch entry.target {
+        case let .object(id):
+            return id
+        case let .facet(faceted, label):
+            return try store { try transaction.facet(faceted: faceted, label: label.description)?.directory }
+        }
     }
 
     /// The directory holding a facet, creating it (with the creator's quota) if needed.
@@ -108,14 +94,17 @@ struct Session {
     func materialize(_ entry: Entry, creator: Privilege) throws(FSError) -> ObjectID {
         switch entry.target {
         case let .object(id):
-            let record = try record(id)
-            guard record.kind == entry.kind.rawValue else {
-                throw .corrupt("object #\(id) is a \(record.kind), the entry says \(entry.kind)")
-            }
             return id
         case let .facet(faceted, label):
             return try materializeFacet(faceted: faceted, label: label, creator: creator)
         }
+    }
+
+    /// An entry for a stored directory entry row.
+    func entry(_ record: EntryRecord) throws(FSError) -> Entry {
+        guard let kind = ObjectKind(rawValue: record.kind) else { throw .corrupt("unknown object kind \(record.kind)") }
+        let label = try record.label.map { (text) throws(FSError) in try cache.label(text) }
+        return Entry(kind: kind, id: record.target, label: label)
     }
 
     func decode<T: Decodable>(_ type: T.Type, _ record: ObjectRecord) throws(FSError) -> T {

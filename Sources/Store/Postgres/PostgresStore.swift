@@ -49,6 +49,13 @@ public final class PostgresStore: Store {
         await executor.shutdown()
     }
 
+    /// Raw access to one pooled connection on a thread that may block (use the
+    /// connection's future API with `.wait()`): for same-shape SQL baselines in
+    /// benchmarks and for operator tools. Never for work done on behalf of users.
+    public func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
+        try await executor.run(body)
+    }
+
     static func migrate(_ connection: PostgresConnection, executor: PostgresExecutor) throws {
         // One migrator at a time across processes: an advisory lock for the session.
         _ = try executor.query(connection, "SELECT pg_advisory_lock(4242001)")
@@ -102,10 +109,11 @@ final class PostgresExecutor: Sendable {
 
     /// BEGIN … COMMIT around `body`, retrying on serialization failures and deadlocks.
     func inTransaction<T>(_ connection: PostgresConnection, _ mode: TransactionMode, _ body: () throws -> T) throws -> T {
+        if mode == .read { return try inReadTransaction(connection, body) }
         var attempt = 0
         while true {
             attempt += 1
-            _ = try query(connection, mode == .read ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN")
+            _ = try query(connection, "BEGIN")
             do {
                 let value = try body()
                 _ = try query(connection, "COMMIT")
@@ -115,6 +123,24 @@ final class PostgresExecutor: Sendable {
                 if attempt < 5, Self.isRetryable(error) { continue }
                 throw error
             }
+        }
+    }
+
+    /// A read-only snapshot. The connection runs queries in order, so BEGIN is sent
+    /// without waiting for its answer (the body's first query waits behind it) and
+    /// COMMIT is not waited for: one round trip each saved, nothing to lose when
+    /// nothing was written.
+    private func inReadTransaction<T>(_ connection: PostgresConnection, _ body: () throws -> T) throws -> T {
+        let begin = connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
+        do {
+            let value = try body()
+            _ = try begin.wait()
+            _ = connection.query("COMMIT", logger: logger)
+            return value
+        } catch {
+            _ = try? query(connection, "ROLLBACK")
+            if let failure = error as? PSQLError { throw PostgresFailure(error: failure) }
+            throw error
         }
     }
 
@@ -201,24 +227,25 @@ struct PostgresTransaction: StoreTransaction {
     }
 
     func entry(directory: ObjectID, name: String) throws -> EntryRecord? {
-        try rows("SELECT target, kind FROM entries WHERE directory = \(directory) AND name = \(name)").first.map {
-            let (target, kind) = try $0.decode((Int64, Int16).self)
-            return EntryRecord(directory: directory, name: name, target: target, kind: Int(kind))
+        try rows("SELECT target, kind, label FROM entries WHERE directory = \(directory) AND name = \(name)").first.map {
+            let (target, kind, label) = try $0.decode((Int64, Int16, String?).self)
+            return EntryRecord(directory: directory, name: name, target: target, kind: Int(kind), label: label)
         }
     }
 
     func entries(directory: ObjectID) throws -> [EntryRecord] {
-        try rows("SELECT name, target, kind FROM entries WHERE directory = \(directory) ORDER BY name").map {
-            let (name, target, kind) = try $0.decode((String, Int64, Int16).self)
-            return EntryRecord(directory: directory, name: name, target: target, kind: Int(kind))
+        try rows("SELECT name, target, kind, label FROM entries WHERE directory = \(directory) ORDER BY name").map {
+            let (name, target, kind, label) = try $0.decode((String, Int64, Int16, String?).self)
+            return EntryRecord(directory: directory, name: name, target: target, kind: Int(kind), label: label)
         }
     }
 
     func insertEntry(_ entry: EntryRecord) throws -> Bool {
         let inserted = try changed(
             """
-            INSERT INTO entries (directory, name, target, kind)
-            VALUES (\(entry.directory), \(entry.name), \(entry.target), \(Int16(entry.kind))) ON CONFLICT DO NOTHING
+            INSERT INTO entries (directory, name, target, kind, label)
+            VALUES (\(entry.directory), \(entry.name), \(entry.target), \(Int16(entry.kind)), \(entry.label))
+            ON CONFLICT DO NOTHING
             """)
         guard inserted == 1 else { return false }
         _ = try changed("UPDATE objects SET entry_count = entry_count + 1 WHERE id = \(entry.directory)")

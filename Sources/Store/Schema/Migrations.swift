@@ -29,6 +29,7 @@ enum Migrations {
                     name TEXT NOT NULL,
                     target INTEGER NOT NULL REFERENCES objects(id),
                     kind INTEGER NOT NULL,
+                    label TEXT,
                     PRIMARY KEY (directory, name)) WITHOUT ROWID
                 """,
                 """
@@ -59,6 +60,7 @@ enum Migrations {
                     name TEXT COLLATE "C" NOT NULL,
                     target BIGINT NOT NULL REFERENCES objects(id),
                     kind SMALLINT NOT NULL,
+                    label TEXT,
                     PRIMARY KEY (directory, name))
                 """,
                 """

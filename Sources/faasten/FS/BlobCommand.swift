@@ -36,7 +36,7 @@ struct BlobCommand: AsyncParsableCommand {
                 } else {
                     entry = try await fs.create(.blob(blob), label: label, named: name, in: directory, &context)
                 }
-                return (.message(blob.hex), try await fs.stat(entry))
+                return (.message(blob.hex), fs.stat(entry))
             }
         }
     }
@@ -52,7 +52,7 @@ struct BlobCommand: AsyncParsableCommand {
                 let entry = try await fs.resolve(path, &context)
                 let reader = try await fs.openBlob(entry, &context)
                 do {
-                    return (.bytes(try await reader.readAll()), try await fs.stat(entry))
+                    return (.bytes(try await reader.readAll()), fs.stat(entry))
                 } catch {
                     throw .storage("\(error)")
                 }

@@ -65,7 +65,7 @@ struct FSCommand: AsyncParsableCommand {
             let path = try FSCommand.parse(path)
             try await FSRunner(options: options).run { fs, context throws(FSError) in
                 let entry = try await fs.resolve(path, &context)
-                return (.listing(try await fs.list(entry, &context)), try await fs.stat(entry))
+                return (.listing(try await fs.list(entry, &context)), fs.stat(entry))
             }
         }
     }
@@ -79,7 +79,7 @@ struct FSCommand: AsyncParsableCommand {
             let path = try FSCommand.parse(path)
             try await FSRunner(options: options).run { fs, context throws(FSError) in
                 let entry = try await fs.resolve(path, &context)
-                return (.bytes(try await fs.read(file: entry, &context)), try await fs.stat(entry))
+                return (.bytes(try await fs.read(file: entry, &context)), fs.stat(entry))
             }
         }
     }
@@ -95,7 +95,7 @@ struct FSCommand: AsyncParsableCommand {
             try await FSRunner(options: options).run { fs, context throws(FSError) in
                 let entry = try await fs.resolve(path, &context)
                 try await fs.write(file: entry, bytes, &context)
-                return (.message("wrote \(bytes.count) bytes"), try await fs.stat(entry))
+                return (.message("wrote \(bytes.count) bytes"), fs.stat(entry))
             }
         }
     }
@@ -147,7 +147,7 @@ struct FSCommand: AsyncParsableCommand {
             } ?? .public
             try await FSRunner(options: options).run { fs, context throws(FSError) in
                 let entry = try await fs.resolve(path, &context)
-                return (.facets(try await fs.listFacets(entry, under: clearance, &context)), try await fs.stat(entry))
+                return (.facets(try await fs.listFacets(entry, under: clearance, &context)), fs.stat(entry))
             }
         }
     }
@@ -166,7 +166,7 @@ struct FSCommand: AsyncParsableCommand {
                 let object = try await fs.resolve(target, &context)
                 let directory = try await fs.resolve(parent, &context)
                 try await fs.link(directory, name, to: object, &context)
-                return (.nothing, try await fs.stat(object))
+                return (.nothing, fs.stat(object))
             }
         }
     }
@@ -182,7 +182,7 @@ struct FSCommand: AsyncParsableCommand {
             try await FSRunner(options: options).run { fs, context throws(FSError) in
                 let directory = try await fs.resolve(parent, &context)
                 try await fs.unlink(directory, name, &context)
-                return (.nothing, try await fs.stat(directory))
+                return (.nothing, fs.stat(directory))
             }
         }
     }
@@ -195,7 +195,7 @@ struct FSCommand: AsyncParsableCommand {
         func run() async throws {
             let path = try FSCommand.parse(path)
             try await FSRunner(options: options).run { fs, context throws(FSError) in
-                let info = try await fs.stat(try await fs.resolve(path, &context))
+                let info = fs.stat(try await fs.resolve(path, &context))
                 return (.info(info), info)
             }
         }
@@ -224,7 +224,7 @@ struct FSCommand: AsyncParsableCommand {
         try await FSRunner(options: options).run { fs, context throws(FSError) in
             let directory = try await fs.resolve(parent, &context)
             let entry = try await fs.create(object, label: label, named: name, in: directory, &context)
-            return (.nothing, try await fs.stat(entry))
+            return (.nothing, fs.stat(entry))
         }
     }
 }

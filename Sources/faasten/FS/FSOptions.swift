@@ -41,10 +41,10 @@ struct FSOptions: ParsableArguments {
         guard let privilege else {
             throw CommandError("--as PRIVILEGE is required (e.g. --as alice; --as T for no privilege)")
         }
-        return try SecurityContext(
-            label: try parse("--start-label", startLabel.map { try Label(parsing: $0) } ?? .public),
-            privilege: try parse("--as", try Privilege(parsing: privilege)),
-            clearance: try parse("--clearance", clearance.map { try Label(parsing: $0) } ?? .top))
+        let start = try parse("--start-label", startLabel.map { try Label(parsing: $0) } ?? .public)
+        let owned = try parse("--as", try Privilege(parsing: privilege))
+        let bound = try parse("--clearance", clearance.map { try Label(parsing: $0) } ?? .top)
+        return try parse("--start-label", try SecurityContext(label: start, privilege: owned, clearance: bound))
     }
 
     private func parse<T>(_ option: String, _ body: @autoclosure () throws -> T) throws -> T {
