@@ -20,3 +20,7 @@ protoc --plugin=protoc-gen-swift="$plugin" -I proto \
   --swift_opt=Visibility=Public \
   --swift_out=Sources/Labels/Encoding proto/labels.proto
 echo "generated Sources/Labels/Encoding/labels.pb.swift"
+protoc --plugin=protoc-gen-swift="$plugin" -I proto \
+  --swift_opt=Visibility=Public \
+  --swift_out=Sources/CloudCalls proto/cloudcalls.proto
+echo "generated Sources/CloudCalls/cloudcalls.pb.swift"

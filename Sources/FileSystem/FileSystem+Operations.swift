@@ -1,40 +1,40 @@
 import Labels
 import Store
 
-// The public operations. Each is one transaction; see `Session` for the rules each
+// The public operations. Each is one transaction; see `FileSystemSession` for the rules each
 // one applies.
 extension FileSystem {
     /// The root directory.
     public func root() async throws(FSError) -> Entry {
         var unused = try SecurityContext()
-        return try await perform(.read, &unused) { session, _ throws(FSError) in try session.root }
+        return try await transaction(.read, &unused) { session, _ throws(FSError) in try session.root }
     }
 
     /// Walks `path` (taints with every directory on the way) and returns its last entry, unread.
     public func resolve(_ path: FSPath, _ context: inout SecurityContext) async throws(FSError) -> Entry {
-        try await perform(.read, &context) { session, context throws(FSError) in try session.resolve(path, &context) }
+        try await transaction(.read, &context) { session, context throws(FSError) in try session.resolve(path, &context) }
     }
 
     /// Opens `name` in a directory (taints with the directory), or the facet named by
     /// label text in a faceted directory.
     public func lookup(_ directory: Entry, _ name: String, _ context: inout SecurityContext) async throws(FSError) -> Entry {
-        try await perform(.read, &context) { session, context throws(FSError) in try session.lookup(directory, name, &context) }
+        try await transaction(.read, &context) { session, context throws(FSError) in try session.lookup(directory, name, &context) }
     }
 
     /// Opens the facet `label` of a faceted directory (no taint; stored on first write).
     public func openFacet(_ faceted: Entry, _ label: Label) async throws(FSError) -> Entry {
         var unused = try SecurityContext()
-        return try await perform(.read, &unused) { session, _ throws(FSError) in try session.openFacet(faceted, label) }
+        return try await transaction(.read, &unused) { session, _ throws(FSError) in try session.openFacet(faceted, label) }
     }
 
     /// Names and kinds in a directory, by name (taints with the directory).
     public func list(_ directory: Entry, _ context: inout SecurityContext) async throws(FSError) -> [DirectoryEntry] {
-        try await perform(.read, &context) { session, context throws(FSError) in try session.list(directory, &context) }
+        try await transaction(.read, &context) { session, context throws(FSError) in try session.list(directory, &context) }
     }
 
     /// The facets of a faceted directory whose labels flow to `clearance` (taints with `clearance`).
     public func listFacets(_ faceted: Entry, under clearance: Label, _ context: inout SecurityContext) async throws(FSError) -> [Label] {
-        try await perform(.read, &context) { session, context throws(FSError) in
+        try await transaction(.read, &context) { session, context throws(FSError) in
             try session.listFacets(faceted, under: clearance, &context)
         }
     }
@@ -46,8 +46,7 @@ extension FileSystem {
 
     /// Creates an unlinked object (label default: the current label).
     public func create(_ object: NewObject, label: Label? = nil, _ context: inout SecurityContext) async throws(FSError) -> Entry {
-        try await checkBlobExists(object)
-        return try await perform(.write, &context) { session, context throws(FSError) in
+        try await transaction(.write, &context) { session, context throws(FSError) in
             try session.create(object, label: label, &context)
         }
     }
@@ -57,8 +56,7 @@ extension FileSystem {
     public func create(
         _ object: NewObject, label: Label? = nil, named name: String, in directory: Entry, _ context: inout SecurityContext
     ) async throws(FSError) -> Entry {
-        try await checkBlobExists(object)
-        return try await perform(.write, &context) { session, context throws(FSError) in
+        try await transaction(.write, &context) { session, context throws(FSError) in
             // Modify the directory first, so that the default label carries its taint.
             try session.expect(directory, .directory)
             try context.modify(try directory.requiredLabel)
@@ -70,17 +68,17 @@ extension FileSystem {
 
     /// Adds `name → target` to a directory (modify rule on the directory).
     public func link(_ directory: Entry, _ name: String, to target: Entry, _ context: inout SecurityContext) async throws(FSError) {
-        try await perform(.write, &context) { session, context throws(FSError) in try session.link(directory, name, target, &context) }
+        try await transaction(.write, &context) { session, context throws(FSError) in try session.link(directory, name, target, &context) }
     }
 
     /// Removes `name` from a directory (modify rule on the directory).
     public func unlink(_ directory: Entry, _ name: String, _ context: inout SecurityContext) async throws(FSError) {
-        try await perform(.write, &context) { session, context throws(FSError) in try session.unlink(directory, name, &context) }
+        try await transaction(.write, &context) { session, context throws(FSError) in try session.unlink(directory, name, &context) }
     }
 
     /// Walks `path` and reads the file at its end, in one transaction.
     public func read(fileAt path: FSPath, _ context: inout SecurityContext) async throws(FSError) -> (Entry, [UInt8]) {
-        try await perform(.read, &context) { session, context throws(FSError) in
+        try await transaction(.read, &context) { session, context throws(FSError) in
             let file = try session.resolve(path, &context)
             return (file, try session.read(file: file, &context))
         }
@@ -88,31 +86,31 @@ extension FileSystem {
 
     /// A file's bytes (read rule).
     public func read(file: Entry, _ context: inout SecurityContext) async throws(FSError) -> [UInt8] {
-        try await perform(.read, &context) { session, context throws(FSError) in try session.read(file: file, &context) }
+        try await transaction(.read, &context) { session, context throws(FSError) in try session.read(file: file, &context) }
     }
 
     /// Replaces a file's bytes (write rule).
     public func write(file: Entry, _ bytes: [UInt8], _ context: inout SecurityContext) async throws(FSError) {
-        try await perform(.write, &context) { session, context throws(FSError) in try session.write(file: file, bytes, &context) }
+        try await transaction(.write, &context) { session, context throws(FSError) in try session.write(file: file, bytes, &context) }
     }
 
     /// The blob a blob entry names (read rule).
     public func read(blob: Entry, _ context: inout SecurityContext) async throws(FSError) -> BlobName {
-        try await perform(.read, &context) { session, context throws(FSError) in try session.read(blob: blob, &context) }
+        try await transaction(.read, &context) { session, context throws(FSError) in try session.read(blob: blob, &context) }
     }
 
     /// Re-points a blob entry (write rule).
-    public func update(blob: Entry, to name: BlobName, _ context: inout SecurityContext) async throws(FSError) {
-        try await checkBlobExists(.blob(name))
-        try await perform(.write, &context) { session, context throws(FSError) in try session.update(blob: blob, to: name, &context) }
+    public func update(blob: Entry, to name: ExistingBlob, _ context: inout SecurityContext) async throws(FSError) {
+        try await transaction(.write, &context) { session, context throws(FSError) in try session.update(blob: blob, to: name, &context) }
     }
 
     /// Opens the blob behind a blob entry for reading (read rule on the entry).
     public func openBlob(_ entry: Entry, _ context: inout SecurityContext) async throws(FSError) -> any BlobReader {
         let name = try await read(blob: entry, &context)
+        let blobs = store.blobs
         let reader: (any BlobReader)?
         do {
-            reader = try await store.blobs.open(name)
+            reader = try await Blocking.run { try blobs.open(name) }
         } catch {
             throw .storage("\(error)")
         }
@@ -122,38 +120,26 @@ extension FileSystem {
 
     /// A gate's description (read rule).
     public func read(gate: Entry, _ context: inout SecurityContext) async throws(FSError) -> Gate {
-        try await perform(.read, &context) { session, context throws(FSError) in try session.read(gate: gate, &context) }
+        try await transaction(.read, &context) { session, context throws(FSError) in try session.read(gate: gate, &context) }
     }
 
     /// Changes a gate (taints with it; needs the new privileges and the write rule).
     public func update(gate: Entry, _ change: GateUpdate, _ context: inout SecurityContext) async throws(FSError) {
-        try await perform(.write, &context) { session, context throws(FSError) in try session.update(gate: gate, change, &context) }
+        try await transaction(.write, &context) { session, context throws(FSError) in try session.update(gate: gate, change, &context) }
     }
 
     /// Follows a gate's redirects to its function (taints with every hop).
     public func resolveGate(_ gate: Entry, _ context: inout SecurityContext) async throws(FSError) -> ResolvedGate {
-        try await perform(.read, &context) { session, context throws(FSError) in try session.resolveGate(gate, &context) }
+        try await transaction(.read, &context) { session, context throws(FSError) in try session.resolveGate(gate, &context) }
     }
 
     /// A service's description (read rule).
     public func read(service: Entry, _ context: inout SecurityContext) async throws(FSError) -> Service {
-        try await perform(.read, &context) { session, context throws(FSError) in try session.read(service: service, &context) }
+        try await transaction(.read, &context) { session, context throws(FSError) in try session.read(service: service, &context) }
     }
 
     /// Replaces a service (taints with it; needs its privilege and the write rule).
     public func update(service: Entry, _ new: Service, _ context: inout SecurityContext) async throws(FSError) {
-        try await perform(.write, &context) { session, context throws(FSError) in try session.update(service: service, new, &context) }
-    }
-
-    /// A blob entry may only name a blob that exists.
-    private func checkBlobExists(_ object: NewObject) async throws(FSError) {
-        guard case let .blob(name) = object else { return }
-        let reader: (any BlobReader)?
-        do {
-            reader = try await store.blobs.open(name)
-        } catch {
-            throw .storage("\(error)")
-        }
-        guard reader != nil else { throw .blobNotFound(name) }
+        try await transaction(.write, &context) { session, context throws(FSError) in try session.update(service: service, new, &context) }
     }
 }

@@ -26,43 +26,79 @@ public struct FileSystem: Sendable {
         cache = FileSystemCache()
     }
 
-    /// Runs `body` as one transaction on a copy of `context`, then hands back the
-    /// copy, whether the body succeeded or was refused.
-    func perform<T: Sendable>(
+    /// Runs `body` as one transaction. The session's operations apply every rule; the
+    /// context is updated whether the body succeeded or was refused (a refusal keeps
+    /// the taint it took), and a refused or failed body changes nothing in the store.
+    public func transaction<T: Sendable>(
         _ mode: TransactionMode, _ context: inout SecurityContext,
-        _ body: @escaping @Sendable (Session, inout SecurityContext) throws(FSError) -> T
+        _ body: @escaping @Sendable (FileSystemSession, inout SecurityContext) throws(FSError) -> T
     ) async throws(FSError) -> T {
         let start = context
         let limits = limits
         let cache = cache
+        let outcome: Result<(T, SecurityContext), any Error>
         do {
-            let (value, after) = try await store.transaction(mode) { transaction in
-                var working = start
-                do throws(FSError) {
-                    let value = try body(Session(transaction: transaction, limits: limits, cache: cache), &working)
-                    return (value, working)
-                } catch {
-                    // Rolls the transaction back; the refusal still carries the taint.
-                    throw Refusal(error: error, context: working)
-                }
-            }
+            outcome = .success(try await store.transaction(mode) { transaction in
+                try Self.run(body, FileSystemSession(transaction: transaction, limits: limits, cache: cache), start)
+            })
+        } catch {
+            outcome = .failure(error)
+        }
+        return try Self.settle(outcome, &context)
+    }
+
+    /// ``transaction(_:_:_:)`` on the calling thread, which may block: for a thread
+    /// that serves one sandbox (the reference monitor), never for the cooperative pool.
+    public func synchronously<T>(
+        _ mode: TransactionMode, _ context: inout SecurityContext,
+        _ body: (FileSystemSession, inout SecurityContext) throws(FSError) -> T
+    ) throws(FSError) -> T {
+        let start = context
+        let outcome: Result<(T, SecurityContext), any Error>
+        do {
+            outcome = .success(try store.synchronousTransaction(mode) { transaction in
+                try Self.run(body, FileSystemSession(transaction: transaction, limits: limits, cache: cache), start)
+            })
+        } catch {
+            outcome = .failure(error)
+        }
+        return try Self.settle(outcome, &context)
+    }
+
+    /// Runs the body on a copy of the context; a refusal becomes an error that rolls
+    /// the transaction back and still carries the context.
+    private static func run<T>(
+        _ body: (FileSystemSession, inout SecurityContext) throws(FSError) -> T, _ session: FileSystemSession,
+        _ start: SecurityContext
+    ) throws -> (T, SecurityContext) {
+        var working = start
+        do throws(FSError) {
+            return (try body(session, &working), working)
+        } catch {
+            throw Refusal(error: error, context: working)
+        }
+    }
+
+    private static func settle<T>(_ outcome: Result<(T, SecurityContext), any Error>, _ context: inout SecurityContext) throws(FSError) -> T {
+        switch outcome {
+        case let .success((value, after)):
             context = after
             return value
-        } catch let refusal as Refusal {
+        case let .failure(refusal as Refusal):
             context = refusal.context
             throw refusal.error
-        } catch let error as FSError {
+        case let .failure(error as FSError):
             throw error
-        } catch {
+        case let .failure(error):
             throw .storage("\(error)")
         }
     }
 
     /// Runs `body` as one transaction without a security context: for the system's
     /// own bookkeeping (bootstrap, user homes), never for work done on behalf of code.
-    func performAsSystem<T: Sendable>(_ body: @escaping @Sendable (Session) throws(FSError) -> T) async throws(FSError) -> T {
+    func performAsSystem<T: Sendable>(_ body: @escaping @Sendable (FileSystemSession) throws(FSError) -> T) async throws(FSError) -> T {
         var unused = try SecurityContext(privilege: .root)
-        return try await perform(.write, &unused) { session, _ throws(FSError) in try body(session) }
+        return try await transaction(.write, &unused) { session, _ throws(FSError) in try body(session) }
     }
 
     struct Refusal: Error {

@@ -21,6 +21,11 @@ public protocol Store: Sendable {
         _ mode: TransactionMode, _ body: @escaping @Sendable (any StoreTransaction) throws -> T
     ) async throws -> T
 
+    /// The same, run on the calling thread, which may block (on SQLite's write lock or
+    /// on the network): for threads that serve one sandbox, never an event loop or
+    /// the cooperative pool's threads for long.
+    func synchronousTransaction<T>(_ mode: TransactionMode, _ body: (any StoreTransaction) throws -> T) throws -> T
+
     /// Content-addressed blobs kept beside the rows.
     var blobs: any BlobStore { get }
 

@@ -72,7 +72,7 @@ struct ConcurrencyTests {
     func concurrentGateUpdatesOfDifferentFieldsAreAllKept(backend: Backend) async throws {
         try await withFileSystem(backend) { fs in
             var root = try context("F")
-            let image = try await fs.create(.blob(fs.store.blobs.put(Array("img".utf8))), label: .public, named: "img", in: fs.root(), &root)
+            let image = try await fs.create(.blob(storedBlob(fs, Array("img".utf8))), label: .public, named: "img", in: fs.root(), &root)
             let gate = try await fs.create(
                 .gate(GateSpec(target: .function(runtime: "python3", image: image, memoryMB: 100, timeoutMilliseconds: 100),
                                privilege: .none)), label: .public, named: "g", in: fs.root(), &root)

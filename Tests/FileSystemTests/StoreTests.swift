@@ -57,35 +57,35 @@ struct StoreTests {
         // 2.5 MiB in uneven writes, across chunk boundaries.
         var content: [UInt8] = []
         for n in 0..<(5 << 19) { content.append(UInt8(truncatingIfNeeded: n &* 2_654_435_761 >> 13)) }
-        let upload = try await test.store.blobs.create()
+        let upload = try test.store.blobs.create()
         var offset = 0
         for size in [1, 4095, 1 << 20, 333_333] + Array(repeating: 700_001, count: 4) where offset < content.count {
             let end = min(content.count, offset + size)
-            try await upload.write(Array(content[offset..<end]))
+            try upload.write(Array(content[offset..<end]))
             offset = end
         }
-        if offset < content.count { try await upload.write(Array(content[offset...])) }
+        if offset < content.count { try upload.write(Array(content[offset...])) }
         #expect(upload.size == Int64(content.count))
-        let name = try await upload.finalize()
+        let name = try upload.finalize()
         #expect(name.hex == SHA256.hash(data: content).map { String(format: "%02x", $0) }.joined())
 
-        let reader = try #require(try await test.store.blobs.open(name))
+        let reader = try #require(try test.store.blobs.open(name))
         #expect(reader.size == Int64(content.count))
-        #expect(try await reader.read(at: 0, count: 10) == Array(content[0..<10]))
+        #expect(try reader.read(at: 0, count: 10) == Array(content[0..<10]))
         let middle = (1 << 20) - 5
-        #expect(try await reader.read(at: Int64(middle), count: 10) == Array(content[middle..<(middle + 10)]))
-        #expect(try await reader.read(at: Int64(content.count - 3), count: 100) == Array(content.suffix(3)))
-        #expect(try await reader.read(at: Int64(content.count), count: 100) == [])
-        #expect(try await reader.readAll() == content)
+        #expect(try reader.read(at: Int64(middle), count: 10) == Array(content[middle..<(middle + 10)]))
+        #expect(try reader.read(at: Int64(content.count - 3), count: 100) == Array(content.suffix(3)))
+        #expect(try reader.read(at: Int64(content.count), count: 100) == [])
+        #expect(try reader.readAll() == content)
 
         // The same bytes again: the same name, stored once.
-        #expect(try await test.store.blobs.put(content) == name)
+        #expect(try test.store.blobs.put(content) == name)
         // An aborted upload leaves nothing.
-        let aborted = try await test.store.blobs.create()
-        try await aborted.write([1, 2, 3])
-        await aborted.abort()
-        #expect(try await test.store.blobs.open(BlobName(hex: SHA256.hash(data: [1, 2, 3]).map { String(format: "%02x", $0) }.joined())!) == nil)
-        #expect(try await test.store.blobs.put([]) == BlobName(hex: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"))
+        let aborted = try test.store.blobs.create()
+        try aborted.write([1, 2, 3])
+        aborted.abort()
+        #expect(try test.store.blobs.open(BlobName(hex: SHA256.hash(data: [1, 2, 3]).map { String(format: "%02x", $0) }.joined())!) == nil)
+        #expect(try test.store.blobs.put([]) == BlobName(hex: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"))
         await test.close()
     }
 

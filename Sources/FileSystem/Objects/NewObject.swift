@@ -7,7 +7,7 @@ public enum NewObject: Sendable, Hashable {
     /// Faceted directories are unlabeled: their facets carry the labels.
     case facetedDirectory
     /// A labeled pointer to an immutable blob.
-    case blob(BlobName)
+    case blob(ExistingBlob)
     case gate(GateSpec)
     case service(Service)
 
@@ -20,5 +20,15 @@ public enum NewObject: Sendable, Hashable {
         case .gate: return .gate
         case .service: return .service
         }
+    }
+}
+
+/// A blob known to exist: made only from a reader of it (blobs are never deleted), so
+/// a blob entry can never point at nothing.
+public struct ExistingBlob: Sendable, Hashable {
+    public let name: BlobName
+
+    public init(_ reader: any BlobReader) {
+        name = reader.name
     }
 }

@@ -50,7 +50,7 @@ extension FileSystem {
     }
 }
 
-extension Session {
+extension FileSystemSession {
     /// A lookup for the system's own bookkeeping; no context, no taint.
     func lookupAsSystem(_ directory: Entry, _ name: String) throws(FSError) -> Entry {
         try expect(directory, .directory)

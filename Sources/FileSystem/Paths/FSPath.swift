@@ -111,10 +111,10 @@ public struct FSPath: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-extension Session {
+extension FileSystemSession {
     /// Walks a path from the root: each name reads its directory (taint), each facet
     /// opens a facet of a faceted directory. The last entry is returned unread.
-    func resolve(_ path: FSPath, _ context: inout SecurityContext) throws(FSError) -> Entry {
+    public func resolve(_ path: FSPath, _ context: inout SecurityContext) throws(FSError) -> Entry {
         var current = try root
         // `%` means the label the walk started at.
         let startLabel = context.label

@@ -5,29 +5,32 @@
 /// learn the name; identical content gets the same name and is stored once.
 ///
 /// ```swift
-/// let upload = try await store.blobs.create()
-/// try await upload.write(Array("hello".utf8))
-/// let name = try await upload.finalize()
-/// let reader = try await store.blobs.open(name)!
-/// let bytes = try await reader.read(at: 0, count: 5)
+/// let upload = try store.blobs.create()
+/// try upload.write(Array("hello".utf8))
+/// let name = try upload.finalize()
+/// let reader = try store.blobs.open(name)!
+/// let bytes = try reader.read(at: 0, count: 5)
 /// ```
+///
+/// The calls are synchronous and may block on disk or network: call them from a
+/// thread that may block (a monitor thread), or through ``Blocking/run(_:)``.
 public protocol BlobStore: Sendable {
     /// Starts a new upload.
-    func create() async throws -> any BlobUpload
+    func create() throws -> any BlobUpload
     /// A reader for a finalized blob, or `nil` if there is none with this name.
-    func open(_ name: BlobName) async throws -> (any BlobReader)?
+    func open(_ name: BlobName) throws -> (any BlobReader)?
 }
 
 /// A blob being written. Call ``finalize()`` or ``abort()`` exactly once.
 public protocol BlobUpload: AnyObject, Sendable {
     /// Appends bytes.
-    func write(_ bytes: [UInt8]) async throws
+    func write(_ bytes: [UInt8]) throws
     /// Bytes written so far.
     var size: Int64 { get }
     /// Makes the blob durable and immutable and returns its name.
-    func finalize() async throws -> BlobName
+    func finalize() throws -> BlobName
     /// Discards what was written.
-    func abort() async
+    func abort()
 }
 
 /// Random access to a finalized blob.
@@ -35,18 +38,18 @@ public protocol BlobReader: Sendable {
     var name: BlobName { get }
     var size: Int64 { get }
     /// Up to `count` bytes starting at `offset`; fewer at the end, none past it.
-    func read(at offset: Int64, count: Int) async throws -> [UInt8]
+    func read(at offset: Int64, count: Int) throws -> [UInt8]
 }
 
 extension BlobStore {
     /// Stores `bytes` as one blob.
-    public func put(_ bytes: [UInt8]) async throws -> BlobName {
-        let upload = try await create()
+    public func put(_ bytes: [UInt8]) throws -> BlobName {
+        let upload = try create()
         do {
-            try await upload.write(bytes)
-            return try await upload.finalize()
+            try upload.write(bytes)
+            return try upload.finalize()
         } catch {
-            await upload.abort()
+            upload.abort()
             throw error
         }
     }
@@ -54,11 +57,11 @@ extension BlobStore {
 
 extension BlobReader {
     /// The whole blob; for small blobs only.
-    public func readAll() async throws -> [UInt8] {
+    public func readAll() throws -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(Int(size))
         while Int64(out.count) < size {
-            let chunk = try await read(at: Int64(out.count), count: 1 << 20)
+            let chunk = try read(at: Int64(out.count), count: 1 << 20)
             if chunk.isEmpty { break }
             out.append(contentsOf: chunk)
         }

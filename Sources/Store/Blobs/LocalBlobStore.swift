@@ -34,7 +34,7 @@ public final class LocalBlobStore: BlobStore {
         return "\(directory)/\(hex.prefix(2))/\(hex.dropFirst(2))"
     }
 
-    public func create() async throws -> any BlobUpload {
+    public func create() throws -> any BlobUpload {
         let template = (temporaryDirectory as NSString).appendingPathComponent("upload-XXXXXX")
         var buffer = Array(template.utf8CString)
         let fd = mkstemp(&buffer)
@@ -43,7 +43,7 @@ public final class LocalBlobStore: BlobStore {
         return LocalBlobUpload(store: self, fd: fd, tempPath: tempPath)
     }
 
-    public func open(_ name: BlobName) async throws -> (any BlobReader)? {
+    public func open(_ name: BlobName) throws -> (any BlobReader)? {
         let fd = Glibc.open(path(of: name), O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             if errno == ENOENT { return nil }
@@ -107,7 +107,7 @@ final class LocalBlobUpload: BlobUpload, @unchecked Sendable {
 
     var size: Int64 { lock.withLock { written } }
 
-    func write(_ bytes: [UInt8]) async throws {
+    func write(_ bytes: [UInt8]) throws {
         try lock.withLock {
             guard fd >= 0 else { throw StoreError("the blob upload is already finished") }
             try bytes.withUnsafeBytes { raw in
@@ -126,7 +126,7 @@ final class LocalBlobUpload: BlobUpload, @unchecked Sendable {
         }
     }
 
-    func finalize() async throws -> BlobName {
+    func finalize() throws -> BlobName {
         try lock.withLock {
             guard fd >= 0 else { throw StoreError("the blob upload is already finished") }
             defer {
@@ -143,7 +143,7 @@ final class LocalBlobUpload: BlobUpload, @unchecked Sendable {
         }
     }
 
-    func abort() async {
+    func abort() {
         lock.withLock {
             guard fd >= 0 else { return }
             Glibc.close(fd)
@@ -167,7 +167,7 @@ final class LocalBlobReader: BlobReader, @unchecked Sendable {
 
     deinit { Glibc.close(fd) }
 
-    func read(at offset: Int64, count: Int) async throws -> [UInt8] {
+    func read(at offset: Int64, count: Int) throws -> [UInt8] {
         guard offset >= 0, count >= 0 else { throw StoreError("negative blob offset or count") }
         let wanted = Int(max(0, min(Int64(count), size - offset)))
         guard wanted > 0 else { return [] }

@@ -18,8 +18,8 @@ final class PostgresBlobStore: BlobStore {
         self.executor = executor
     }
 
-    func create() async throws -> any BlobUpload {
-        let id = try await executor.run { connection in
+    func create() throws -> any BlobUpload {
+        let id = try executor.pool.withConnection { connection in
             _ = try self.executor.query(
                 connection,
                 """
@@ -35,8 +35,8 @@ final class PostgresBlobStore: BlobStore {
         return PostgresBlobUpload(store: self, upload: id)
     }
 
-    func open(_ name: BlobName) async throws -> (any BlobReader)? {
-        try await executor.run { connection -> PostgresBlobReader? in
+    func open(_ name: BlobName) throws -> (any BlobReader)? {
+        try executor.pool.withConnection { connection -> PostgresBlobReader? in
             guard let row = try self.executor.query(connection, "SELECT upload, size FROM blobs WHERE name = \(name.hex)").rows.first
             else { return nil }
             let (upload, size) = try row.decode((Int64, Int64).self)
@@ -63,7 +63,7 @@ final class PostgresBlobUpload: BlobUpload, @unchecked Sendable {
 
     var size: Int64 { lock.withLock { written } }
 
-    func write(_ bytes: [UInt8]) async throws {
+    func write(_ bytes: [UInt8]) throws {
         let full: [(Int32, [UInt8])] = try lock.withLock {
             guard !finished else { throw StoreError("the blob upload is already finished") }
             hasher.update(data: bytes)
@@ -77,12 +77,12 @@ final class PostgresBlobUpload: BlobUpload, @unchecked Sendable {
             }
             return chunks
         }
-        if !full.isEmpty { try await store(full) }
+        if !full.isEmpty { try store(full) }
     }
 
-    private func store(_ chunks: [(Int32, [UInt8])]) async throws {
+    private func store(_ chunks: [(Int32, [UInt8])]) throws {
         let upload = upload
-        try await store.executor.run { connection in
+        try store.executor.pool.withConnection { connection in
             for (seq, data) in chunks {
                 let buffer = ByteBuffer(bytes: data)
                 _ = try self.store.executor.query(
@@ -91,7 +91,7 @@ final class PostgresBlobUpload: BlobUpload, @unchecked Sendable {
         }
     }
 
-    func finalize() async throws -> BlobName {
+    func finalize() throws -> BlobName {
         let (last, name, size) = try lock.withLock { () throws -> ([(Int32, [UInt8])], BlobName, Int64) in
             guard !finished else { throw StoreError("the blob upload is already finished") }
             finished = true
@@ -99,10 +99,10 @@ final class PostgresBlobUpload: BlobUpload, @unchecked Sendable {
             pending = []
             return (last, BlobName(digest: hasher.finalize()), written)
         }
-        if !last.isEmpty { try await store(last) }
+        if !last.isEmpty { try store(last) }
         let upload = upload
         let executor = store.executor
-        try await executor.run { connection in
+        try executor.pool.withConnection { connection in
             try executor.inTransaction(connection, .write) {
                 let inserted = try executor.query(
                     connection,
@@ -117,7 +117,7 @@ final class PostgresBlobUpload: BlobUpload, @unchecked Sendable {
         return name
     }
 
-    func abort() async {
+    func abort() {
         let alreadyFinished = lock.withLock { () -> Bool in
             defer { finished = true }
             return finished
@@ -125,7 +125,7 @@ final class PostgresBlobUpload: BlobUpload, @unchecked Sendable {
         guard !alreadyFinished else { return }
         let upload = upload
         let executor = store.executor
-        _ = try? await executor.run { connection in
+        _ = try? executor.pool.withConnection { connection in
             _ = try executor.query(connection, "DELETE FROM blob_chunks WHERE upload = \(upload)")
             _ = try executor.query(connection, "DELETE FROM blob_uploads WHERE id = \(upload)")
         }
@@ -145,7 +145,7 @@ final class PostgresBlobReader: BlobReader {
         self.size = size
     }
 
-    func read(at offset: Int64, count: Int) async throws -> [UInt8] {
+    func read(at offset: Int64, count: Int) throws -> [UInt8] {
         guard offset >= 0, count >= 0 else { throw StoreError("negative blob offset or count") }
         let end = min(size, offset + Int64(count))
         guard end > offset else { return [] }
@@ -154,7 +154,7 @@ final class PostgresBlobReader: BlobReader {
         let last = Int32((end - 1) / chunk)
         let upload = upload
         let executor = store.executor
-        let rows = try await executor.run { connection in
+        let rows = try executor.pool.withConnection { connection in
             try executor.query(
                 connection,
                 "SELECT seq, data FROM blob_chunks WHERE upload = \(upload) AND seq BETWEEN \(first) AND \(last) ORDER BY seq"

@@ -45,6 +45,14 @@ public final class PostgresStore: Store {
         }
     }
 
+    public func synchronousTransaction<T>(_ mode: TransactionMode, _ body: (any StoreTransaction) throws -> T) throws -> T {
+        try executor.pool.withConnection { connection in
+            try executor.inTransaction(connection, mode) {
+                try body(PostgresTransaction(connection: connection, executor: executor))
+            }
+        }
+    }
+
     public func close() async throws {
         await executor.shutdown()
     }

@@ -27,7 +27,7 @@ struct BlobCommand: AsyncParsableCommand {
             }
             let replace = replace
             try await FSRunner(options: options).run { fs, context throws(FSError) in
-                let blob = try await BlobCommand.upload(from: FileHandle.standardInput, to: fs.store.blobs)
+                let blob = try BlobCommand.upload(from: FileHandle.standardInput, to: fs.store.blobs)
                 let directory = try await fs.resolve(parent, &context)
                 let entry: Entry
                 if replace {
@@ -36,7 +36,7 @@ struct BlobCommand: AsyncParsableCommand {
                 } else {
                     entry = try await fs.create(.blob(blob), label: label, named: name, in: directory, &context)
                 }
-                return (.message(blob.hex), fs.stat(entry))
+                return (.message(blob.name.hex), fs.stat(entry))
             }
         }
     }
@@ -52,7 +52,7 @@ struct BlobCommand: AsyncParsableCommand {
                 let entry = try await fs.resolve(path, &context)
                 let reader = try await fs.openBlob(entry, &context)
                 do {
-                    return (.bytes(try await reader.readAll()), fs.stat(entry))
+                    return (.bytes(try reader.readAll()), fs.stat(entry))
                 } catch {
                     throw .storage("\(error)")
                 }
@@ -61,18 +61,20 @@ struct BlobCommand: AsyncParsableCommand {
     }
 
     /// Streams a file handle into a new blob, a chunk at a time.
-    static func upload(from handle: FileHandle, to blobs: any BlobStore) async throws(FSError) -> BlobName {
+    static func upload(from handle: FileHandle, to blobs: any BlobStore) throws(FSError) -> ExistingBlob {
         do {
-            let upload = try await blobs.create()
+            let upload = try blobs.create()
             do {
                 while true {
                     let chunk = handle.readData(ofLength: 1 << 20)
                     if chunk.isEmpty { break }
-                    try await upload.write([UInt8](chunk))
+                    try upload.write([UInt8](chunk))
                 }
-                return try await upload.finalize()
+                let name = try upload.finalize()
+                guard let reader = try blobs.open(name) else { throw StoreError("blob \(name) vanished after its upload") }
+                return ExistingBlob(reader)
             } catch {
-                await upload.abort()
+                upload.abort()
                 throw error
             }
         } catch {

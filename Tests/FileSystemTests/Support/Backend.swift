@@ -94,3 +94,9 @@ func expectRefusal<T>(
         Issue.record("expected an FSError, got \(error)", sourceLocation: sourceLocation)
     }
 }
+
+/// Stores `bytes` as a blob and returns it as known to exist.
+func storedBlob(_ fs: FileSystem, _ bytes: [UInt8]) throws -> ExistingBlob {
+    let name = try fs.store.blobs.put(bytes)
+    return ExistingBlob(try #require(try fs.store.blobs.open(name)))
+}

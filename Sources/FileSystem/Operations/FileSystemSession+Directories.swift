@@ -1,10 +1,10 @@
 import Labels
 import Store
 
-extension Session {
+extension FileSystemSession {
     /// Open by name. In a directory: read it (taint) and look the name up. In a faceted
     /// directory the name is label text and opens that facet, without taint.
-    func lookup(_ directory: Entry, _ name: String, _ context: inout SecurityContext) throws(FSError) -> Entry {
+    public func lookup(_ directory: Entry, _ name: String, _ context: inout SecurityContext) throws(FSError) -> Entry {
         switch directory.kind {
         case .directory:
             try context.read(try directory.requiredLabel)
@@ -27,14 +27,14 @@ extension Session {
     /// The facet of `faceted` at `label`: a directory labeled `label`. Opening does not
     /// taint (the facet's label says what reading it will cost) and stores nothing;
     /// the facet is stored when something is first linked into it.
-    func openFacet(_ faceted: Entry, _ label: Label) throws(FSError) -> Entry {
+    public func openFacet(_ faceted: Entry, _ label: Label) throws(FSError) -> Entry {
         try expect(faceted, .facetedDirectory)
         guard let id = faceted.objectID else { throw .corrupt("a faceted directory that is not stored") }
         return Entry(facet: label, of: id)
     }
 
     /// The names in a directory and their kinds, ordered by name. Taints with its label.
-    func list(_ directory: Entry, _ context: inout SecurityContext) throws(FSError) -> [DirectoryEntry] {
+    public func list(_ directory: Entry, _ context: inout SecurityContext) throws(FSError) -> [DirectoryEntry] {
         try expect(directory, .directory)
         try context.read(try directory.requiredLabel)
         guard let id = try directoryID(directory) else { return [] }
@@ -46,7 +46,7 @@ extension Session {
 
     /// The facets whose label flows to `clearance`. Taints with `clearance` itself, since
     /// the answer depends on everything up to it.
-    func listFacets(_ faceted: Entry, under clearance: Label, _ context: inout SecurityContext) throws(FSError) -> [Label] {
+    public func listFacets(_ faceted: Entry, under clearance: Label, _ context: inout SecurityContext) throws(FSError) -> [Label] {
         try expect(faceted, .facetedDirectory)
         try context.read(clearance)
         guard let id = faceted.objectID else { return [] }
@@ -56,7 +56,7 @@ extension Session {
     }
 
     /// Adds `name → target` to a directory (modify rule on the directory).
-    func link(_ directory: Entry, _ name: String, _ target: Entry, _ context: inout SecurityContext) throws(FSError) {
+    public func link(_ directory: Entry, _ name: String, _ target: Entry, _ context: inout SecurityContext) throws(FSError) {
         try expect(directory, .directory)
         try EntryName.validate(name, limits: limits)
         try context.modify(try directory.requiredLabel)
@@ -75,7 +75,7 @@ extension Session {
 
     /// Removes a name from a directory (modify rule). The object itself stays: other
     /// names may still point at it.
-    func unlink(_ directory: Entry, _ name: String, _ context: inout SecurityContext) throws(FSError) {
+    public func unlink(_ directory: Entry, _ name: String, _ context: inout SecurityContext) throws(FSError) {
         try expect(directory, .directory)
         try context.modify(try directory.requiredLabel)
         guard let id = try record(of: directory, forUpdate: true)?.id,

@@ -2,9 +2,18 @@ import Foundation
 import Labels
 import Store
 
-/// One transaction's view of the file system: the store rows, resolved into objects.
-/// Every operation is a method on a session, written once for both backends.
-struct Session {
+/// One transaction's view of the file system. Every operation, with its flow check,
+/// is a method of a session, written once for both backends; a session is only
+/// reachable inside ``FileSystem/transaction(_:_:_:)`` or
+/// ``FileSystem/synchronously(_:_:_:)``, so several operations can share one
+/// transaction:
+///
+/// ```swift
+/// let bytes = try fs.synchronously(.read, &context) { session, context throws(FSError) in
+///     try session.read(file: try session.resolve(path, &context), &context)
+/// }
+/// ```
+public struct FileSystemSession {
     let transaction: any StoreTransaction
     let limits: FileSystemLimits
     let cache: FileSystemCache
@@ -21,7 +30,7 @@ struct Session {
     }
 
     /// The root directory (cached: its id and label never change).
-    var root: Entry {
+    public var root: Entry {
         get throws(FSError) {
             if let root = cache.root { return root }
             guard let text = try store({ try transaction.metadata(MetadataKey.root) }), let id = ObjectID(text) else {

@@ -2,14 +2,14 @@ import Foundation
 import Labels
 import Store
 
-extension Session {
+extension FileSystemSession {
     /// Creates an unlinked object labeled `label` (default: the current label).
     ///
     /// Creating is a write of the object's first content, so the current label must
     /// flow to the new label with the privilege: a context cannot make an object that
     /// claims integrity it does not have, even an empty one. Gates and services also
     /// need the privileges they carry.
-    func create(_ object: NewObject, label: Label?, _ context: inout SecurityContext) throws(FSError) -> Entry {
+    public func create(_ object: NewObject, label: Label?, _ context: inout SecurityContext) throws(FSError) -> Entry {
         if case .facetedDirectory = object {
             let id = try store { try transaction.insertObject(kind: ObjectKind.facetedDirectory.rawValue, label: nil, data: []) }
             return Entry(kind: .facetedDirectory, id: id, label: nil)
@@ -22,8 +22,8 @@ extension Session {
         case let .file(bytes):
             try checkFileSize(bytes)
             data = bytes
-        case let .blob(name):
-            data = Array(name.hex.utf8)
+        case let .blob(blob):
+            data = Array(blob.name.hex.utf8)
         case let .gate(spec):
             data = try encode(try gate(from: spec, &context))
         case let .service(service):
@@ -54,12 +54,12 @@ extension Session {
 
     // MARK: Files
 
-    func read(file entry: Entry, _ context: inout SecurityContext) throws(FSError) -> [UInt8] {
+    public func read(file entry: Entry, _ context: inout SecurityContext) throws(FSError) -> [UInt8] {
         try readRecord(entry, .file, &context).data
     }
 
     /// Replaces the file's bytes (write rule; no taint).
-    func write(file entry: Entry, _ bytes: [UInt8], _ context: inout SecurityContext) throws(FSError) {
+    public func write(file entry: Entry, _ bytes: [UInt8], _ context: inout SecurityContext) throws(FSError) {
         try checkFileSize(bytes)
         let id = try writableID(entry, .file, context)
         try store { try transaction.updateObjectData(id, data: bytes) }
@@ -74,7 +74,7 @@ extension Session {
     // MARK: Blob entries
 
     /// The blob a blob entry points at (read rule).
-    func read(blob entry: Entry, _ context: inout SecurityContext) throws(FSError) -> BlobName {
+    public func read(blob entry: Entry, _ context: inout SecurityContext) throws(FSError) -> BlobName {
         let record = try readRecord(entry, .blob, &context)
         guard let name = BlobName(hex: String(decoding: record.data, as: UTF8.self)) else {
             throw .corrupt("blob entry \(entry) does not hold a blob name")
@@ -83,15 +83,15 @@ extension Session {
     }
 
     /// Points a blob entry at another blob (write rule).
-    func update(blob entry: Entry, to name: BlobName, _ context: inout SecurityContext) throws(FSError) {
+    public func update(blob entry: Entry, to blob: ExistingBlob, _ context: inout SecurityContext) throws(FSError) {
         let id = try writableID(entry, .blob, context)
-        try store { try transaction.updateObjectData(id, data: Array(name.hex.utf8)) }
+        try store { try transaction.updateObjectData(id, data: Array(blob.name.hex.utf8)) }
     }
 
     // MARK: Gates
 
     /// The gate's description (read rule).
-    func read(gate entry: Entry, _ context: inout SecurityContext) throws(FSError) -> Gate {
+    public func read(gate entry: Entry, _ context: inout SecurityContext) throws(FSError) -> Gate {
         try decode(Gate.self, try readRecord(entry, .gate, &context))
     }
 
@@ -117,7 +117,7 @@ extension Session {
 
     /// Changes fields of a gate: reads it (taint), applies the update, then needs the
     /// new privilege and declassify and the write rule.
-    func update(gate entry: Entry, _ change: GateUpdate, _ context: inout SecurityContext) throws(FSError) {
+    public func update(gate entry: Entry, _ change: GateUpdate, _ context: inout SecurityContext) throws(FSError) {
         try expect(entry, .gate)
         let label = try entry.requiredLabel
         try context.read(label)
@@ -169,7 +169,7 @@ extension Session {
 
     /// Follows redirects to the function, tainting with every gate on the way and
     /// accumulating privilege, invoker clearance and declassify over all hops.
-    func resolveGate(_ entry: Entry, _ context: inout SecurityContext) throws(FSError) -> ResolvedGate {
+    public func resolveGate(_ entry: Entry, _ context: inout SecurityContext) throws(FSError) -> ResolvedGate {
         var privilege = Component.true
         var clearance = Component.true
         var declassify = Component.true
@@ -203,13 +203,13 @@ extension Session {
 
     // MARK: Services
 
-    func read(service entry: Entry, _ context: inout SecurityContext) throws(FSError) -> Service {
+    public func read(service entry: Entry, _ context: inout SecurityContext) throws(FSError) -> Service {
         try decode(Service.self, try readRecord(entry, .service, &context))
     }
 
     /// Replaces a service's description: reads it (taint), then needs the new privilege
     /// and the write rule.
-    func update(service entry: Entry, _ service: Service, _ context: inout SecurityContext) throws(FSError) {
+    public func update(service entry: Entry, _ service: Service, _ context: inout SecurityContext) throws(FSError) {
         try validate(service)
         try expect(entry, .service)
         let label = try entry.requiredLabel
