@@ -49,6 +49,18 @@ let package = Package(
         .target(name: "Processes", dependencies: ["CSystemCalls"]),
         // Linux calls the Swift Glibc module does not expose (GNU extensions).
         .target(name: "CSystemCalls"),
+        // The CloudCall wire protocol: generated messages and framing.
+        .target(
+            name: "CloudCalls",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]
+        ),
+        // The reference monitor: serves one sandbox's CloudCalls with the file system's rules.
+        .target(name: "Monitor", dependencies: ["CloudCalls", "FileSystem", "Store", "Labels"]),
+        // Isolation backends for guest runtimes: bubblewrap with seccomp and cgroups.
+        .target(
+            name: "Sandbox",
+            dependencies: ["CloudCalls", "Processes", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         // A throwaway PostgreSQL server on loopback, for tests and benchmarks.
         .target(name: "LocalPostgres", dependencies: ["Processes"]),
         // Random labels for property tests, benchmarks and conformance runs.
@@ -59,6 +71,9 @@ let package = Package(
                 "Labels",
                 "FileSystem",
                 "Store",
+                "Monitor",
+                "Sandbox",
+                "CloudCalls",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -90,12 +105,25 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
+        // Fixtures shared by the test targets: stores on both backends, temporary directories.
+        .target(
+            name: "FaastenTestSupport",
+            dependencies: ["FileSystem", "Store", "Labels", "LocalPostgres"],
+            path: "Tests/Support/FaastenTestSupport"
+        ),
         .testTarget(
             name: "FileSystemTests",
             dependencies: [
-                "FileSystem", "Store", "Labels", "LabelSamples", "LocalPostgres", "Processes",
+                "FileSystem", "Store", "Labels", "LabelSamples", "LocalPostgres", "Processes", "FaastenTestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .testTarget(
+            name: "SandboxTests",
+            dependencies: [
+                "Sandbox", "Monitor", "CloudCalls", "FileSystem", "Store", "Labels", "LabelSamples", "Processes",
+                "FaastenTestSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
         // Programs that tests start, watch and kill (e.g. a writer killed mid-transaction).

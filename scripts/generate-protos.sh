@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# Regenerates the committed Swift code for proto/*.proto.
+# Regenerates the committed Swift code for proto/*.proto, then the committed
+# Python codec for the function runtime (runtimes/python/faasten/_wire).
 #
 # Needs protoc (apt-get install protobuf-compiler) and protoc-gen-swift built from
 # swift-protobuf at the version Package.swift uses:
 #   git clone https://github.com/apple/swift-protobuf && cd swift-protobuf &&
 #   git checkout 1.39.0 && swift build -c release --product protoc-gen-swift
 # then set PROTOC_GEN_SWIFT to the built binary (.build/release/protoc-gen-swift).
+#
+# The Python step needs /usr/bin/python3 with google.protobuf at generation time
+# only (apt-get install python3-protobuf); the plugin is
+# scripts/protoc-gen-faasten-python and its output uses the standard library only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,5 +27,9 @@ protoc --plugin=protoc-gen-swift="$plugin" -I proto \
 echo "generated Sources/Labels/Encoding/labels.pb.swift"
 protoc --plugin=protoc-gen-swift="$plugin" -I proto \
   --swift_opt=Visibility=Public \
-  --swift_out=Sources/CloudCalls proto/cloudcalls.proto
-echo "generated Sources/CloudCalls/cloudcalls.pb.swift"
+  --swift_out=Sources/CloudCalls/Generated proto/cloudcalls.proto
+echo "generated Sources/CloudCalls/Generated/cloudcalls.pb.swift"
+
+protoc --plugin=protoc-gen-faastenpy=scripts/protoc-gen-faasten-python \
+  --faastenpy_out=runtimes/python/faasten/_wire -I proto proto/cloudcalls.proto
+echo "generated runtimes/python/faasten/_wire/cloudcalls.py"

@@ -57,12 +57,7 @@ extension FileSystem {
         _ object: NewObject, label: Label? = nil, named name: String, in directory: Entry, _ context: inout SecurityContext
     ) async throws(FSError) -> Entry {
         try await transaction(.write, &context) { session, context throws(FSError) in
-            // Modify the directory first, so that the default label carries its taint.
-            try session.expect(directory, .directory)
-            try context.modify(try directory.requiredLabel)
-            let entry = try session.create(object, label: label, &context)
-            try session.link(directory, name, entry, &context)
-            return entry
+            try session.create(object, label: label, named: name, in: directory, &context)
         }
     }
 

@@ -15,12 +15,14 @@ struct FaastenCommand: AsyncParsableCommand {
             Exit status: 0 on success (or `true`), 1 for `false`, 2 on an error.
             """,
         version: "0.1.0",
-        subcommands: [LabelCommand.self, FSCommand.self]
+        subcommands: [LabelCommand.self, FSCommand.self, RunCommand.self]
     )
 
     /// Runs the command with this tool's exit codes: usage and input errors exit 2
     /// (not ArgumentParser's 64), so that scripts can tell them from a `false` (1).
     static func main() async {
+        // A reader that went away (a closed pipe) is an error to report, not a reason to die.
+        signal(SIGPIPE, SIG_IGN)
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {

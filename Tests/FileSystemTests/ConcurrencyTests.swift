@@ -1,3 +1,4 @@
+import FaastenTestSupport
 import FileSystem
 import Labels
 import Store

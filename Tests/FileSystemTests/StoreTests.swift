@@ -1,4 +1,5 @@
 import Crypto
+import FaastenTestSupport
 import FileSystem
 import Foundation
 import Store

@@ -36,6 +36,18 @@ extension FileSystemSession {
         return Entry(kind: object.kind, id: id, label: label)
     }
 
+    /// Creates an object and links it as `name` in `directory`. The directory is
+    /// modified (read, then checked) first, so the default label carries its taint.
+    public func create(
+        _ object: NewObject, label: Label?, named name: String, in directory: Entry, _ context: inout SecurityContext
+    ) throws(FSError) -> Entry {
+        try expect(directory, .directory)
+        try context.modify(try directory.requiredLabel)
+        let entry = try create(object, label: label, &context)
+        try link(directory, name, entry, &context)
+        return entry
+    }
+
     /// The stored row of a labeled object after the read rule; it must exist.
     func readRecord(_ entry: Entry, _ kind: ObjectKind, _ context: inout SecurityContext) throws(FSError) -> ObjectRecord {
         try expect(entry, kind)

@@ -376,8 +376,8 @@ public nonisolated struct WireInvocation: Sendable {
 
   public var payload: Data = Data()
 
-  /// Request blobs, already open: name → blob handle.
-  public var blobs: Dictionary<String,UInt64> = [:]
+  /// Request blobs, already open: name → readable blob handle and size.
+  public var blobs: Dictionary<String,WireBlobInfo> = [:]
 
   public var headers: Dictionary<String,String> = [:]
 
@@ -1465,8 +1465,10 @@ public nonisolated struct WireGateInfo: Sendable {
 
   public var redirect: Bool = false
 
-  /// A readable blob handle of the image, for a direct gate.
+  /// A readable blob handle of the image, for a direct gate, and its size.
   public var image: UInt64 = 0
+
+  public var imageSize: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1862,7 +1864,7 @@ nonisolated extension WireInvocation: SwiftProtobuf.Message, SwiftProtobuf._Mess
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
       case 2: try { try decoder.decodeSingularBytesField(value: &self.payload) }()
-      case 3: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufUInt64>.self, value: &self.blobs) }()
+      case 3: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,WireBlobInfo>.self, value: &self.blobs) }()
       case 4: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.headers) }()
       case 5: try { try decoder.decodeSingularStringField(value: &self.invoker) }()
       default: break
@@ -1878,7 +1880,7 @@ nonisolated extension WireInvocation: SwiftProtobuf.Message, SwiftProtobuf._Mess
       try visitor.visitSingularBytesField(value: self.payload, fieldNumber: 2)
     }
     if !self.blobs.isEmpty {
-      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufUInt64>.self, value: self.blobs, fieldNumber: 3)
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,WireBlobInfo>.self, value: self.blobs, fieldNumber: 3)
     }
     if !self.headers.isEmpty {
       try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.headers, fieldNumber: 4)
@@ -3828,7 +3830,7 @@ nonisolated extension WireLabelList: SwiftProtobuf.Message, SwiftProtobuf._Messa
 
 nonisolated extension WireGateInfo: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".GateInfo"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}privilege\0\u{3}invoker_clearance\0\u{1}declassify\0\u{1}runtime\0\u{3}memory_mb\0\u{3}timeout_ms\0\u{1}redirect\0\u{1}image\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}privilege\0\u{3}invoker_clearance\0\u{1}declassify\0\u{1}runtime\0\u{3}memory_mb\0\u{3}timeout_ms\0\u{1}redirect\0\u{1}image\0\u{3}image_size\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3844,6 +3846,7 @@ nonisolated extension WireGateInfo: SwiftProtobuf.Message, SwiftProtobuf._Messag
       case 6: try { try decoder.decodeSingularUInt32Field(value: &self.timeoutMs) }()
       case 7: try { try decoder.decodeSingularBoolField(value: &self.redirect) }()
       case 8: try { try decoder.decodeSingularUInt64Field(value: &self.image) }()
+      case 9: try { try decoder.decodeSingularUInt64Field(value: &self.imageSize) }()
       default: break
       }
     }
@@ -3874,6 +3877,9 @@ nonisolated extension WireGateInfo: SwiftProtobuf.Message, SwiftProtobuf._Messag
     if self.image != 0 {
       try visitor.visitSingularUInt64Field(value: self.image, fieldNumber: 8)
     }
+    if self.imageSize != 0 {
+      try visitor.visitSingularUInt64Field(value: self.imageSize, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -3886,6 +3892,7 @@ nonisolated extension WireGateInfo: SwiftProtobuf.Message, SwiftProtobuf._Messag
     if lhs.timeoutMs != rhs.timeoutMs {return false}
     if lhs.redirect != rhs.redirect {return false}
     if lhs.image != rhs.image {return false}
+    if lhs.imageSize != rhs.imageSize {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -6,15 +6,15 @@ import Store
 import Testing
 
 /// The storage backends every file system test runs against.
-enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
+public enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case sqlite
     case postgres
 
-    var testDescription: String { rawValue }
+    public var testDescription: String { rawValue }
 
     /// A new, empty store: a temporary SQLite data directory, or a new database on the
     /// test process's PostgreSQL server (started on first use, stopped at exit).
-    func makeStore() async throws -> TestStore {
+    public func makeStore() async throws -> TestStore {
         switch self {
         case .sqlite:
             let directory = try TemporaryDirectory()
@@ -27,22 +27,22 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
 }
 
 /// A store for one test, with what is needed to reopen it and to clean up.
-struct TestStore: Sendable {
-    let store: any Store
+public struct TestStore: Sendable {
+    public let store: any Store
     /// `--data` directory or `postgres://` URL: how another process opens the same store.
-    let location: String
-    let directory: TemporaryDirectory?
+    public let location: String
+    public let directory: TemporaryDirectory?
 
-    func close() async {
+    public func close() async {
         try? await store.close()
     }
 }
 
 /// A directory under /tmp removed when the test is done with it.
-final class TemporaryDirectory: Sendable {
-    let path: String
+public final class TemporaryDirectory: Sendable {
+    public let path: String
 
-    init() throws {
+    public init() throws {
         var template = Array((NSTemporaryDirectory() + "faasten-test-XXXXXX").utf8CString)
         guard mkdtemp(&template) != nil else { throw CocoaError(.fileWriteUnknown) }
         path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
@@ -52,7 +52,7 @@ final class TemporaryDirectory: Sendable {
 }
 
 /// A bootstrapped file system on `backend` with users alice and bob, closed after `body`.
-func withFileSystem<T>(
+public func withFileSystem<T>(
     _ backend: Backend, limits: FileSystemLimits = .default, _ body: (FileSystem) async throws -> T
 ) async throws -> T {
     let test = try await backend.makeStore()
@@ -71,17 +71,17 @@ func withFileSystem<T>(
 }
 
 /// A context acting as `privilege` (component text), starting public, no clearance bound.
-func context(_ privilege: String, label: String = "T,T", clearance: String = "F,T") throws -> SecurityContext {
+public func context(_ privilege: String, label: String = "T,T", clearance: String = "F,T") throws -> SecurityContext {
     try SecurityContext(
         label: Label(parsing: label), privilege: Privilege(parsing: privilege), clearance: Label(parsing: clearance))
 }
 
-func path(_ text: String) throws -> FSPath { try FSPath(parsing: text) }
-func label(_ text: String) throws -> Label { try Label(parsing: text) }
-func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+public func path(_ text: String) throws -> FSPath { try FSPath(parsing: text) }
+public func label(_ text: String) throws -> Label { try Label(parsing: text) }
+public func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 
 /// Expects `body` to be refused with exactly `expected`.
-func expectRefusal<T>(
+public func expectRefusal<T>(
     _ expected: (FSError) -> Bool, sourceLocation: SourceLocation = #_sourceLocation,
     _ body: () async throws -> T
 ) async {
@@ -96,7 +96,7 @@ func expectRefusal<T>(
 }
 
 /// Stores `bytes` as a blob and returns it as known to exist.
-func storedBlob(_ fs: FileSystem, _ bytes: [UInt8]) throws -> ExistingBlob {
+public func storedBlob(_ fs: FileSystem, _ bytes: [UInt8]) throws -> ExistingBlob {
     let name = try fs.store.blobs.put(bytes)
     return ExistingBlob(try #require(try fs.store.blobs.open(name)))
 }

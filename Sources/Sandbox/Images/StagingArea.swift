@@ -1,0 +1,188 @@
+import Crypto
+import Foundation
+import Processes
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Where sandboxes' read-only files live on the host: guest runtimes and function
+/// directories, each under a name derived from its content, readable by the
+/// unprivileged uids sandboxes run as (a checkout or data directory under a private
+/// home would not be).
+///
+/// ```
+/// <root>/runtimes/python-<sha256>/   a copy of runtimes/python
+/// <root>/functions/<sha256>/         a function directory or an unpacked image
+/// ```
+///
+/// Entries are written to a temporary name and renamed into place, so a directory
+/// that exists is complete; they are never modified afterwards.
+public final class StagingArea: Sendable {
+    public let root: String
+
+    /// Limits for unpacking function images.
+    public struct ImageLimits: Sendable {
+        public var maxBytes: Int64 = 1 << 30
+        public var maxFiles = 100_000
+        public init() {}
+    }
+
+    /// `root` defaults to `$FAASTEN_SANDBOX_FILES`, else `/var/tmp/faasten-<uid>`.
+    public init(root: String? = nil) throws(SandboxError) {
+        let root = root ?? ProcessInfo.processInfo.environment["FAASTEN_SANDBOX_FILES"] ?? "/var/tmp/faasten-\(geteuid())"
+        self.root = root
+        for directory in [root, root + "/runtimes", root + "/functions", root + "/tmp"] {
+            if mkdir(directory, 0o711) != 0 && errno != EEXIST {
+                throw .setup("cannot create \(directory): \(String(cString: strerror(errno)))")
+            }
+            // Sandboxes may traverse but not list: the names are content hashes.
+            chmod(directory, directory.hasSuffix("/tmp") ? 0o700 : 0o711)
+        }
+        var info = stat()
+        guard lstat(root, &info) == 0, info.st_uid == geteuid(), (info.st_mode & S_IFMT) == S_IFDIR else {
+            throw .setup("\(root) is not a directory owned by this user")
+        }
+    }
+
+    /// A read-only copy of a guest runtime (e.g. `runtimes/python`) under its content hash.
+    public func stage(runtime: GuestRuntime) throws(SandboxError) -> GuestRuntime {
+        let binds = try runtime.binds.map { (bind) throws(SandboxError) -> GuestRuntime.Bind in
+            guard bind.destination.hasPrefix("/opt/faasten/") else { return bind }
+            let staged = try stage(directory: bind.source, under: "runtimes", prefix: runtime.name + "-")
+            return GuestRuntime.Bind(source: staged, destination: bind.destination)
+        }
+        return GuestRuntime(name: runtime.name, command: runtime.command, binds: binds, environment: runtime.environment)
+    }
+
+    /// A read-only copy of a function directory, under its content hash.
+    public func stage(function directory: String) throws(SandboxError) -> String {
+        try stage(directory: directory, under: "functions", prefix: "")
+    }
+
+    /// The unpacked contents of a function image (a `.tar.gz` or `.tar`), under `name`
+    /// (the image's blob name): unpacked once, reused afterwards.
+    public func unpack(image name: String, bytes: [UInt8], limits: ImageLimits = ImageLimits()) throws(SandboxError) -> String {
+        let destination = "\(root)/functions/image-\(name)"
+        if FileManager.default.fileExists(atPath: destination) { return destination }
+        var archive = bytes
+        if bytes.starts(with: [0x1F, 0x8B]) {
+            do {
+                let result = try ChildProcess.run("/bin/gzip", ["-dc"], input: bytes)
+                guard result.status.succeeded else { throw SandboxError.setup("the image is not valid gzip: \(result.errors)") }
+                archive = result.stdout
+            } catch let error as SandboxError {
+                throw error
+            } catch {
+                throw .setup("cannot decompress the image: \(error)")
+            }
+        }
+        let temporary = try temporaryDirectory()
+        do {
+            try TarArchive.extract(archive, into: temporary, limits: limits)
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw error
+        }
+        return try install(temporary, at: destination)
+    }
+
+    // MARK: Copies
+
+    private func stage(directory source: String, under kind: String, prefix: String) throws(SandboxError) -> String {
+        let digest = try contentHash(of: source)
+        let destination = "\(root)/\(kind)/\(prefix)\(digest)"
+        if FileManager.default.fileExists(atPath: destination) { return destination }
+        let temporary = try temporaryDirectory()
+        do {
+            try copyTree(from: source, to: temporary)
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw .setup("cannot copy \(source): \(error)")
+        }
+        return try install(temporary, at: destination)
+    }
+
+    private func temporaryDirectory() throws(SandboxError) -> String {
+        let path = "\(root)/tmp/\(UUID().uuidString)"
+        guard mkdir(path, 0o755) == 0 else { throw .setup("cannot create \(path): \(String(cString: strerror(errno)))") }
+        return path
+    }
+
+    /// Renames a finished tree into place; if another process got there first, keeps theirs.
+    /// Python sources are compiled first: sandboxes cannot write byte code, and compiling
+    /// the protocol module alone would cost ~50 ms at every cold start.
+    private func install(_ temporary: String, at destination: String) throws(SandboxError) -> String {
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") {
+            _ = try? ChildProcess.run("/usr/bin/python3", ["-I", "-m", "compileall", "-q", "-j", "0", temporary])
+            makeReadable(temporary)
+        }
+        chmod(temporary, 0o755)
+        if rename(temporary, destination) != 0 {
+            try? FileManager.default.removeItem(atPath: temporary)
+            guard FileManager.default.fileExists(atPath: destination) else {
+                throw .setup("cannot install \(destination): \(String(cString: strerror(errno)))")
+            }
+        }
+        return destination
+    }
+
+    /// Directories 0755 and files 0644 (0755 if executable), for the sandbox uids.
+    private func makeReadable(_ directory: String) {
+        guard let walker = FileManager.default.enumerator(atPath: directory) else { return }
+        while let relative = walker.nextObject() as? String {
+            let path = directory + "/" + relative
+            var info = stat()
+            guard lstat(path, &info) == 0 else { continue }
+            let isDirectory = (info.st_mode & S_IFMT) == S_IFDIR
+            chmod(path, isDirectory || info.st_mode & 0o100 != 0 ? 0o755 : 0o644)
+        }
+    }
+
+    /// Regular files and directories only; symbolic links are followed (the copy has none).
+    private func copyTree(from source: String, to destination: String) throws {
+        let fm = FileManager.default
+        guard let walker = fm.enumerator(atPath: source) else { throw SandboxError.setup("cannot read \(source)") }
+        while let relative = walker.nextObject() as? String {
+            if Self.isCache(relative) { continue }
+            let from = source + "/" + relative
+            let to = destination + "/" + relative
+            var isDirectory: ObjCBool = false
+            guard fm.fileExists(atPath: from, isDirectory: &isDirectory) else { continue }
+            if isDirectory.boolValue {
+                try fm.createDirectory(atPath: to, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+            } else {
+                let data = try Data(contentsOf: URL(fileURLWithPath: from))
+                guard fm.createFile(atPath: to, contents: data, attributes: [.posixPermissions: 0o644]) else {
+                    throw SandboxError.setup("cannot write \(to)")
+                }
+            }
+        }
+    }
+
+    /// Byte-code caches a host Python left behind are not part of a function.
+    private static func isCache(_ relative: String) -> Bool {
+        relative.split(separator: "/").contains("__pycache__")
+    }
+
+    /// SHA-256 over every file's relative path and bytes, in path order.
+    private func contentHash(of directory: String) throws(SandboxError) -> String {
+        let fm = FileManager.default
+        guard let walker = fm.enumerator(atPath: directory) else { throw .setup("cannot read \(directory)") }
+        var files: [String] = []
+        while let relative = walker.nextObject() as? String {
+            var isDirectory: ObjCBool = false
+            if !Self.isCache(relative), fm.fileExists(atPath: directory + "/" + relative, isDirectory: &isDirectory), !isDirectory.boolValue {
+                files.append(relative)
+            }
+        }
+        var hasher = SHA256()
+        for relative in files.sorted() {
+            hasher.update(data: Array(relative.utf8) + [0])
+            guard let data = fm.contents(atPath: directory + "/" + relative) else { throw .setup("cannot read \(relative)") }
+            hasher.update(data: withUnsafeBytes(of: UInt64(data.count).bigEndian, Array.init))
+            hasher.update(data: data)
+        }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+}

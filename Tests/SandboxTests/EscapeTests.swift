@@ -1,0 +1,143 @@
+import FaastenTestSupport
+import FileSystem
+import Foundation
+import Labels
+import Monitor
+import Sandbox
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Functions that try to get out: every attempt fails inside the sandbox, and the
+/// host keeps serving.
+@Suite("Sandbox escapes", .serialized)
+struct EscapeTests {
+    struct Attempt: Encodable {
+        let attempt: String
+        var argument: Argument? = nil
+    }
+
+    enum Argument: Encodable {
+        case number(Int)
+        case text(String)
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            switch self {
+            case let .number(value): try container.encode(value)
+            case let .text(value): try container.encode(value)
+            }
+        }
+    }
+
+    /// Runs one attempt in a fresh sandbox; returns the function's verdict, or the
+    /// outcome when the function did not answer.
+    static func attempt(
+        _ attempt: Attempt, limits: ResourceLimits = ResourceLimits(), timeout: Duration = .seconds(20),
+        check: (InvocationOutcome, RunningFunction) throws -> Void = { _, _ in }
+    ) async throws -> [String: Any]? {
+        let harness = try SandboxHarness.get()
+        return try await withFileSystem(.sqlite) { fs in
+            let function = try harness.start("escape", fileSystem: fs, limits: limits)
+            let outcome = try await function.invoke(attempt, context: context("T"), timeout: timeout)
+            try check(outcome, function)
+            guard case let .completed(response) = outcome.status else { return nil }
+            return try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
+        }
+    }
+
+    /// The host still serves: a new sandbox answers.
+    static func hostKeepsServing() async throws {
+        let verdict = try await attempt(Attempt(attempt: "uid"))
+        #expect(verdict?["blocked"] as? Bool == true)
+    }
+
+    @Test(arguments: [
+        "tcp_public", "udp", "inet6", "netlink", "packet", "read_shadow", "list_root", "write_outside_tmp",
+        "processes", "ptrace", "unshare", "clone_namespace", "mount", "keyctl", "bpf", "uid",
+    ])
+    func attemptIsBlocked(name: String) async throws {
+        let verdict = try await Self.attempt(Attempt(attempt: name))
+        #expect(verdict?["blocked"] as? Bool == true, "\(name): \(verdict?["detail"] ?? "no answer")")
+    }
+
+    @Test func connectingToAListenerOnTheHostsLoopbackFails() async throws {
+        // A real listener on the host's 127.0.0.1.
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ready = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(listener, $0, length) == 0 && getsockname(listener, $0, &length) == 0
+            }
+        }
+        try #require(ready && listen(listener, 8) == 0)
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        let verdict = try await Self.attempt(Attempt(attempt: "tcp", argument: .number(port)))
+        #expect(verdict?["blocked"] as? Bool == true, "\(verdict?["detail"] ?? "")")
+        var poller = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
+        #expect(poll(&poller, 1, 0) == 0, "the listener saw a connection")
+    }
+
+    @Test func theRepositoryIsNotVisible() async throws {
+        let verdict = try await Self.attempt(Attempt(attempt: "read_path", argument: .text(SandboxHarness.repository + "/Package.swift")))
+        #expect(verdict?["blocked"] as? Bool == true, "\(verdict?["detail"] ?? "")")
+    }
+
+    @Test func tmpIsWritable() async throws {
+        // The control: /tmp works, so the refusals above are the sandbox's doing.
+        let verdict = try await Self.attempt(Attempt(attempt: "write_tmp"))
+        #expect((verdict?["detail"] as? String)?.contains("allowed") == true)
+    }
+
+    @Test func aForkBombStopsAtTheProcessLimit() async throws {
+        try #require(getuid() == 0, "process limits need cgroups: run the tests as root")
+        let verdict = try await Self.attempt(Attempt(attempt: "fork_bomb"), limits: ResourceLimits(maxProcesses: 32))
+        #expect(verdict?["blocked"] as? Bool == true, "\(verdict?["detail"] ?? "")")
+        try await Self.hostKeepsServing()
+    }
+
+    @Test func allocatingPastTheMemoryLimitIsKilled() async throws {
+        try #require(getuid() == 0, "memory limits need cgroups: run the tests as root")
+        _ = try await Self.attempt(
+            Attempt(attempt: "memory", argument: .number(300)), limits: ResourceLimits(memoryBytes: 96 << 20)
+        ) { outcome, function in
+            guard case let .failed(failure) = outcome.status else {
+                Issue.record("allocating 300 MiB under a 96 MiB limit succeeded")
+                return
+            }
+            #expect(failure.code == "exited")
+            #expect(function.sandbox.hitMemoryLimit)
+        }
+        try await Self.hostKeepsServing()
+    }
+
+    @Test func anEndlessLoopTimesOut() async throws {
+        let started = ContinuousClock.now
+        _ = try await Self.attempt(Attempt(attempt: "loop"), timeout: .seconds(2)) { outcome, _ in
+            guard case let .failed(failure) = outcome.status else {
+                Issue.record("an endless loop answered")
+                return
+            }
+            #expect(failure == .timeout)
+        }
+        #expect(ContinuousClock.now - started < .seconds(10))
+        try await Self.hostKeepsServing()
+    }
+
+    @Test func anExitingFunctionIsReported() async throws {
+        _ = try await Self.attempt(Attempt(attempt: "exit")) { outcome, _ in
+            guard case let .failed(failure) = outcome.status else {
+                Issue.record("os._exit answered")
+                return
+            }
+            #expect(failure.code == "exited")
+        }
+        try await Self.hostKeepsServing()
+    }
+}

@@ -1,0 +1,102 @@
+import FileSystem
+import Foundation
+import Labels
+import Monitor
+import Sandbox
+import Store
+import Testing
+
+/// Real bubblewrap sandboxes running the repository's Python runtime, for tests.
+/// One backend and staging area per test process; the staging area is removed at exit.
+final class SandboxHarness: Sendable {
+    static let repository: String = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+    let backend: BubblewrapBackend
+    let staging: StagingArea
+    let runtime: GuestRuntime
+
+    nonisolated(unsafe) private static var shared: SandboxHarness?
+    private static let lock = NSLock()
+
+    /// The process's harness; fails with the install command if bubblewrap is missing.
+    static func get() throws -> SandboxHarness {
+        try lock.withLock {
+            if let shared { return shared }
+            let harness = try SandboxHarness()
+            shared = harness
+            atexit { try? FileManager.default.removeItem(atPath: SandboxHarness.shared!.staging.root) }
+            return harness
+        }
+    }
+
+    private init() throws {
+        backend = try BubblewrapBackend(requireLimits: getuid() == 0)
+        staging = try StagingArea(root: NSTemporaryDirectory() + "faasten-sandbox-tests-\(getpid())")
+        runtime = try staging.stage(runtime: try GuestRuntime.python(runtimes: Self.repository + "/runtimes"))
+    }
+
+    static func fixture(_ name: String) -> String {
+        repository + "/Tests/Fixtures/functions/" + name
+    }
+
+    /// Starts a sandbox for a fixture function and completes the handshake.
+    func start(_ function: String, fileSystem: FileSystem, limits: ResourceLimits = ResourceLimits(), output: Int32? = nil)
+        throws -> RunningFunction
+    {
+        let spec = SandboxSpec(
+            runtime: runtime, functionDirectory: try staging.stage(function: Self.fixture(function)), limits: limits,
+            output: output)
+        let sandbox = try backend.launch(spec)
+        let monitor = Monitor(channel: sandbox.channel, fileSystem: fileSystem)
+        do {
+            try monitor.handshake()
+        } catch {
+            sandbox.terminate()
+            throw error
+        }
+        return RunningFunction(sandbox: sandbox, monitor: monitor)
+    }
+}
+
+/// A sandbox with its monitor; terminated when released.
+final class RunningFunction: Sendable {
+    let sandbox: any Sandbox
+    let monitor: Monitor
+
+    init(sandbox: any Sandbox, monitor: Monitor) {
+        self.sandbox = sandbox
+        self.monitor = monitor
+    }
+
+    deinit { sandbox.terminate() }
+
+    /// Serves one invocation on a thread that may block; `payload` is JSON-encoded.
+    func invoke(
+        _ payload: some Encodable, context: SecurityContext, blobs: [String: ExistingBlob] = [:],
+        timeout: Duration = .seconds(30)
+    ) async throws -> InvocationOutcome {
+        let bytes = [UInt8](try JSONEncoder().encode(payload))
+        let monitor = monitor
+        return try await Blocking.run {
+            monitor.serve(
+                InvocationRequest(id: UUID().uuidString, payload: bytes, blobs: blobs, invoker: context.privilege),
+                context: context, deadline: .now + timeout)
+        }
+    }
+}
+
+extension InvocationOutcome {
+    /// The response body as JSON, or a recorded issue.
+    func json(sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: Any] {
+        guard case let .completed(response) = status else {
+            Issue.record("the invocation failed: \(status)", sourceLocation: sourceLocation)
+            throw CancellationError()
+        }
+        guard let object = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any] else {
+            Issue.record("not a JSON object: \(String(decoding: response.body, as: UTF8.self))", sourceLocation: sourceLocation)
+            throw CancellationError()
+        }
+        return object
+    }
+}

@@ -1,0 +1,641 @@
+"""The Faasten SDK for Python functions.
+
+A function is ``handle(syscall, payload, blobs, headers, invoker)`` in ``workload.py``::
+
+    import faasten
+
+    def handle(syscall, payload, blobs, headers, invoker):
+        photos = syscall.fs_list("~:photos")
+        return faasten.ResponseDict({"photos": sorted(photos)})
+
+``syscall`` is the function's only way out of its sandbox: every call goes to the
+trusted monitor, which checks it against the labels (reads raise the current label,
+writes must flow). Errors are raised as ``FaastenError`` subclasses; a refusal by a
+flow rule is ``RefusedError`` and names the rule.
+
+Labels, privileges and components are strings in Faasten's label syntax:
+``"alice&bob,alice"``, ``"alice"``, ``"T"``.
+"""
+import json
+
+from faasten._wire import cloudcalls as wire
+
+__all__ = [
+    "Syscall", "Directory", "FacetedDirectory", "File", "BlobEntry", "Gate", "Service", "Blob", "NewBlob",
+    "ResponseDict", "ResponseStr", "ResponseRaw", "FaastenError", "RefusedError", "NotFoundError",
+    "AlreadyExistsError", "WrongKindError", "InvalidArgumentError", "LimitExceededError", "UnsupportedError",
+]
+
+_EMPTY = wire.Empty()
+
+
+# --- Responses -----------------------------------------------------------------
+
+class Response:
+    """What a function returns: a body, a status code and headers."""
+
+    __slots__ = ("body", "status", "headers")
+
+    def __init__(self, body=b"", status=200, headers=None):
+        self.body = body
+        self.status = status
+        self.headers = headers or {}
+
+
+class ResponseDict(Response):
+    """A JSON response."""
+
+    def __init__(self, obj, code=200, headers=None):
+        headers = dict(headers or {})
+        headers.setdefault("content-type", "application/json")
+        super().__init__(json.dumps(obj).encode(), code, headers)
+
+
+class ResponseStr(Response):
+    """A text response."""
+
+    def __init__(self, text, code=200, headers=None):
+        headers = dict(headers or {})
+        headers.setdefault("content-type", "text/plain; charset=utf-8")
+        super().__init__(text.encode(), code, headers)
+
+
+class ResponseRaw(Response):
+    """A response of raw bytes."""
+
+    def __init__(self, data, code=200, headers=None):
+        super().__init__(bytes(data), code, headers)
+
+
+# --- Errors --------------------------------------------------------------------
+
+class FaastenError(Exception):
+    """A CloudCall failed. ``code`` is the protocol's error code name."""
+
+    def __init__(self, message, code="INTERNAL", rule=""):
+        super().__init__(message)
+        self.code = code
+        self.rule = rule
+
+
+class RefusedError(FaastenError):
+    """A flow rule refused the call; ``rule`` names it (e.g. "write rule")."""
+
+
+class NotFoundError(FaastenError):
+    pass
+
+
+class AlreadyExistsError(FaastenError):
+    pass
+
+
+class WrongKindError(FaastenError):
+    pass
+
+
+class InvalidArgumentError(FaastenError):
+    pass
+
+
+class LimitExceededError(FaastenError):
+    pass
+
+
+class UnsupportedError(FaastenError):
+    pass
+
+
+_ERRORS = {
+    wire.Code.REFUSED: ("REFUSED", RefusedError),
+    wire.Code.NOT_FOUND: ("NOT_FOUND", NotFoundError),
+    wire.Code.ALREADY_EXISTS: ("ALREADY_EXISTS", AlreadyExistsError),
+    wire.Code.WRONG_KIND: ("WRONG_KIND", WrongKindError),
+    wire.Code.INVALID_ARGUMENT: ("INVALID_ARGUMENT", InvalidArgumentError),
+    wire.Code.LIMIT_EXCEEDED: ("LIMIT_EXCEEDED", LimitExceededError),
+    wire.Code.UNSUPPORTED: ("UNSUPPORTED", UnsupportedError),
+    wire.Code.BAD_HANDLE: ("BAD_HANDLE", InvalidArgumentError),
+    wire.Code.UNAVAILABLE: ("UNAVAILABLE", FaastenError),
+    wire.Code.PROTOCOL: ("PROTOCOL", FaastenError),
+    wire.Code.TIMEOUT: ("TIMEOUT", FaastenError),
+    wire.Code.INTERNAL: ("INTERNAL", FaastenError),
+}
+
+
+def _raise(error):
+    name, kind = _ERRORS.get(error.code, ("INTERNAL", FaastenError))
+    raise kind(error.message, name, error.rule)
+
+
+_KIND_NAMES = {
+    wire.Kind.DIRECTORY: "directory", wire.Kind.FILE: "file", wire.Kind.FACETED_DIRECTORY: "faceted",
+    wire.Kind.GATE: "gate", wire.Kind.SERVICE: "service", wire.Kind.BLOB: "blob",
+}
+_VERBS = {"HEAD": wire.Verb.HEAD, "GET": wire.Verb.GET, "POST": wire.Verb.POST, "PUT": wire.Verb.PUT,
+          "DELETE": wire.Verb.DELETE}
+
+
+# --- Handles -------------------------------------------------------------------
+
+class Dent:
+    """A directory-entry handle: a capability for one object."""
+
+    __slots__ = ("_sys", "fd", "kind", "label")
+
+    def __init__(self, syscall, fd, kind, label):
+        self._sys = syscall
+        self.fd = fd
+        self.kind = kind
+        self.label = label or None
+
+    def close(self):
+        """Releases the handle (the root cannot be closed)."""
+        if self.fd:
+            self._sys.dent_close(self.fd)
+            self.fd = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self):
+        return "<%s fd=%s label=%s>" % (self.__class__.__name__, self.fd, self.label)
+
+
+class Directory(Dent):
+    def ls(self):
+        """``{name: kind}`` (taints with the directory's label)."""
+        return self._sys.dent_list(self.fd)
+
+    def open(self, name):
+        """The entry ``name`` (taints with the directory's label)."""
+        return self._sys._opened(self._sys._call(open=wire.Open(directory=self.fd, name=name)).opened)
+
+    def open_at(self, components):
+        """Opens a path given as a list of names (and facet label texts), returning the
+        last handle; intermediate handles are closed."""
+        current = self
+        opened = []
+        try:
+            for component in components:
+                current = current.open(component)
+                opened.append(current)
+        finally:
+            for handle in opened[:-1]:
+                handle.close()
+        return current
+
+    def link(self, target, name):
+        self._sys.dent_link(self.fd, target.fd, name)
+
+    def unlink(self, name):
+        self._sys.dent_unlink(self.fd, name)
+
+    def create_directory(self, name, label=None):
+        return self._sys._create(wire.Create(directory=_EMPTY), label, self, name)
+
+    def create_file(self, name, data=b"", label=None):
+        return self._sys._create(wire.Create(file=bytes(data)), label, self, name)
+
+    def create_faceted(self, name):
+        return self._sys._create(wire.Create(faceted_directory=_EMPTY), None, self, name)
+
+    def create_blob(self, name, blob, label=None):
+        """A blob entry for a finalized or opened ``Blob``."""
+        return self._sys._create(wire.Create(blob=blob.fd), label, self, name)
+
+
+class FacetedDirectory(Dent):
+    def ls(self, clearance=None):
+        """The facet labels that flow to ``clearance`` (default T,T); taints with it."""
+        return self._sys.dent_ls_faceted(self.fd, clearance)
+
+    def open(self, label):
+        """The facet at ``label`` (no taint)."""
+        return self._sys._opened(self._sys._call(open=wire.Open(directory=self.fd, facet=label)).opened)
+
+
+class File(Dent):
+    def read(self):
+        """The file's bytes (taints with its label)."""
+        return self._sys.dent_read(self.fd)
+
+    def write(self, data):
+        """Replaces the bytes (the current label must flow to the file's)."""
+        self._sys.dent_update_file(self.fd, data)
+
+
+class BlobEntry(Dent):
+    def get(self):
+        """The blob, readable like a file (taints with the entry's label)."""
+        info = self._sys._call(open_blob=wire.Handle(handle=self.fd)).blob
+        return Blob(self._sys, info.handle, info.size)
+
+    def update(self, blob):
+        """Points the entry at another blob."""
+        self._sys._call(update=wire.Update(handle=self.fd, blob=blob.fd))
+
+
+class Gate(Dent):
+    def invoke(self, payload=b"", sync=True, params=None, toblob=False):
+        """Runs the gate's function; a synchronous result taints the caller."""
+        return self._sys.dent_invoke(self.fd, payload, sync, params, toblob)
+
+    def ls(self):
+        """The gate's description (taints with its label)."""
+        return self._sys.dent_ls_gate(self.fd)
+
+
+class Service(Dent):
+    def invoke(self, payload=b"", sync=True, params=None, toblob=False):
+        """Calls the external service (URL parameters from ``params``)."""
+        return self._sys.dent_invoke(self.fd, payload, sync, params, toblob)
+
+
+_CLASSES = {
+    wire.Kind.DIRECTORY: Directory, wire.Kind.FILE: File, wire.Kind.FACETED_DIRECTORY: FacetedDirectory,
+    wire.Kind.GATE: Gate, wire.Kind.SERVICE: Service, wire.Kind.BLOB: BlobEntry,
+}
+
+
+class Blob:
+    """A readable blob, used like a binary file: ``read``, ``seek``, ``tell``."""
+
+    __slots__ = ("_sys", "fd", "size", "_position")
+
+    def __init__(self, syscall, fd, size):
+        self._sys = syscall
+        self.fd = fd
+        self.size = size
+        self._position = 0
+
+    def read(self, size=-1):
+        if size is None or size < 0:
+            size = self.size - self._position
+        chunks = []
+        while size > 0:
+            chunk = self._sys.blob_read(self.fd, self._position, min(size, 4 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            self._position += len(chunk)
+            size -= len(chunk)
+        return b"".join(chunks)
+
+    def seek(self, offset, whence=0):
+        if whence == 0:
+            position = offset
+        elif whence == 1:
+            position = self._position + offset
+        elif whence == 2:
+            position = self.size + offset
+        else:
+            raise ValueError("whence must be 0, 1 or 2")
+        if position < 0:
+            raise ValueError("negative position")
+        self._position = position
+        return position
+
+    def tell(self):
+        return self._position
+
+    def __len__(self):
+        return self.size
+
+    def close(self):
+        if self.fd:
+            self._sys.blob_close(self.fd)
+            self.fd = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class NewBlob:
+    """A blob being written: ``write`` chunks, then ``finalize`` for a readable ``Blob``."""
+
+    __slots__ = ("_sys", "fd", "_final")
+
+    def __init__(self, syscall, fd):
+        self._sys = syscall
+        self.fd = fd
+        self._final = None
+
+    def write(self, data):
+        self._sys._call(blob_write=wire.BlobWrite(handle=self.fd, data=bytes(data)))
+        return len(data)
+
+    def finalize(self, _unused=None):
+        """Makes the blob immutable; returns it as a readable ``Blob``."""
+        if self._final is None:
+            info = self._sys._call(blob_finalize=wire.BlobHandle(handle=self.fd)).blob
+            self._final = Blob(self._sys, info.handle, info.size)
+        return self._final
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, value, traceback):
+        if self._final is None:
+            if kind is None:
+                self.finalize()
+            else:
+                self._sys.blob_close(self.fd)
+
+
+# --- The syscall object ---------------------------------------------------------
+
+class Syscall:
+    """The CloudCall interface of one invocation."""
+
+    def __init__(self, channel):
+        self._channel = channel
+        self._next_id = 0
+
+    def _call(self, **call):
+        self._next_id += 1
+        call_id = self._next_id
+        self._channel.send(wire.GuestMessage(call=wire.Call(id=call_id, **call)))
+        message = self._channel.receive()
+        result = message.result
+        if result is None:
+            from faasten._channel import ChannelClosed
+            goodbye = message.goodbye
+            raise ChannelClosed(goodbye.error.message if goodbye and goodbye.error else "unexpected host message")
+        error = result.error
+        if error is not None and error.code:
+            _raise(error)
+        return result
+
+    def _opened(self, opened):
+        return _CLASSES.get(opened.kind, Dent)(self, opened.handle, opened.kind, opened.label)
+
+    def _create(self, create, label, directory=None, name=None):
+        if label:
+            create.label = label
+        if directory is not None:
+            create.link = wire.LinkAs(directory=directory.fd, name=name)
+        return self._opened(self._call(create=create).opened)
+
+    # Labels and privileges.
+
+    def get_current_label(self):
+        """The invocation's current label."""
+        return self._call(get_current_label=_EMPTY).label
+
+    def taint_with_label(self, label):
+        """Raises the current label to include ``label``; returns the new label."""
+        return self._call(taint=wire.Taint(label=label)).label
+
+    def buckle_parse(self, text):
+        """The canonical form of a label, or None if it does not parse."""
+        try:
+            return self._call(parse_label=wire.ParseLabel(text=text)).label
+        except InvalidArgumentError:
+            return None
+
+    def declassify(self, secrecy):
+        """Lowers the current secrecy to ``secrecy`` if the privilege allows it."""
+        return self._call(declassify=wire.Declassify(secrecy=secrecy)).label
+
+    def endorse(self, with_priv=None):
+        """Adds the privilege (or the part ``with_priv``) to the current integrity."""
+        return self._call(endorse=wire.Endorse(privilege=with_priv or "")).label
+
+    def sub_privilege(self, *suffix, base=None):
+        """The sub-principal ``base/suffix…`` of the privilege, as a component."""
+        return self._call(sub_privilege=wire.SubPrivilege(base=base or "", suffix=list(suffix))).component
+
+    def get_privilege(self):
+        return self._call(get_privilege=_EMPTY).component
+
+    def get_clearance(self):
+        return self._call(get_clearance=_EMPTY).label
+
+    # Handles.
+
+    def root(self):
+        """The root directory."""
+        return self._opened(self._call(root=_EMPTY).opened)
+
+    def resolve(self, path):
+        """The object at a path such as ``home:<alice,alice>:photos``, ``~:x`` or ``%:y``."""
+        return self._opened(self._call(resolve=wire.Resolve(path=path)).opened)
+
+    def dent_open(self, fd, name=None, facet=None):
+        request = wire.Open(directory=fd, facet=facet) if facet is not None else wire.Open(directory=fd, name=name)
+        return self._opened(self._call(open=request).opened)
+
+    def dent_close(self, fd):
+        self._call(close=wire.Handle(handle=fd))
+
+    def dent_list(self, fd):
+        listing = self._call(list=wire.Handle(handle=fd)).listing
+        return {entry.name: _KIND_NAMES.get(entry.kind, "unknown") for entry in listing.entries}
+
+    def dent_ls_faceted(self, fd, clearance=None):
+        return list(self._call(list_facets=wire.ListFacets(handle=fd, clearance=clearance or "")).labels.labels)
+
+    def dent_read(self, fd):
+        return self._call(read=wire.Handle(handle=fd)).data
+
+    def dent_update_file(self, fd, data):
+        self._call(update=wire.Update(handle=fd, file=bytes(data)))
+
+    def dent_link(self, directory_fd, target_fd, name):
+        self._call(link=wire.Link(directory=directory_fd, name=name, target=target_fd))
+
+    def dent_unlink(self, directory_fd, name):
+        self._call(unlink=wire.Unlink(directory=directory_fd, name=name))
+
+    def dent_create_dir(self, label=None):
+        return self._create(wire.Create(directory=_EMPTY), label)
+
+    def dent_create_file(self, label=None, data=b""):
+        return self._create(wire.Create(file=bytes(data)), label)
+
+    def dent_create_faceted(self):
+        return self._create(wire.Create(faceted_directory=_EMPTY), None)
+
+    def dent_create_blob(self, label, blob):
+        return self._create(wire.Create(blob=blob.fd), label)
+
+    def dent_create_direct_gate(self, label, privilege, clearance="T", memory=128, app_image=None, runtime="python3",
+                                timeout_ms=30000, declassify=None):
+        spec = wire.GateSpec(
+            function=wire.FunctionSpec(runtime=runtime, image=app_image.fd, memory_mb=memory, timeout_ms=timeout_ms),
+            privilege=privilege, invoker_clearance=clearance, declassify=declassify or "")
+        return self._create(wire.Create(gate=spec), label)
+
+    def dent_create_redirect_gate(self, label, privilege, clearance, gate, declassify=None):
+        spec = wire.GateSpec(redirect=gate.fd, privilege=privilege, invoker_clearance=clearance,
+                             declassify=declassify or "")
+        return self._create(wire.Create(gate=spec), label)
+
+    def dent_create_service(self, label, privilege, clearance, taint, url, verb="GET", headers=None):
+        spec = wire.ServiceSpec(privilege=privilege, invoker_clearance=clearance, taint=taint, url=url,
+                                verb=_VERBS[verb.upper()], headers=dict(headers or {}))
+        return self._create(wire.Create(service=spec), label)
+
+    def dent_update_gate(self, fd, **changes):
+        """Changes fields of a gate: privilege, invoker_clearance, declassify, image (a
+        BlobEntry), runtime, memory_mb, timeout_ms, redirect (a Gate)."""
+        update = wire.GateUpdate()
+        for key, value in changes.items():
+            if key in ("image", "redirect"):
+                value = value.fd
+            setattr(update, key, value)
+        self._call(update=wire.Update(handle=fd, gate=update))
+
+    def dent_ls_gate(self, fd):
+        info = self._call(read_gate=wire.Handle(handle=fd)).gate
+        description = {"privilege": info.privilege, "invoker_clearance": info.invoker_clearance,
+                       "declassify": info.declassify, "redirect": info.redirect}
+        if not info.redirect:
+            description.update(runtime=info.runtime, memory_mb=info.memory_mb, timeout_ms=info.timeout_ms,
+                               image=Blob(self, info.image, info.image_size))
+        return description
+
+    def dent_ls_service(self, fd):
+        spec = self._call(read_service=wire.Handle(handle=fd)).service
+        verb = {value: name for name, value in _VERBS.items()}.get(spec.verb, "GET")
+        return {"privilege": spec.privilege, "invoker_clearance": spec.invoker_clearance, "taint": spec.taint,
+                "url": spec.url, "verb": verb, "headers": dict(spec.headers)}
+
+    def dent_invoke(self, fd, payload=b"", sync=True, params=None, toblob=False):
+        """Invokes a gate or service: ``{"status", "data" | "blob", "headers", "id"}``."""
+        if isinstance(payload, str):
+            payload = payload.encode()
+        result = self._call(invoke=wire.Invoke(handle=fd, sync=sync, payload=bytes(payload), to_blob=toblob,
+                                               parameters=dict(params or {}))).invoked
+        outcome = {"status": result.status, "headers": dict(result.headers), "id": result.invocation_id}
+        if toblob:
+            outcome["blob"] = Blob(self, result.blob, 0)
+        else:
+            outcome["data"] = result.data
+        return outcome
+
+    # Blobs.
+
+    def create_blob(self):
+        """A new blob to write; use as a context manager, or call ``finalize``."""
+        return NewBlob(self, self._call(blob_create=_EMPTY).blob.handle)
+
+    def blob_read(self, fd, offset=0, length=0):
+        return self._call(blob_read=wire.BlobRead(handle=fd, offset=offset, length=length)).data
+
+    def blob_close(self, fd):
+        self._call(blob_close=wire.BlobHandle(handle=fd))
+
+    # Path helpers (the original's path-based API). A path is a string such as
+    # "home:<alice,alice>:photos:cat.jpg"; "~" is the caller's home facet and "%" the
+    # facet of the current label.
+
+    def _parent_and_name(self, path):
+        parent, _, name = path.rstrip(":").rpartition(":")
+        if not name:
+            raise InvalidArgumentError("the path %r does not end with a name" % path, "INVALID_ARGUMENT")
+        directory = self.resolve(parent)
+        if isinstance(directory, FacetedDirectory):
+            # Names under a faceted directory go into the facet of the current label.
+            facet = directory.open(self.get_current_label())
+            directory.close()
+            directory = facet
+        return directory, name
+
+    def _create_at(self, path, create, label):
+        directory, name = self._parent_and_name(path)
+        try:
+            if not label and not isinstance(create.faceted_directory, wire.Empty):
+                # The original endorsed what it created with the function's privilege.
+                self.endorse()
+            return self._create(create, label, directory, name)
+        finally:
+            directory.close()
+
+    def fs_read(self, path):
+        """A file's bytes."""
+        with self.resolve(path) as handle:
+            return handle.read()
+
+    def fs_write(self, path, data):
+        """Replaces a file's bytes."""
+        with self.resolve(path) as handle:
+            handle.write(data)
+
+    def fs_list(self, path=""):
+        """``{name: kind}`` of a directory."""
+        with self.resolve(path) as handle:
+            return handle.ls()
+
+    def fs_faceted_list(self, path, clearance=None):
+        with self.resolve(path) as handle:
+            return handle.ls(clearance)
+
+    def fs_createdir(self, path, label=None):
+        """Creates a directory (default label: the current one, endorsed)."""
+        return self._create_at(path, wire.Create(directory=_EMPTY), label)
+
+    def fs_createfile(self, path, label=None, data=b""):
+        """Creates a file (default label: the current one, endorsed)."""
+        return self._create_at(path, wire.Create(file=bytes(data)), label)
+
+    def fs_createfaceted(self, path):
+        return self._create_at(path, wire.Create(faceted_directory=_EMPTY), None)
+
+    def fs_delete(self, path):
+        """Removes a name from its directory."""
+        directory, name = self._parent_and_name(path)
+        with directory:
+            directory.unlink(name)
+
+    def fs_hardlink(self, source, destination):
+        """Links the object at ``source`` as ``destination`` too."""
+        directory, name = self._parent_and_name(destination)
+        with directory, self.resolve(source) as target:
+            directory.link(target, name)
+
+    def fs_openblob(self, path):
+        """The blob behind a blob entry, readable like a file."""
+        with self.resolve(path) as entry:
+            return entry.get()
+
+    def fs_linkblob(self, path, blob, label=None):
+        """Creates a blob entry for ``blob`` (a ``Blob`` or a finalized ``NewBlob``)."""
+        if isinstance(blob, NewBlob):
+            blob = blob.finalize()
+        return self._create_at(path, wire.Create(blob=blob.fd), label)
+
+    def fs_creategate(self, path, privilege, image_path, clearance="T", label=None, memory=128, runtime="python3",
+                      timeout_ms=30000, declassify=None):
+        """Creates a direct gate running the image at ``image_path`` (a blob entry)."""
+        with self.resolve(image_path) as image:
+            spec = wire.GateSpec(
+                function=wire.FunctionSpec(runtime=runtime, image=image.fd, memory_mb=memory, timeout_ms=timeout_ms),
+                privilege=privilege, invoker_clearance=clearance, declassify=declassify or "")
+            return self._create_at(path, wire.Create(gate=spec), label)
+
+    def fs_createredirectgate(self, path, privilege, gate_path, clearance="T", label=None, declassify=None):
+        with self.resolve(gate_path) as gate:
+            spec = wire.GateSpec(redirect=gate.fd, privilege=privilege, invoker_clearance=clearance,
+                                 declassify=declassify or "")
+            return self._create_at(path, wire.Create(gate=spec), label)
+
+    def fs_createservice(self, path, privilege, taint, url, verb="GET", headers=None, clearance="T", label=None):
+        spec = wire.ServiceSpec(privilege=privilege, invoker_clearance=clearance, taint=taint, url=url,
+                                verb=_VERBS[verb.upper()], headers=dict(headers or {}))
+        return self._create_at(path, wire.Create(service=spec), label)
+
+    def invoke(self, path, payload=b"", sync=False, params=None):
+        """Invokes the gate at ``path`` (asynchronous by default, as in the original)."""
+        with self.resolve(path) as gate:
+            return gate.invoke(payload, sync, params)
+
+    def invoke_service(self, path, payload=b"", params=None, toblob=False):
+        with self.resolve(path) as service:
+            return service.invoke(payload, True, params, toblob)
