@@ -253,3 +253,12 @@ public enum RawPipe {
         return out
     }
 }
+
+/// Where this process may run.
+public enum ProcessAffinity {
+    /// Runs every thread of this process, and every child it starts afterwards, on `cpu`.
+    /// For benchmarks, so that both ends of a round trip see the same scheduling.
+    public static func pin(toCPU cpu: Int) -> Bool {
+        faasten_pin_process_to_cpu(Int32(cpu)) == 0
+    }
+}

@@ -44,6 +44,39 @@ struct RunCommandTests {
         #expect(refusal?["label"] as? String == "alice,bob")
     }
 
+    @Test func aWarmSandboxIsNotReusedBelowWhatItSaw() throws {
+        let (op, temporary) = try FSCommandTests.sqlite()
+        defer { try? FileManager.default.removeItem(atPath: temporary) }
+        _ = try op.fs(["init"])
+        _ = try op.fs(["adduser", "alice"])
+        _ = try op.fs(["--as", "alice", "mkfile", "~:diary", "--label", "alice,alice"])
+        _ = try op.fs(["--as", "alice", "write", "~:diary"], input: "dear diary")
+        _ = try op.fs(["--as", "F", "mkfile", "board", "--label", "T,T"])
+        _ = try op.fs(["--as", "F", "write", "board"], input: "public")
+        let requests = """
+            {"remember": "board"}
+            {"recall": true}
+            {"remember": "home:<alice,alice>:diary"}
+            {"recall": true}
+
+            """
+        let result = try BuiltProducts.run(
+            "faasten", ["run", Self.fixtures + "/stateful", "--store", op.store, "--as", "alice"], input: Data(requests.utf8))
+        let bodies = result.stdout.split(separator: "\n").compactMap { line -> [String: Any]? in
+            guard let outer = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                let body = outer["body"] as? String
+            else { return nil }
+            return try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
+        }
+        try #require(bodies.count == 4, "\(result.stdout)\(result.stderr)")
+        // Public data may stay in a warm sandbox...
+        #expect(bodies[1]["seen"] as? [String] == ["public"])
+        // ...but after reading alice's diary (label alice,T) the next invocation, starting
+        // at T,T, gets a fresh sandbox: the diary does not come along.
+        #expect(bodies[2]["label"] as? String == "alice,T")
+        #expect(bodies[3]["seen"] as? [String] == [])
+    }
+
     @Test func aMissingFunctionIsAnError() throws {
         let result = try BuiltProducts.run("faasten", ["run", "/nonexistent", "--data", "/tmp/x", "--as", "T"])
         #expect(result.status == 2 && result.stderr.contains("workload.py"))

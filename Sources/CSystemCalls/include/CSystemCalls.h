@@ -12,5 +12,7 @@ int faasten_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int from);
 int faasten_spawn_addchdir(posix_spawn_file_actions_t *actions, const char *path);
 /// pipe2(fds, O_CLOEXEC).
 int faasten_pipe_cloexec(int fds[2]);
+/// Runs the calling process (every thread, and the children it starts later) on one CPU.
+int faasten_pin_process_to_cpu(int cpu);
 
 #endif

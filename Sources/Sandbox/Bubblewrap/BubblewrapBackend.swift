@@ -44,6 +44,9 @@ public final class BubblewrapBackend: SandboxBackend, @unchecked Sendable {
         } else {
             setpriv = nil
         }
+        // Monitors write to pipes whose reader (a guest) may die at any time: that must be
+        // an error on the write, not a SIGPIPE that kills this process.
+        signal(SIGPIPE, SIG_IGN)
         guard let table = SyscallTable.native else { throw .setup("no seccomp system call table for this architecture") }
         do {
             seccompProgram = try SeccompCompiler.compile(table)
@@ -70,12 +73,11 @@ public final class BubblewrapBackend: SandboxBackend, @unchecked Sendable {
         var descriptors: [Int32] = []
         func close(_ fds: [Int32]) { fds.forEach { _ = Glibc.close($0) } }
         do {
-            // The channel: a socketpair; the guest gets its end as fd 3.
-            var pair: [Int32] = [0, 0]
-            guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
-                throw SandboxError.launch("socketpair: \(String(cString: strerror(errno)))")
-            }
-            descriptors += pair
+            // The channel: a pipe each way (a round trip costs ~4 µs less than on a
+            // socketpair here); the guest reads fd 3 and writes fd 4.
+            let toGuest = try RawPipe.make()
+            let fromGuest = try RawPipe.make()
+            descriptors += [toGuest.read, toGuest.write, fromGuest.read, fromGuest.write]
             let seccomp = try RawPipe.make()
             descriptors += [seccomp.read, seccomp.write]
             RawPipe.writeAll(seccomp.write, seccompProgram)
@@ -99,13 +101,13 @@ public final class BubblewrapBackend: SandboxBackend, @unchecked Sendable {
                 child = try ChildProcess(
                     arguments[0], Array(arguments.dropFirst()), environment: [:], stdin: .null,
                     stdout: spec.output.map { .descriptor($0) } ?? .null, stderr: spec.output.map { .descriptor($0) } ?? .null,
-                    extraDescriptors: [pair[1], seccomp.read, block.read, info.write], newSession: true)
+                    extraDescriptors: [toGuest.read, fromGuest.write, seccomp.read, block.read, info.write], newSession: true)
             } catch {
                 group?.remove()
                 throw SandboxError.launch("\(error)")
             }
-            close([pair[1], seccomp.read, block.read, info.write])
-            descriptors = [pair[0], block.write, info.read]
+            close([toGuest.read, fromGuest.write, seccomp.read, block.read, info.write])
+            descriptors = [toGuest.write, fromGuest.read, block.write, info.read]
             let sandboxPID: Int32
             do {
                 sandboxPID = try Self.childPID(from: info.read, deadline: .now + .seconds(10))
@@ -121,8 +123,8 @@ public final class BubblewrapBackend: SandboxBackend, @unchecked Sendable {
             close([block.write, info.read])
             descriptors = []
             return BubblewrapSandbox(
-                id: id, channel: FrameChannel(input: pair[0], output: pair[0]), descriptor: pair[0], process: child,
-                sandboxPID: sandboxPID, group: group)
+                id: id, channel: FrameChannel(input: fromGuest.read, output: toGuest.write),
+                descriptors: [fromGuest.read, toGuest.write], process: child, sandboxPID: sandboxPID, group: group)
         } catch let error as SandboxError {
             close(descriptors)
             throw error
@@ -141,7 +143,7 @@ public final class BubblewrapBackend: SandboxBackend, @unchecked Sendable {
         command += [
             bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
             "--uid", "1000", "--gid", "1000", "--hostname", "faasten",
-            "--seccomp", "4", "--block-fd", "5", "--info-fd", "6",
+            "--seccomp", "5", "--block-fd", "6", "--info-fd", "7",
             "--proc", "/proc", "--dev", "/dev",
             "--size", "\(spec.temporaryBytes)", "--tmpfs", "/tmp",
         ]
@@ -156,6 +158,7 @@ public final class BubblewrapBackend: SandboxBackend, @unchecked Sendable {
         environment["LANG"] = "C.UTF-8"
         environment["PATH"] = "/usr/bin"
         environment["FAASTEN_CHANNEL_FD"] = "3"
+        environment["FAASTEN_CHANNEL_OUT_FD"] = "4"
         for (key, value) in environment.sorted(by: { $0.key < $1.key }) {
             command += ["--setenv", key, value]
         }
@@ -193,17 +196,17 @@ public final class BubblewrapBackend: SandboxBackend, @unchecked Sendable {
 final class BubblewrapSandbox: Sandbox, @unchecked Sendable {
     let id: String
     let channel: FrameChannel
-    private let descriptor: Int32
+    private let descriptors: [Int32]
     private let process: ChildProcess
     private let sandboxPID: Int32
     private let group: ControlGroup?
     private let lock = NSLock()
     private var terminated = false
 
-    init(id: String, channel: FrameChannel, descriptor: Int32, process: ChildProcess, sandboxPID: Int32, group: ControlGroup?) {
+    init(id: String, channel: FrameChannel, descriptors: [Int32], process: ChildProcess, sandboxPID: Int32, group: ControlGroup?) {
         self.id = id
         self.channel = channel
-        self.descriptor = descriptor
+        self.descriptors = descriptors
         self.process = process
         self.sandboxPID = sandboxPID
         self.group = group
@@ -224,6 +227,6 @@ final class BubblewrapSandbox: Sandbox, @unchecked Sendable {
         process.signal(SIGKILL)
         process.wait()
         group?.remove()
-        close(descriptor)
+        descriptors.forEach { close($0) }
     }
 }

@@ -32,6 +32,12 @@ public final class StagingArea: Sendable {
     public init(root: String? = nil) throws(SandboxError) {
         let root = root ?? ProcessInfo.processInfo.environment["FAASTEN_SANDBOX_FILES"] ?? "/var/tmp/faasten-\(geteuid())"
         self.root = root
+        do {
+            try FileManager.default.createDirectory(
+                atPath: (root as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        } catch {
+            throw .setup("cannot create the parent of \(root): \(error.localizedDescription)")
+        }
         for directory in [root, root + "/runtimes", root + "/functions", root + "/tmp"] {
             if mkdir(directory, 0o711) != 0 && errno != EEXIST {
                 throw .setup("cannot create \(directory): \(String(cString: strerror(errno)))")

@@ -110,12 +110,13 @@ struct RunCommand: AsyncParsableCommand {
 }
 
 /// One sandbox at a time for `faasten run`: launched on first use, replaced after a
-/// failed invocation.
+/// failed invocation, and reused only for an invocation whose start label its last
+/// final label flows to (a sandbox that saw alice's data keeps it in memory).
 final class FunctionRunner: @unchecked Sendable {
     let backend: BubblewrapBackend
     let spec: SandboxSpec
     let fileSystem: FileSystem
-    private var current: (sandbox: any Sandbox, monitor: Monitor)?
+    private var current: (sandbox: any Sandbox, monitor: Monitor, label: Label)?
 
     init(backend: BubblewrapBackend, spec: SandboxSpec, fileSystem: FileSystem) {
         self.backend = backend
@@ -124,7 +125,11 @@ final class FunctionRunner: @unchecked Sendable {
     }
 
     func invoke(_ request: InvocationRequest, context: SecurityContext, deadline: ContinuousClock.Instant) -> InvocationOutcome {
-        let active: (sandbox: any Sandbox, monitor: Monitor)
+        if let current, !current.label.canFlow(to: context.label) {
+            current.sandbox.terminate()
+            self.current = nil
+        }
+        let active: (sandbox: any Sandbox, monitor: Monitor, label: Label)
         if let current {
             active = current
         } else {
@@ -137,13 +142,14 @@ final class FunctionRunner: @unchecked Sendable {
                     sandbox.terminate()
                     return InvocationOutcome(status: .failed(error), context: context)
                 }
-                active = (sandbox, monitor)
+                active = (sandbox, monitor, context.label)
                 current = active
             } catch {
                 return InvocationOutcome(status: .failed(.sandbox("\(error)")), context: context)
             }
         }
         var outcome = active.monitor.serve(request, context: context, deadline: deadline)
+        current?.label = outcome.context.label
         if !outcome.sandboxReusable {
             if case .failed(.guestExited) = outcome.status, active.sandbox.hitMemoryLimit {
                 outcome = InvocationOutcome(status: .failed(.memoryLimit), context: outcome.context)

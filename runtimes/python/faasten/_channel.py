@@ -9,24 +9,37 @@ class ChannelClosed(Exception):
 
 
 class Channel:
-    __slots__ = ("fd", "buffer", "max_bytes")
+    __slots__ = ("input", "output", "buffer", "max_bytes")
 
-    def __init__(self, fd, max_bytes=16 << 20):
-        self.fd = fd
+    def __init__(self, input_fd, output_fd, max_bytes=16 << 20):
+        self.input = input_fd
+        self.output = output_fd
         self.buffer = bytearray()
         self.max_bytes = max_bytes
 
     def send(self, message):
         body = message.encode()
-        frame = len(body).to_bytes(4, "big") + body
-        view = memoryview(frame)
-        while view:
-            written = os.write(self.fd, view)
-            view = view[written:]
+        self.send_frame(len(body).to_bytes(4, "big") + body)
+
+    def send_frame(self, frame):
+        """Writes an already framed message."""
+        written = os.write(self.output, frame)
+        if written < len(frame):
+            view = memoryview(frame)[written:]
+            while view:
+                view = view[os.write(self.output, view):]
 
     def receive(self):
         """The next HostMessage."""
         buffer = self.buffer
+        if not buffer:
+            # The usual case: one whole frame per read, nothing left over.
+            chunk = os.read(self.input, 1 << 16)
+            if not chunk:
+                raise ChannelClosed("the host closed the channel")
+            if len(chunk) >= 4 and int.from_bytes(chunk[:4], "big") == len(chunk) - 4:
+                return wire.HostMessage.decode(chunk[4:])
+            buffer += chunk
         while len(buffer) < 4:
             self._fill()
         length = int.from_bytes(buffer[:4], "big")
@@ -39,7 +52,7 @@ class Channel:
         return wire.HostMessage.decode(body)
 
     def _fill(self):
-        chunk = os.read(self.fd, 1 << 16)
+        chunk = os.read(self.input, 1 << 16)
         if not chunk:
             raise ChannelClosed("the host closed the channel")
         self.buffer += chunk

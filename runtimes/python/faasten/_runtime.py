@@ -9,7 +9,6 @@ What it returns becomes the response (a ``Response``, a dict or list as JSON, a 
 as text, bytes as is, None as empty). An exception becomes a 500 response with the
 error and its traceback; the sandbox keeps serving.
 """
-import json
 import os
 import sys
 
@@ -58,6 +57,8 @@ def _serve(invocation, syscall, handle, legacy):
             raise RuntimeError("the function could not be loaded: %s" % legacy)
         blobs = {name: faasten.Blob(syscall, info.handle, info.size) for name, info in invocation.blobs.items()}
         if legacy:
+            import json
+
             try:
                 request = json.loads(invocation.payload) if invocation.payload else {}
             except ValueError:
@@ -74,7 +75,7 @@ def _serve(invocation, syscall, handle, legacy):
 
 
 def main():
-    channel = Channel(int(os.environ.get("FAASTEN_CHANNEL_FD", "3")))
+    channel = Channel(int(os.environ.get("FAASTEN_CHANNEL_FD", "3")), int(os.environ.get("FAASTEN_CHANNEL_OUT_FD", "4")))
     channel.send(wire.GuestMessage(hello=wire.Hello(protocol_version=PROTOCOL_VERSION, runtime="python3")))
     try:
         welcome = channel.receive()
@@ -101,7 +102,6 @@ def main():
             response = _serve(invocation, syscall, handle, legacy)
             body = bytes(response.body) if not isinstance(response.body, str) else response.body.encode()
             syscall._channel.send(wire.GuestMessage(call=wire.Call(
-                id=syscall._next_id + 1,
                 response=wire.Response(body=body, status=int(response.status),
                                        headers={str(k): str(v) for k, v in response.headers.items()}))))
         except ChannelClosed:
