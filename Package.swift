@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // Buckle labels: the algebra every flow check is made of. Depends on nothing of ours.
@@ -61,6 +62,17 @@ let package = Package(
             name: "Sandbox",
             dependencies: ["CloudCalls", "Processes", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        // The invocation engine: gates, the label-keyed sandbox pool, chains, services, records.
+        .target(
+            name: "Worker",
+            dependencies: [
+                "FileSystem", "Store", "Labels", "Monitor", "Sandbox", "Processes",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         // A throwaway PostgreSQL server on loopback, for tests and benchmarks.
         .target(name: "LocalPostgres", dependencies: ["Processes"]),
         // Random labels for property tests, benchmarks and conformance runs.
@@ -73,6 +85,8 @@ let package = Package(
                 "Store",
                 "Monitor",
                 "Sandbox",
+                "Worker",
+                "Processes",
                 "CloudCalls",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -94,6 +108,7 @@ let package = Package(
                 "LocalPostgres",
                 "Monitor",
                 "Sandbox",
+                "Worker",
                 "Processes",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -111,7 +126,7 @@ let package = Package(
         // Fixtures shared by the test targets: stores on both backends, temporary directories.
         .target(
             name: "FaastenTestSupport",
-            dependencies: ["FileSystem", "Store", "Labels", "LocalPostgres"],
+            dependencies: ["FileSystem", "Store", "Labels", "LocalPostgres", "Sandbox"],
             path: "Tests/Support/FaastenTestSupport"
         ),
         .testTarget(
@@ -128,6 +143,10 @@ let package = Package(
                 "Sandbox", "Monitor", "CloudCalls", "FileSystem", "Store", "Labels", "LabelSamples", "Processes",
                 "FaastenTestSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
+        ),
+        .testTarget(
+            name: "WorkerTests",
+            dependencies: ["Worker", "Sandbox", "Monitor", "FileSystem", "Store", "Labels", "Processes", "FaastenTestSupport"]
         ),
         // Programs that tests start, watch and kill (e.g. a writer killed mid-transaction).
         .executableTarget(

@@ -20,7 +20,14 @@ public enum FSError: Error, Hashable, Sendable {
     case cannotDelegate(held: Privilege, wanted: Component, purpose: String)
     /// Release rule: the privilege does not satisfy the secrecy of what would be shown.
     case cannotRelease(label: Label, privilege: Privilege)
+    /// Invoke rule: the invoker's privilege does not imply the gate or service's invoker clearance.
+    case cannotInvoke(invoker: Privilege, required: Component)
+    /// Sink rule: data would leave the system for a service while still secret.
+    case cannotSend(label: Label, service: Privilege)
     case limitExceeded(String, limit: Int)
+    /// Something outside the file system failed or has no room: an external service,
+    /// the engine's capacity for another call.
+    case unavailable(String)
     case blobNotFound(BlobName)
     case badGate(String)
     case invalidContext(String)
@@ -39,6 +46,8 @@ public enum FSError: Error, Hashable, Sendable {
         case .cannotDeclassify: return "declassification rule"
         case .cannotDelegate: return "delegation rule"
         case .cannotRelease: return "release rule"
+        case .cannotInvoke: return "invoke rule"
+        case .cannotSend: return "sink rule"
         default: return nil
         }
     }
@@ -63,7 +72,12 @@ extension FSError: CustomStringConvertible {
             return "refused by the delegation rule: privilege \(held) does not imply \(wanted) (\(purpose))"
         case let .cannotRelease(label, privilege):
             return "refused by the release rule: the result is labeled \(label) and privilege \(privilege) does not satisfy its secrecy \(label.secrecy)"
+        case let .cannotInvoke(invoker, required):
+            return "refused by the invoke rule: the invoker's privilege \(invoker) does not imply the invoker clearance \(required)"
+        case let .cannotSend(label, service):
+            return "refused by the sink rule: downgraded with the service's privilege \(service), the caller's label \(label) is still secret"
         case let .limitExceeded(what, limit): return "\(what) exceeds the limit of \(limit)"
+        case let .unavailable(reason): return "unavailable: \(reason)"
         case let .blobNotFound(name): return "no blob named \(name)"
         case let .badGate(reason): return "bad gate: \(reason)"
         case let .invalidContext(reason): return "invalid security context: \(reason)"

@@ -8,6 +8,7 @@ import Store
 struct InvocationState {
     var context: SecurityContext
     let limits: MonitorLimits
+    let invoker: (any GuestInvoker)?
     /// Directory-entry handles; 0 is the root (filled in on first use).
     private var dents: [UInt64: Entry] = [:]
     private var nextDent: UInt64 = 1
@@ -19,9 +20,10 @@ struct InvocationState {
         case writing(any BlobUpload)
     }
 
-    init(context: SecurityContext, limits: MonitorLimits) {
+    init(context: SecurityContext, limits: MonitorLimits, invoker: (any GuestInvoker)?) {
         self.context = context
         self.limits = limits
+        self.invoker = invoker
     }
 
     // MARK: Directory-entry handles
@@ -129,11 +131,11 @@ struct CallFailure: Error {
         case .nameExists: self.init(.alreadyExists, "\(error)")
         case .wrongKind: self.init(.wrongKind, "\(error)")
         case .badPath, .badName, .badArgument, .badGate, .invalidContext: self.init(.invalidArgument, "\(error)")
-        case .cannotRead, .cannotWrite, .cannotDeclassify, .cannotDelegate, .cannotRelease:
+        case .cannotRead, .cannotWrite, .cannotDeclassify, .cannotDelegate, .cannotRelease, .cannotInvoke, .cannotSend:
             self.init(.refused, "\(error)", rule: error.rule)
         case .limitExceeded: self.init(.limitExceeded, "\(error)")
         case .corrupt: self.init(.internal, "\(error)")
-        case .storage, .notInitialized: self.init(.unavailable, "\(error)")
+        case .storage, .notInitialized, .unavailable: self.init(.unavailable, "\(error)")
         }
     }
 

@@ -346,7 +346,8 @@ extension Monitor {
             target = .function(
                 runtime: function.runtime, image: try dent(function.image, &state),
                 memoryMB: function.memoryMb == 0 ? 128 : Int(function.memoryMb),
-                timeoutMilliseconds: function.timeoutMs == 0 ? 30_000 : Int(function.timeoutMs))
+                timeoutMilliseconds: function.timeoutMs == 0 ? 30_000 : Int(function.timeoutMs),
+                fresh: function.fresh, concurrency: Int(function.concurrency))
         case let .redirect(handle)?:
             target = .redirect(try dent(handle, &state))
         case nil:
@@ -368,6 +369,8 @@ extension Monitor {
         if change.hasMemoryMb { update.memoryMB = Int(change.memoryMb) }
         if change.hasTimeoutMs { update.timeoutMilliseconds = Int(change.timeoutMs) }
         if change.hasRedirect { update.redirect = try dent(change.redirect, &state) }
+        if change.hasFresh { update.fresh = change.fresh }
+        if change.hasConcurrency { update.concurrency = Int(change.concurrency) }
         return update
     }
 
@@ -403,6 +406,8 @@ extension Monitor {
             info.runtime = function.runtime
             info.memoryMb = UInt32(clamping: function.memoryMB)
             info.timeoutMs = UInt32(clamping: function.timeoutMilliseconds)
+            info.fresh = function.fresh
+            info.concurrency = UInt32(clamping: function.concurrency)
             // Reading the gate already tainted with its label, which covers its image.
             let image = try openReader(function.image)
             info.image = try state.addBlob(.reading(image)).get()
@@ -418,7 +423,7 @@ extension Monitor {
         guard target.kind == .gate || target.kind == .service else {
             throw CallFailure(.wrongKind, "only gates and services can be invoked, not a \(target.kind)")
         }
-        guard let invoker else {
+        guard let invoker = state.invoker else {
             throw CallFailure(.unsupported, "invoking other functions and services needs the invocation engine (faasten serve)")
         }
         let call = GuestInvocation(payload: [UInt8](request.payload), sync: request.sync, parameters: request.parameters)
@@ -434,7 +439,9 @@ extension Monitor {
         if let id = outcome.invocationID { result.invocationID = id }
         if request.toBlob {
             let name = try blobCall { try fileSystem.store.blobs.put(outcome.body) }
-            result.blob = try state.addBlob(.reading(try openReader(name))).get()
+            let reader = try openReader(name)
+            result.blob = try state.addBlob(.reading(reader)).get()
+            result.blobSize = UInt64(reader.size)
         } else {
             result.data = Data(outcome.body)
         }

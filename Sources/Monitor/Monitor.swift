@@ -24,17 +24,14 @@ public final class Monitor: @unchecked Sendable {
     public let channel: FrameChannel
     public let fileSystem: FileSystem
     public let limits: MonitorLimits
-    /// Invokes gates and services for the guest; `nil`: those calls are unsupported.
-    public let invoker: (any GuestInvoker)?
     /// The runtime the guest announced in its hello.
     public private(set) var runtime: String?
     private var closed = false
 
-    public init(channel: FrameChannel, fileSystem: FileSystem, limits: MonitorLimits = .default, invoker: (any GuestInvoker)? = nil) {
+    public init(channel: FrameChannel, fileSystem: FileSystem, limits: MonitorLimits = .default) {
         self.channel = channel
         self.fileSystem = fileSystem
         self.limits = limits
-        self.invoker = invoker
     }
 
     /// Waits for the guest's hello and answers it. A wrong first message or an
@@ -68,9 +65,13 @@ public final class Monitor: @unchecked Sendable {
 
     /// Serves one invocation: sends the request, answers calls until the guest
     /// responds, and returns the outcome with the context's final label. After a
-    /// failure the channel is closed and the sandbox must not be reused.
-    public func serve(_ request: InvocationRequest, context: SecurityContext, deadline: ContinuousClock.Instant?) -> InvocationOutcome {
-        var state = InvocationState(context: context, limits: limits)
+    /// failure the channel is closed and the sandbox must not be reused. `invoker`
+    /// serves the guest's invocations of gates and services (`nil`: unsupported).
+    public func serve(
+        _ request: InvocationRequest, context: SecurityContext, deadline: ContinuousClock.Instant?,
+        invoker: (any GuestInvoker)? = nil
+    ) -> InvocationOutcome {
+        var state = InvocationState(context: context, limits: limits, invoker: invoker)
         guard !closed else {
             return InvocationOutcome(status: .failed(.protocolViolation("the channel is closed")), context: context)
         }

@@ -72,6 +72,11 @@ public protocol StoreTransaction {
     /// How many facets of `faceted` were created by `creator`.
     func facetCount(faceted: ObjectID, creator: String) throws -> Int
 
+    /// Inserts or replaces an invocation record.
+    func saveInvocation(_ record: InvocationRow) throws
+    /// The invocation record with this id, if any.
+    func invocation(_ id: String) throws -> InvocationRow?
+
     /// A value of the store-wide key/value table (e.g. the root object's id).
     func metadata(_ key: String) throws -> String?
     /// Sets a value of the store-wide key/value table.
@@ -139,6 +144,58 @@ public struct FacetRecord: Sendable, Hashable {
         self.label = label
         self.directory = directory
         self.creator = creator
+    }
+}
+
+/// One invocation as recorded: what was asked, how it went, what it answered.
+/// Times are seconds since 1970.
+public struct InvocationRow: Sendable, Hashable {
+    public var id: String
+    /// The direct gate that ran, once resolved.
+    public var gate: ObjectID?
+    /// What was invoked, as asked (a path, or a description for chained calls).
+    public var target: String
+    /// The invocation that made this one, for chained calls.
+    public var parent: String?
+    /// The invoker's privilege (component text).
+    public var invoker: String
+    public var startLabel: String
+    /// `queued`, `running`, `completed` or `failed`.
+    public var status: String
+    public var submittedAt: Double
+    public var startedAt: Double?
+    public var finishedAt: Double?
+    public var responseStatus: Int?
+    public var result: [UInt8]?
+    /// The label the result carries (after the gate's declassification).
+    public var resultLabel: String?
+    /// Why it failed: a code and a reason.
+    public var error: String?
+    /// The function's stdout and stderr, labeled with the invocation's final label.
+    public var logs: [UInt8]?
+    public var logLabel: String?
+
+    public init(
+        id: String, gate: ObjectID? = nil, target: String, parent: String? = nil, invoker: String, startLabel: String,
+        status: String, submittedAt: Double, startedAt: Double? = nil, finishedAt: Double? = nil, responseStatus: Int? = nil,
+        result: [UInt8]? = nil, resultLabel: String? = nil, error: String? = nil, logs: [UInt8]? = nil, logLabel: String? = nil
+    ) {
+        self.id = id
+        self.gate = gate
+        self.target = target
+        self.parent = parent
+        self.invoker = invoker
+        self.startLabel = startLabel
+        self.status = status
+        self.submittedAt = submittedAt
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.responseStatus = responseStatus
+        self.result = result
+        self.resultLabel = resultLabel
+        self.error = error
+        self.logs = logs
+        self.logLabel = logLabel
     }
 }
 

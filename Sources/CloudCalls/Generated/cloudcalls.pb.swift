@@ -1188,6 +1188,12 @@ public nonisolated struct WireFunctionSpec: Sendable {
 
   public var timeoutMs: UInt32 = 0
 
+  /// Never reuse a sandbox for this gate.
+  public var fresh: Bool = false
+
+  /// Invocations at once; 0: the engine's default.
+  public var concurrency: UInt32 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1348,6 +1354,24 @@ public nonisolated struct WireGateUpdate: Sendable {
   /// Clears the value of `redirect`. Subsequent reads from it will return its default value.
   public mutating func clearRedirect() {self._redirect = nil}
 
+  public var fresh: Bool {
+    get {_fresh ?? false}
+    set {_fresh = newValue}
+  }
+  /// Returns true if `fresh` has been explicitly set.
+  public var hasFresh: Bool {self._fresh != nil}
+  /// Clears the value of `fresh`. Subsequent reads from it will return its default value.
+  public mutating func clearFresh() {self._fresh = nil}
+
+  public var concurrency: UInt32 {
+    get {_concurrency ?? 0}
+    set {_concurrency = newValue}
+  }
+  /// Returns true if `concurrency` has been explicitly set.
+  public var hasConcurrency: Bool {self._concurrency != nil}
+  /// Clears the value of `concurrency`. Subsequent reads from it will return its default value.
+  public mutating func clearConcurrency() {self._concurrency = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1360,6 +1384,8 @@ public nonisolated struct WireGateUpdate: Sendable {
   fileprivate var _memoryMb: UInt32? = nil
   fileprivate var _timeoutMs: UInt32? = nil
   fileprivate var _redirect: UInt64? = nil
+  fileprivate var _fresh: Bool? = nil
+  fileprivate var _concurrency: UInt32? = nil
 }
 
 public nonisolated struct WireListFacets: Sendable {
@@ -1470,6 +1496,10 @@ public nonisolated struct WireGateInfo: Sendable {
 
   public var imageSize: UInt64 = 0
 
+  public var fresh: Bool = false
+
+  public var concurrency: UInt32 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1513,6 +1543,9 @@ public nonisolated struct WireInvokeResult: Sendable {
   public var invocationID: String = String()
 
   public var headers: Dictionary<String,String> = [:]
+
+  /// The size of the blob, when to_blob was asked.
+  public var blobSize: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -3360,7 +3393,7 @@ nonisolated extension WireGateSpec: SwiftProtobuf.Message, SwiftProtobuf._Messag
 
 nonisolated extension WireFunctionSpec: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".FunctionSpec"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}runtime\0\u{1}image\0\u{3}memory_mb\0\u{3}timeout_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}runtime\0\u{1}image\0\u{3}memory_mb\0\u{3}timeout_ms\0\u{1}fresh\0\u{1}concurrency\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3372,6 +3405,8 @@ nonisolated extension WireFunctionSpec: SwiftProtobuf.Message, SwiftProtobuf._Me
       case 2: try { try decoder.decodeSingularUInt64Field(value: &self.image) }()
       case 3: try { try decoder.decodeSingularUInt32Field(value: &self.memoryMb) }()
       case 4: try { try decoder.decodeSingularUInt32Field(value: &self.timeoutMs) }()
+      case 5: try { try decoder.decodeSingularBoolField(value: &self.fresh) }()
+      case 6: try { try decoder.decodeSingularUInt32Field(value: &self.concurrency) }()
       default: break
       }
     }
@@ -3390,6 +3425,12 @@ nonisolated extension WireFunctionSpec: SwiftProtobuf.Message, SwiftProtobuf._Me
     if self.timeoutMs != 0 {
       try visitor.visitSingularUInt32Field(value: self.timeoutMs, fieldNumber: 4)
     }
+    if self.fresh != false {
+      try visitor.visitSingularBoolField(value: self.fresh, fieldNumber: 5)
+    }
+    if self.concurrency != 0 {
+      try visitor.visitSingularUInt32Field(value: self.concurrency, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -3398,6 +3439,8 @@ nonisolated extension WireFunctionSpec: SwiftProtobuf.Message, SwiftProtobuf._Me
     if lhs.image != rhs.image {return false}
     if lhs.memoryMb != rhs.memoryMb {return false}
     if lhs.timeoutMs != rhs.timeoutMs {return false}
+    if lhs.fresh != rhs.fresh {return false}
+    if lhs.concurrency != rhs.concurrency {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3556,7 +3599,7 @@ nonisolated extension WireUpdate: SwiftProtobuf.Message, SwiftProtobuf._MessageI
 
 nonisolated extension WireGateUpdate: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".GateUpdate"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}privilege\0\u{3}invoker_clearance\0\u{1}declassify\0\u{1}image\0\u{1}runtime\0\u{3}memory_mb\0\u{3}timeout_ms\0\u{1}redirect\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}privilege\0\u{3}invoker_clearance\0\u{1}declassify\0\u{1}image\0\u{1}runtime\0\u{3}memory_mb\0\u{3}timeout_ms\0\u{1}redirect\0\u{1}fresh\0\u{1}concurrency\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3572,6 +3615,8 @@ nonisolated extension WireGateUpdate: SwiftProtobuf.Message, SwiftProtobuf._Mess
       case 6: try { try decoder.decodeSingularUInt32Field(value: &self._memoryMb) }()
       case 7: try { try decoder.decodeSingularUInt32Field(value: &self._timeoutMs) }()
       case 8: try { try decoder.decodeSingularUInt64Field(value: &self._redirect) }()
+      case 9: try { try decoder.decodeSingularBoolField(value: &self._fresh) }()
+      case 10: try { try decoder.decodeSingularUInt32Field(value: &self._concurrency) }()
       default: break
       }
     }
@@ -3606,6 +3651,12 @@ nonisolated extension WireGateUpdate: SwiftProtobuf.Message, SwiftProtobuf._Mess
     try { if let v = self._redirect {
       try visitor.visitSingularUInt64Field(value: v, fieldNumber: 8)
     } }()
+    try { if let v = self._fresh {
+      try visitor.visitSingularBoolField(value: v, fieldNumber: 9)
+    } }()
+    try { if let v = self._concurrency {
+      try visitor.visitSingularUInt32Field(value: v, fieldNumber: 10)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -3618,6 +3669,8 @@ nonisolated extension WireGateUpdate: SwiftProtobuf.Message, SwiftProtobuf._Mess
     if lhs._memoryMb != rhs._memoryMb {return false}
     if lhs._timeoutMs != rhs._timeoutMs {return false}
     if lhs._redirect != rhs._redirect {return false}
+    if lhs._fresh != rhs._fresh {return false}
+    if lhs._concurrency != rhs._concurrency {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3830,7 +3883,7 @@ nonisolated extension WireLabelList: SwiftProtobuf.Message, SwiftProtobuf._Messa
 
 nonisolated extension WireGateInfo: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".GateInfo"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}privilege\0\u{3}invoker_clearance\0\u{1}declassify\0\u{1}runtime\0\u{3}memory_mb\0\u{3}timeout_ms\0\u{1}redirect\0\u{1}image\0\u{3}image_size\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}privilege\0\u{3}invoker_clearance\0\u{1}declassify\0\u{1}runtime\0\u{3}memory_mb\0\u{3}timeout_ms\0\u{1}redirect\0\u{1}image\0\u{3}image_size\0\u{1}fresh\0\u{1}concurrency\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3847,6 +3900,8 @@ nonisolated extension WireGateInfo: SwiftProtobuf.Message, SwiftProtobuf._Messag
       case 7: try { try decoder.decodeSingularBoolField(value: &self.redirect) }()
       case 8: try { try decoder.decodeSingularUInt64Field(value: &self.image) }()
       case 9: try { try decoder.decodeSingularUInt64Field(value: &self.imageSize) }()
+      case 10: try { try decoder.decodeSingularBoolField(value: &self.fresh) }()
+      case 11: try { try decoder.decodeSingularUInt32Field(value: &self.concurrency) }()
       default: break
       }
     }
@@ -3880,6 +3935,12 @@ nonisolated extension WireGateInfo: SwiftProtobuf.Message, SwiftProtobuf._Messag
     if self.imageSize != 0 {
       try visitor.visitSingularUInt64Field(value: self.imageSize, fieldNumber: 9)
     }
+    if self.fresh != false {
+      try visitor.visitSingularBoolField(value: self.fresh, fieldNumber: 10)
+    }
+    if self.concurrency != 0 {
+      try visitor.visitSingularUInt32Field(value: self.concurrency, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -3893,6 +3954,8 @@ nonisolated extension WireGateInfo: SwiftProtobuf.Message, SwiftProtobuf._Messag
     if lhs.redirect != rhs.redirect {return false}
     if lhs.image != rhs.image {return false}
     if lhs.imageSize != rhs.imageSize {return false}
+    if lhs.fresh != rhs.fresh {return false}
+    if lhs.concurrency != rhs.concurrency {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3950,7 +4013,7 @@ nonisolated extension WireInvoke: SwiftProtobuf.Message, SwiftProtobuf._MessageI
 
 nonisolated extension WireInvokeResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".InvokeResult"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}data\0\u{1}blob\0\u{1}status\0\u{3}invocation_id\0\u{1}headers\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}data\0\u{1}blob\0\u{1}status\0\u{3}invocation_id\0\u{1}headers\0\u{3}blob_size\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3963,6 +4026,7 @@ nonisolated extension WireInvokeResult: SwiftProtobuf.Message, SwiftProtobuf._Me
       case 3: try { try decoder.decodeSingularUInt32Field(value: &self.status) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self.invocationID) }()
       case 5: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.headers) }()
+      case 6: try { try decoder.decodeSingularUInt64Field(value: &self.blobSize) }()
       default: break
       }
     }
@@ -3984,6 +4048,9 @@ nonisolated extension WireInvokeResult: SwiftProtobuf.Message, SwiftProtobuf._Me
     if !self.headers.isEmpty {
       try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.headers, fieldNumber: 5)
     }
+    if self.blobSize != 0 {
+      try visitor.visitSingularUInt64Field(value: self.blobSize, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -3993,6 +4060,7 @@ nonisolated extension WireInvokeResult: SwiftProtobuf.Message, SwiftProtobuf._Me
     if lhs.status != rhs.status {return false}
     if lhs.invocationID != rhs.invocationID {return false}
     if lhs.headers != rhs.headers {return false}
+    if lhs.blobSize != rhs.blobSize {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

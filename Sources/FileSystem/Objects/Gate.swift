@@ -60,12 +60,34 @@ public struct FunctionSpec: Sendable, Hashable, Codable {
     public var memoryMB: Int
     /// Wall-clock limit per invocation, in milliseconds.
     public var timeoutMilliseconds: Int
+    /// Never reuse a sandbox: every invocation gets a clean one (for untrusted inputs).
+    public var fresh: Bool
+    /// Invocations of this gate running at once; 0 means the engine's default.
+    public var concurrency: Int
 
-    public init(runtime: String, image: BlobName, memoryMB: Int = 128, timeoutMilliseconds: Int = 30_000) {
+    public init(
+        runtime: String, image: BlobName, memoryMB: Int = 128, timeoutMilliseconds: Int = 30_000, fresh: Bool = false,
+        concurrency: Int = 0
+    ) {
         self.runtime = runtime
         self.image = image
         self.memoryMB = memoryMB
         self.timeoutMilliseconds = timeoutMilliseconds
+        self.fresh = fresh
+        self.concurrency = concurrency
+    }
+
+    private enum CodingKeys: String, CodingKey { case runtime, image, memoryMB, timeoutMilliseconds, fresh, concurrency }
+
+    // Gates stored before `fresh` and `concurrency` existed decode with the defaults.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        runtime = try container.decode(String.self, forKey: .runtime)
+        image = try container.decode(BlobName.self, forKey: .image)
+        memoryMB = try container.decode(Int.self, forKey: .memoryMB)
+        timeoutMilliseconds = try container.decode(Int.self, forKey: .timeoutMilliseconds)
+        fresh = try container.decodeIfPresent(Bool.self, forKey: .fresh) ?? false
+        concurrency = try container.decodeIfPresent(Int.self, forKey: .concurrency) ?? 0
     }
 }
 
@@ -73,7 +95,8 @@ public struct FunctionSpec: Sendable, Hashable, Codable {
 /// (which the creator must be able to read), a redirect target from a gate entry.
 public struct GateSpec: Sendable, Hashable {
     public enum Target: Sendable, Hashable {
-        case function(runtime: String, image: Entry, memoryMB: Int, timeoutMilliseconds: Int)
+        case function(
+            runtime: String, image: Entry, memoryMB: Int, timeoutMilliseconds: Int, fresh: Bool = false, concurrency: Int = 0)
         case redirect(Entry)
     }
 
@@ -101,14 +124,18 @@ public struct GateUpdate: Sendable, Hashable {
     public var runtime: String?
     public var memoryMB: Int?
     public var timeoutMilliseconds: Int?
+    public var fresh: Bool?
+    public var concurrency: Int?
     /// A new target gate (redirect gates).
     public var redirect: Entry?
 
     public init(
         privilege: Privilege? = nil, invokerIntegrityClearance: Component? = nil, declassify: Component? = nil,
         image: Entry? = nil, runtime: String? = nil, memoryMB: Int? = nil, timeoutMilliseconds: Int? = nil,
-        redirect: Entry? = nil
+        fresh: Bool? = nil, concurrency: Int? = nil, redirect: Entry? = nil
     ) {
+        self.fresh = fresh
+        self.concurrency = concurrency
         self.privilege = privilege
         self.invokerIntegrityClearance = invokerIntegrityClearance
         self.declassify = declassify

@@ -112,9 +112,10 @@ extension FileSystemSession {
     func gate(from spec: GateSpec, _ context: inout SecurityContext) throws(FSError) -> Gate {
         let target: Gate.Target
         switch spec.target {
-        case let .function(runtime, image, memoryMB, timeout):
+        case let .function(runtime, image, memoryMB, timeout, fresh, concurrency):
             let function = FunctionSpec(
-                runtime: runtime, image: try read(blob: image, &context), memoryMB: memoryMB, timeoutMilliseconds: timeout)
+                runtime: runtime, image: try read(blob: image, &context), memoryMB: memoryMB, timeoutMilliseconds: timeout,
+                fresh: fresh, concurrency: concurrency)
             try validate(function)
             target = .function(function)
         case let .redirect(next):
@@ -146,10 +147,14 @@ extension FileSystemSession {
             if let runtime = change.runtime { function.runtime = runtime }
             if let memory = change.memoryMB { function.memoryMB = memory }
             if let timeout = change.timeoutMilliseconds { function.timeoutMilliseconds = timeout }
+            if let fresh = change.fresh { function.fresh = fresh }
+            if let concurrency = change.concurrency { function.concurrency = concurrency }
             try validate(function)
             gate.target = .function(function)
         case .redirect:
-            guard change.image == nil, change.runtime == nil, change.memoryMB == nil, change.timeoutMilliseconds == nil else {
+            guard change.image == nil, change.runtime == nil, change.memoryMB == nil, change.timeoutMilliseconds == nil,
+                change.fresh == nil, change.concurrency == nil
+            else {
                 throw .badArgument("a redirect gate has no function to change")
             }
             if let next = change.redirect { gate.target = .redirect(try gateID(next)) }
@@ -177,6 +182,7 @@ extension FileSystemSession {
         else { throw .badArgument("a runtime name is 1–64 printable ASCII characters, not '\(function.runtime)'") }
         guard function.memoryMB > 0 else { throw .badArgument("a function's memory must be positive") }
         guard function.timeoutMilliseconds > 0 else { throw .badArgument("a function's timeout must be positive") }
+        guard function.concurrency >= 0 else { throw .badArgument("a function's concurrency cannot be negative") }
     }
 
     /// Follows redirects to the function, tainting with every gate on the way and

@@ -90,5 +90,22 @@ public struct SecurityContext: Sendable, Hashable, CustomStringConvertible {
         label = endorsed
     }
 
+    /// **Invoke rule**: a gate or service may be invoked only by a privilege that implies
+    /// its (accumulated) invoker integrity clearance.
+    public func checkInvoke(requiring clearance: Component) throws(FSError) {
+        guard privilege.component.implies(clearance) else {
+            throw .cannotInvoke(invoker: privilege, required: clearance)
+        }
+    }
+
+    /// **Sink rule**: data at the current label may leave the system through a service
+    /// owning `servicePrivilege` only if downgrading with that privilege leaves no
+    /// secrecy. The downgraded label is only checked, never kept.
+    public func checkSend(through servicePrivilege: Privilege) throws(FSError) {
+        guard label.downgraded(with: servicePrivilege).secrecy.isTrue else {
+            throw .cannotSend(label: label, service: servicePrivilege)
+        }
+    }
+
     public var description: String { "label \(label), privilege \(privilege), clearance \(clearance)" }
 }

@@ -93,6 +93,54 @@ public final class StagingArea: Sendable {
         return try install(temporary, at: destination)
     }
 
+    /// The unpacked image named `name`, if it was unpacked before.
+    public func unpackedImage(_ name: String) -> String? {
+        let path = "\(root)/functions/image-\(name)"
+        return FileManager.default.fileExists(atPath: path) ? path : nil
+    }
+
+    // MARK: Slots of pre-started sandboxes
+
+    /// An empty directory for a sandbox started before it is given a function: it is
+    /// bound at `/srv` and filled (``fill(slot:from:)``) when the sandbox is assigned.
+    public func makeSlot() throws(SandboxError) -> String {
+        let path = "\(root)/functions/slot-\(UUID().uuidString.lowercased())"
+        guard mkdir(path, 0o755) == 0 else { throw .setup("cannot create \(path): \(String(cString: strerror(errno)))") }
+        chmod(path, 0o755)
+        return path
+    }
+
+    /// Fills a slot with a function directory: its directories are created and its
+    /// files hard-linked (they are immutable, so sharing them costs nothing), and
+    /// copied only where a link is impossible.
+    public func fill(slot: String, from directory: String) throws(SandboxError) {
+        let fm = FileManager.default
+        guard let walker = fm.enumerator(atPath: directory) else { throw .setup("cannot read \(directory)") }
+        while let relative = walker.nextObject() as? String {
+            let from = directory + "/" + relative
+            let to = slot + "/" + relative
+            var info = stat()
+            guard lstat(from, &info) == 0 else { continue }
+            switch info.st_mode & S_IFMT {
+            case S_IFDIR:
+                guard mkdir(to, 0o755) == 0 || errno == EEXIST else {
+                    throw .setup("cannot create \(to): \(String(cString: strerror(errno)))")
+                }
+                chmod(to, 0o755)
+            case S_IFREG:
+                if link(from, to) != 0 {
+                    do {
+                        try fm.copyItem(atPath: from, toPath: to)
+                    } catch {
+                        throw .setup("cannot place \(relative) in \(slot): \(error.localizedDescription)")
+                    }
+                }
+            default:
+                continue  // staged trees hold only directories and regular files
+            }
+        }
+    }
+
     // MARK: Copies
 
     private func stage(directory source: String, under kind: String, prefix: String) throws(SandboxError) -> String {

@@ -294,6 +294,52 @@ struct PostgresTransaction: StoreTransaction {
         Int(try rows("SELECT COUNT(*) FROM facets WHERE faceted = \(faceted) AND creator = \(creator)").first?.decode(Int64.self) ?? 0)
     }
 
+    func saveInvocation(_ record: InvocationRow) throws {
+        let result = record.result.map { ByteBuffer(bytes: $0) }
+        let logs = record.logs.map { ByteBuffer(bytes: $0) }
+        let responseStatus = record.responseStatus.map { Int32(clamping: $0) }
+        _ = try changed(
+            """
+            INSERT INTO invocations (id, gate, target, parent, invoker, start_label, status, submitted_at, started_at,
+                finished_at, response_status, result, result_label, error, logs, log_label)
+            VALUES (\(record.id), \(record.gate), \(record.target), \(record.parent), \(record.invoker),
+                \(record.startLabel), \(record.status), \(record.submittedAt), \(record.startedAt), \(record.finishedAt),
+                \(responseStatus), \(result), \(record.resultLabel), \(record.error), \(logs), \(record.logLabel))
+            ON CONFLICT (id) DO UPDATE SET gate = EXCLUDED.gate, status = EXCLUDED.status,
+                started_at = EXCLUDED.started_at, finished_at = EXCLUDED.finished_at,
+                response_status = EXCLUDED.response_status, result = EXCLUDED.result,
+                result_label = EXCLUDED.result_label, error = EXCLUDED.error, logs = EXCLUDED.logs,
+                log_label = EXCLUDED.log_label
+            """)
+    }
+
+    func invocation(_ id: String) throws -> InvocationRow? {
+        try rows(
+            """
+            SELECT id, gate, target, parent, invoker, start_label, status, submitted_at, started_at, finished_at,
+                response_status, result, result_label, error, logs, log_label
+            FROM invocations WHERE id = \(id)
+            """
+        ).first.map { row in
+            let (id, gate, target, parent, invoker, startLabel, status, submittedAt) = try row.decode(
+                (String, Int64?, String, String?, String, String, String, Double).self)
+            let columns = Array(row)
+            let startedAt = try columns[8].decode(Double?.self)
+            let finishedAt = try columns[9].decode(Double?.self)
+            let responseStatus = try columns[10].decode(Int32?.self)
+            let result = try columns[11].decode(ByteBuffer?.self)
+            let resultLabel = try columns[12].decode(String?.self)
+            let error = try columns[13].decode(String?.self)
+            let logs = try columns[14].decode(ByteBuffer?.self)
+            let logLabel = try columns[15].decode(String?.self)
+            return InvocationRow(
+                id: id, gate: gate, target: target, parent: parent, invoker: invoker, startLabel: startLabel, status: status,
+                submittedAt: submittedAt, startedAt: startedAt, finishedAt: finishedAt, responseStatus: responseStatus.map(Int.init),
+                result: result.map { Array($0.readableBytesView) }, resultLabel: resultLabel, error: error,
+                logs: logs.map { Array($0.readableBytesView) }, logLabel: logLabel)
+        }
+    }
+
     func metadata(_ key: String) throws -> String? {
         try rows("SELECT value FROM metadata WHERE key = \(key)").first?.decode(String.self)
     }

@@ -254,6 +254,42 @@ struct SQLiteTransaction: StoreTransaction {
         try row("SELECT COUNT(*) FROM facets WHERE faceted = ? AND creator = ?", [faceted, creator])?[0] ?? 0
     }
 
+    func saveInvocation(_ record: InvocationRow) throws {
+        let arguments: StatementArguments = [
+            record.id, record.gate, record.target, record.parent, record.invoker, record.startLabel, record.status,
+            record.submittedAt, record.startedAt, record.finishedAt, record.responseStatus, record.result.map { Data($0) },
+            record.resultLabel, record.error, record.logs.map { Data($0) }, record.logLabel,
+        ]
+        _ = try execute(
+            """
+            INSERT INTO invocations (id, gate, target, parent, invoker, start_label, status, submitted_at, started_at,
+                finished_at, response_status, result, result_label, error, logs, log_label)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (id) DO UPDATE SET gate = excluded.gate, status = excluded.status,
+                started_at = excluded.started_at, finished_at = excluded.finished_at,
+                response_status = excluded.response_status, result = excluded.result,
+                result_label = excluded.result_label, error = excluded.error, logs = excluded.logs,
+                log_label = excluded.log_label
+            """, arguments)
+    }
+
+    func invocation(_ id: String) throws -> InvocationRow? {
+        try row(
+            """
+            SELECT id, gate, target, parent, invoker, start_label, status, submitted_at, started_at, finished_at,
+                response_status, result, result_label, error, logs, log_label
+            FROM invocations WHERE id = ?
+            """, [id]
+        ).map { row in
+            let result: Data? = row[11]
+            let logs: Data? = row[14]
+            return InvocationRow(
+                id: row[0], gate: row[1], target: row[2], parent: row[3], invoker: row[4], startLabel: row[5], status: row[6],
+                submittedAt: row[7], startedAt: row[8], finishedAt: row[9], responseStatus: row[10], result: result.map { [UInt8]($0) },
+                resultLabel: row[12], error: row[13], logs: logs.map { [UInt8]($0) }, logLabel: row[15])
+        }
+    }
+
     func metadata(_ key: String) throws -> String? {
         try row("SELECT value FROM metadata WHERE key = ?", [key])?[0]
     }

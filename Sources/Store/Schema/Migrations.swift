@@ -93,6 +93,52 @@ enum Migrations {
                     size BIGINT NOT NULL)
                 """,
             ]),
+        Migration(
+            version: 2, name: "invocation records",
+            sqlite: [
+                """
+                CREATE TABLE invocations (
+                    id TEXT PRIMARY KEY,
+                    gate INTEGER,
+                    target TEXT NOT NULL,
+                    parent TEXT,
+                    invoker TEXT NOT NULL,
+                    start_label TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    submitted_at REAL NOT NULL,
+                    started_at REAL,
+                    finished_at REAL,
+                    response_status INTEGER,
+                    result BLOB,
+                    result_label TEXT,
+                    error TEXT,
+                    logs BLOB,
+                    log_label TEXT)
+                """,
+                "CREATE INDEX invocations_by_time ON invocations (submitted_at)",
+            ],
+            postgres: [
+                """
+                CREATE TABLE invocations (
+                    id TEXT PRIMARY KEY,
+                    gate BIGINT,
+                    target TEXT NOT NULL,
+                    parent TEXT,
+                    invoker TEXT NOT NULL,
+                    start_label TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    submitted_at DOUBLE PRECISION NOT NULL,
+                    started_at DOUBLE PRECISION,
+                    finished_at DOUBLE PRECISION,
+                    response_status INTEGER,
+                    result BYTEA,
+                    result_label TEXT,
+                    error TEXT,
+                    logs BYTEA,
+                    log_label TEXT)
+                """,
+                "CREATE INDEX invocations_by_time ON invocations (submitted_at)",
+            ]),
     ]
 
     /// The newest schema version this build knows.

@@ -19,7 +19,7 @@ struct FSCommand: AsyncParsableCommand {
             """,
         subcommands: [
             Init.self, AddUser.self, List.self, Cat.self, Write.self, MakeDirectory.self, MakeFile.self,
-            MakeFaceted.self, Facets.self, Link.self, Remove.self, BlobCommand.self, Stat.self,
+            MakeFaceted.self, MakeGate.self, MakeService.self, Facets.self, Link.self, Remove.self, BlobCommand.self, Stat.self,
         ]
     )
 

@@ -1,3 +1,4 @@
+import FaastenTestSupport
 import FileSystem
 import Foundation
 import Labels
@@ -7,37 +8,26 @@ import Store
 import Testing
 
 /// Real bubblewrap sandboxes running the repository's Python runtime, for tests.
-/// One backend and staging area per test process; the staging area is removed at exit.
 final class SandboxHarness: Sendable {
-    static let repository: String = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    static var repository: String { TestSandboxes.repository }
 
     let backend: BubblewrapBackend
     let staging: StagingArea
     let runtime: GuestRuntime
 
-    nonisolated(unsafe) private static var shared: SandboxHarness?
-    private static let lock = NSLock()
-
     /// The process's harness; fails with the install command if bubblewrap is missing.
     static func get() throws -> SandboxHarness {
-        try lock.withLock {
-            if let shared { return shared }
-            let harness = try SandboxHarness()
-            shared = harness
-            atexit { try? FileManager.default.removeItem(atPath: SandboxHarness.shared!.staging.root) }
-            return harness
-        }
+        SandboxHarness(try TestSandboxes.get())
     }
 
-    private init() throws {
-        backend = try BubblewrapBackend(requireLimits: getuid() == 0)
-        staging = try StagingArea(root: NSTemporaryDirectory() + "faasten-sandbox-tests-\(getpid())")
-        runtime = try staging.stage(runtime: try GuestRuntime.python(runtimes: Self.repository + "/runtimes"))
+    private init(_ sandboxes: TestSandboxes) {
+        backend = sandboxes.backend
+        staging = sandboxes.staging
+        runtime = sandboxes.runtime
     }
 
     static func fixture(_ name: String) -> String {
-        repository + "/Tests/Fixtures/functions/" + name
+        TestSandboxes.fixture(name)
     }
 
     /// Starts a sandbox for a fixture function and completes the handshake.

@@ -106,6 +106,10 @@ class UnsupportedError(FaastenError):
     pass
 
 
+class UnavailableError(FaastenError):
+    """A service failed or timed out, or the engine had no room for the call."""
+
+
 _ERRORS = {
     wire.Code.REFUSED: ("REFUSED", RefusedError),
     wire.Code.NOT_FOUND: ("NOT_FOUND", NotFoundError),
@@ -115,7 +119,7 @@ _ERRORS = {
     wire.Code.LIMIT_EXCEEDED: ("LIMIT_EXCEEDED", LimitExceededError),
     wire.Code.UNSUPPORTED: ("UNSUPPORTED", UnsupportedError),
     wire.Code.BAD_HANDLE: ("BAD_HANDLE", InvalidArgumentError),
-    wire.Code.UNAVAILABLE: ("UNAVAILABLE", FaastenError),
+    wire.Code.UNAVAILABLE: ("UNAVAILABLE", UnavailableError),
     wire.Code.PROTOCOL: ("PROTOCOL", FaastenError),
     wire.Code.TIMEOUT: ("TIMEOUT", FaastenError),
     wire.Code.INTERNAL: ("INTERNAL", FaastenError),
@@ -477,9 +481,10 @@ class Syscall:
         return self._create(wire.Create(blob=blob.fd), label)
 
     def dent_create_direct_gate(self, label, privilege, clearance="T", memory=128, app_image=None, runtime="python3",
-                                timeout_ms=30000, declassify=None):
+                                timeout_ms=30000, declassify=None, fresh=False, concurrency=0):
         spec = wire.GateSpec(
-            function=wire.FunctionSpec(runtime=runtime, image=app_image.fd, memory_mb=memory, timeout_ms=timeout_ms),
+            function=wire.FunctionSpec(runtime=runtime, image=app_image.fd, memory_mb=memory, timeout_ms=timeout_ms,
+                                       fresh=fresh, concurrency=concurrency),
             privilege=privilege, invoker_clearance=clearance, declassify=declassify or "")
         return self._create(wire.Create(gate=spec), label)
 
@@ -495,7 +500,7 @@ class Syscall:
 
     def dent_update_gate(self, fd, **changes):
         """Changes fields of a gate: privilege, invoker_clearance, declassify, image (a
-        BlobEntry), runtime, memory_mb, timeout_ms, redirect (a Gate)."""
+        BlobEntry), runtime, memory_mb, timeout_ms, fresh, concurrency, redirect (a Gate)."""
         update = wire.GateUpdate()
         for key, value in changes.items():
             if key in ("image", "redirect"):
@@ -509,6 +514,7 @@ class Syscall:
                        "declassify": info.declassify, "redirect": info.redirect}
         if not info.redirect:
             description.update(runtime=info.runtime, memory_mb=info.memory_mb, timeout_ms=info.timeout_ms,
+                               fresh=info.fresh, concurrency=info.concurrency,
                                image=Blob(self, info.image, info.image_size))
         return description
 
@@ -526,7 +532,7 @@ class Syscall:
                                                parameters=dict(params or {}))).invoked
         outcome = {"status": result.status, "headers": dict(result.headers), "id": result.invocation_id}
         if toblob:
-            outcome["blob"] = Blob(self, result.blob, 0)
+            outcome["blob"] = Blob(self, result.blob, result.blob_size)
         else:
             outcome["data"] = result.data
         return outcome

@@ -40,7 +40,16 @@ def _as_response(result):
 
 
 def _load_workload():
-    """The function's ``handle`` and whether it uses the older two-argument API."""
+    """The function's ``handle`` and whether it uses the older two-argument API.
+
+    Loaded at the first invocation: a pre-started sandbox is given its function
+    (files appear under /srv) only when it is assigned one.
+    """
+    import importlib
+
+    for path in ("/srv", "/srv/package"):
+        sys.path_importer_cache.pop(path, None)
+    importlib.invalidate_caches()
     import workload
 
     handle = workload.handle
@@ -85,10 +94,7 @@ def main():
         return
     if welcome.welcome.max_message_bytes:
         channel.max_bytes = welcome.welcome.max_message_bytes
-    try:
-        handle, legacy = _load_workload()
-    except BaseException as exception:  # noqa: BLE001 - reported with every invocation
-        handle, legacy = None, "%s: %s" % (type(exception).__name__, exception)
+    handle = legacy = loaded = None
     while True:
         try:
             message = channel.receive()
@@ -97,14 +103,22 @@ def main():
         invocation = message.invocation
         if invocation is None:
             return
+        if not loaded:
+            loaded = True
+            try:
+                handle, legacy = _load_workload()
+            except BaseException as exception:  # noqa: BLE001 - reported with every invocation
+                handle, legacy = None, "%s: %s" % (type(exception).__name__, exception)
         syscall = faasten.Syscall(channel)
         try:
             response = _serve(invocation, syscall, handle, legacy)
             body = bytes(response.body) if not isinstance(response.body, str) else response.body.encode()
+            # Logs first: the host takes what was written before the response as this
+            # invocation's.
+            sys.stdout.flush()
+            sys.stderr.flush()
             syscall._channel.send(wire.GuestMessage(call=wire.Call(
                 response=wire.Response(body=body, status=int(response.status),
                                        headers={str(k): str(v) for k, v in response.headers.items()}))))
         except ChannelClosed:
             return
-        sys.stdout.flush()
-        sys.stderr.flush()

@@ -152,7 +152,8 @@ _K6 = frozenset((1, 2, 3))
 _K7 = frozenset(())
 _K8 = frozenset((1, 2, 3, 4, 5, 6, 7, 8))
 _K9 = frozenset((1, 2, 3, 4, 5, 6))
-_K10 = frozenset((1, 2, 3, 4, 5, 6, 7, 8, 9))
+_K10 = frozenset((1, 2, 3, 4, 5, 6, 7, 8, 9, 10))
+_K11 = frozenset((1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11))
 
 # Members of each oneof (for _clr).
 _O0 = ('welcome', 'invocation', 'result', 'goodbye')
@@ -3552,13 +3553,15 @@ class GateSpec(_Msg):
 
 
 class FunctionSpec(_Msg):
-    __slots__ = ('runtime', 'image', 'memory_mb', 'timeout_ms')
+    __slots__ = ('runtime', 'image', 'memory_mb', 'timeout_ms', 'fresh', 'concurrency')
 
-    def __init__(self, *, runtime='', image=0, memory_mb=0, timeout_ms=0):
+    def __init__(self, *, runtime='', image=0, memory_mb=0, timeout_ms=0, fresh=False, concurrency=0):
         self.runtime = runtime
         self.image = image
         self.memory_mb = memory_mb
         self.timeout_ms = timeout_ms
+        self.fresh = fresh
+        self.concurrency = concurrency
 
     def _e(self, b):
         v = self.runtime
@@ -3592,6 +3595,16 @@ class FunctionSpec(_Msg):
                 b.append(v)
             else:
                 _wu32(b, v)
+        v = self.fresh
+        if v:
+            b += b'\x28\x01'
+        v = self.concurrency
+        if v:
+            b += b'\x30'
+            if v < 0x80:
+                b.append(v)
+            else:
+                _wu32(b, v)
 
     def _mi(self, buf, pos, end, depth, fresh):
         if depth > 100:
@@ -3602,42 +3615,63 @@ class FunctionSpec(_Msg):
                 pos += 1
             else:
                 t, pos = _rvc(buf, pos + 1, t)
-            if t == 10:
-                n = buf[pos]
-                if n < 0x80:
-                    pos += 1
+            if t < 32:
+                if t == 10:
+                    n = buf[pos]
+                    if n < 0x80:
+                        pos += 1
+                    else:
+                        n, pos = _rvc(buf, pos + 1, n)
+                    e = pos + n
+                    if e > end:
+                        raise DecodeError('length past the end of the message')
+                    self.runtime = buf[pos:e].decode()
+                    pos = e
+                elif t == 16:
+                    v = buf[pos]
+                    if v < 0x80:
+                        pos += 1
+                    else:
+                        v, pos = _rvc(buf, pos + 1, v)
+                    self.image = v
+                elif t == 24:
+                    v = buf[pos]
+                    if v < 0x80:
+                        pos += 1
+                    else:
+                        v, pos = _rvc(buf, pos + 1, v)
+                        v = v & 0xFFFFFFFF
+                    self.memory_mb = v
                 else:
-                    n, pos = _rvc(buf, pos + 1, n)
-                e = pos + n
-                if e > end:
-                    raise DecodeError('length past the end of the message')
-                self.runtime = buf[pos:e].decode()
-                pos = e
-            elif t == 16:
-                v = buf[pos]
-                if v < 0x80:
-                    pos += 1
-                else:
-                    v, pos = _rvc(buf, pos + 1, v)
-                self.image = v
-            elif t == 24:
-                v = buf[pos]
-                if v < 0x80:
-                    pos += 1
-                else:
-                    v, pos = _rvc(buf, pos + 1, v)
-                    v = v & 0xFFFFFFFF
-                self.memory_mb = v
-            elif t == 32:
-                v = buf[pos]
-                if v < 0x80:
-                    pos += 1
-                else:
-                    v, pos = _rvc(buf, pos + 1, v)
-                    v = v & 0xFFFFFFFF
-                self.timeout_ms = v
+                    pos = _skip(buf, pos, t, _K9)
             else:
-                pos = _skip(buf, pos, t, _K1)
+                if t == 32:
+                    v = buf[pos]
+                    if v < 0x80:
+                        pos += 1
+                    else:
+                        v, pos = _rvc(buf, pos + 1, v)
+                        v = v & 0xFFFFFFFF
+                    self.timeout_ms = v
+                elif t == 40:
+                    v = buf[pos]
+                    if v < 0x80:
+                        pos += 1
+                        v = v != 0
+                    else:
+                        v, pos = _rvc(buf, pos + 1, v)
+                        v = v != 0
+                    self.fresh = v
+                elif t == 48:
+                    v = buf[pos]
+                    if v < 0x80:
+                        pos += 1
+                    else:
+                        v, pos = _rvc(buf, pos + 1, v)
+                        v = v & 0xFFFFFFFF
+                    self.concurrency = v
+                else:
+                    pos = _skip(buf, pos, t, _K9)
         if pos != end:
             raise DecodeError('truncated message')
 
@@ -3976,10 +4010,10 @@ class Update(_Msg):
 
 
 class GateUpdate(_Msg):
-    __slots__ = ('privilege', 'invoker_clearance', 'declassify', 'image', 'runtime', 'memory_mb', 'timeout_ms', 'redirect')
-    _P = frozenset(('privilege', 'invoker_clearance', 'declassify', 'image', 'runtime', 'memory_mb', 'timeout_ms', 'redirect'))
+    __slots__ = ('privilege', 'invoker_clearance', 'declassify', 'image', 'runtime', 'memory_mb', 'timeout_ms', 'redirect', 'fresh', 'concurrency')
+    _P = frozenset(('privilege', 'invoker_clearance', 'declassify', 'image', 'runtime', 'memory_mb', 'timeout_ms', 'redirect', 'fresh', 'concurrency'))
 
-    def __init__(self, *, privilege=None, invoker_clearance=None, declassify=None, image=None, runtime=None, memory_mb=None, timeout_ms=None, redirect=None):
+    def __init__(self, *, privilege=None, invoker_clearance=None, declassify=None, image=None, runtime=None, memory_mb=None, timeout_ms=None, redirect=None, fresh=None, concurrency=None):
         self.privilege = privilege
         self.invoker_clearance = invoker_clearance
         self.declassify = declassify
@@ -3988,6 +4022,8 @@ class GateUpdate(_Msg):
         self.memory_mb = memory_mb
         self.timeout_ms = timeout_ms
         self.redirect = redirect
+        self.fresh = fresh
+        self.concurrency = concurrency
 
     def _e(self, b):
         v = self.privilege
@@ -4058,6 +4094,16 @@ class GateUpdate(_Msg):
                 b.append(v)
             else:
                 _wu64(b, v)
+        v = self.fresh
+        if v is not None:
+            b += b'\x48\x01' if v else b'\x48\x00'
+        v = self.concurrency
+        if v is not None:
+            b += b'\x50'
+            if v < 0x80:
+                b.append(v)
+            else:
+                _wu32(b, v)
 
     def _mi(self, buf, pos, end, depth, fresh):
         if depth > 100:
@@ -4068,7 +4114,7 @@ class GateUpdate(_Msg):
                 pos += 1
             else:
                 t, pos = _rvc(buf, pos + 1, t)
-            if t < 42:
+            if t < 48:
                 if t == 10:
                     n = buf[pos]
                     if n < 0x80:
@@ -4109,10 +4155,7 @@ class GateUpdate(_Msg):
                     else:
                         v, pos = _rvc(buf, pos + 1, v)
                     self.image = v
-                else:
-                    pos = _skip(buf, pos, t, _K8)
-            else:
-                if t == 42:
+                elif t == 42:
                     n = buf[pos]
                     if n < 0x80:
                         pos += 1
@@ -4123,7 +4166,10 @@ class GateUpdate(_Msg):
                         raise DecodeError('length past the end of the message')
                     self.runtime = buf[pos:e].decode()
                     pos = e
-                elif t == 48:
+                else:
+                    pos = _skip(buf, pos, t, _K10)
+            else:
+                if t == 48:
                     v = buf[pos]
                     if v < 0x80:
                         pos += 1
@@ -4146,8 +4192,25 @@ class GateUpdate(_Msg):
                     else:
                         v, pos = _rvc(buf, pos + 1, v)
                     self.redirect = v
+                elif t == 72:
+                    v = buf[pos]
+                    if v < 0x80:
+                        pos += 1
+                        v = v != 0
+                    else:
+                        v, pos = _rvc(buf, pos + 1, v)
+                        v = v != 0
+                    self.fresh = v
+                elif t == 80:
+                    v = buf[pos]
+                    if v < 0x80:
+                        pos += 1
+                    else:
+                        v, pos = _rvc(buf, pos + 1, v)
+                        v = v & 0xFFFFFFFF
+                    self.concurrency = v
                 else:
-                    pos = _skip(buf, pos, t, _K8)
+                    pos = _skip(buf, pos, t, _K10)
         if pos != end:
             raise DecodeError('truncated message')
 
@@ -4497,9 +4560,9 @@ class LabelList(_Msg):
 
 
 class GateInfo(_Msg):
-    __slots__ = ('privilege', 'invoker_clearance', 'declassify', 'runtime', 'memory_mb', 'timeout_ms', 'redirect', 'image', 'image_size')
+    __slots__ = ('privilege', 'invoker_clearance', 'declassify', 'runtime', 'memory_mb', 'timeout_ms', 'redirect', 'image', 'image_size', 'fresh', 'concurrency')
 
-    def __init__(self, *, privilege='', invoker_clearance='', declassify='', runtime='', memory_mb=0, timeout_ms=0, redirect=False, image=0, image_size=0):
+    def __init__(self, *, privilege='', invoker_clearance='', declassify='', runtime='', memory_mb=0, timeout_ms=0, redirect=False, image=0, image_size=0, fresh=False, concurrency=0):
         self.privilege = privilege
         self.invoker_clearance = invoker_clearance
         self.declassify = declassify
@@ -4509,6 +4572,8 @@ class GateInfo(_Msg):
         self.redirect = redirect
         self.image = image
         self.image_size = image_size
+        self.fresh = fresh
+        self.concurrency = concurrency
 
     def _e(self, b):
         v = self.privilege
@@ -4582,6 +4647,16 @@ class GateInfo(_Msg):
                 b.append(v)
             else:
                 _wu64(b, v)
+        v = self.fresh
+        if v:
+            b += b'\x50\x01'
+        v = self.concurrency
+        if v:
+            b += b'\x58'
+            if v < 0x80:
+                b.append(v)
+            else:
+                _wu32(b, v)
 
     def _mi(self, buf, pos, end, depth, fresh):
         if depth > 100:
@@ -4592,7 +4667,7 @@ class GateInfo(_Msg):
                 pos += 1
             else:
                 t, pos = _rvc(buf, pos + 1, t)
-            if t < 40:
+            if t < 48:
                 if t == 10:
                     n = buf[pos]
                     if n < 0x80:
@@ -4637,10 +4712,7 @@ class GateInfo(_Msg):
                         raise DecodeError('length past the end of the message')
                     self.runtime = buf[pos:e].decode()
                     pos = e
-                else:
-                    pos = _skip(buf, pos, t, _K10)
-            else:
-                if t == 40:
+                elif t == 40:
                     v = buf[pos]
                     if v < 0x80:
                         pos += 1
@@ -4648,39 +4720,63 @@ class GateInfo(_Msg):
                         v, pos = _rvc(buf, pos + 1, v)
                         v = v & 0xFFFFFFFF
                     self.memory_mb = v
-                elif t == 48:
-                    v = buf[pos]
-                    if v < 0x80:
-                        pos += 1
-                    else:
-                        v, pos = _rvc(buf, pos + 1, v)
-                        v = v & 0xFFFFFFFF
-                    self.timeout_ms = v
-                elif t == 56:
-                    v = buf[pos]
-                    if v < 0x80:
-                        pos += 1
-                        v = v != 0
-                    else:
-                        v, pos = _rvc(buf, pos + 1, v)
-                        v = v != 0
-                    self.redirect = v
-                elif t == 64:
-                    v = buf[pos]
-                    if v < 0x80:
-                        pos += 1
-                    else:
-                        v, pos = _rvc(buf, pos + 1, v)
-                    self.image = v
-                elif t == 72:
-                    v = buf[pos]
-                    if v < 0x80:
-                        pos += 1
-                    else:
-                        v, pos = _rvc(buf, pos + 1, v)
-                    self.image_size = v
                 else:
-                    pos = _skip(buf, pos, t, _K10)
+                    pos = _skip(buf, pos, t, _K11)
+            else:
+                if t < 72:
+                    if t == 48:
+                        v = buf[pos]
+                        if v < 0x80:
+                            pos += 1
+                        else:
+                            v, pos = _rvc(buf, pos + 1, v)
+                            v = v & 0xFFFFFFFF
+                        self.timeout_ms = v
+                    elif t == 56:
+                        v = buf[pos]
+                        if v < 0x80:
+                            pos += 1
+                            v = v != 0
+                        else:
+                            v, pos = _rvc(buf, pos + 1, v)
+                            v = v != 0
+                        self.redirect = v
+                    elif t == 64:
+                        v = buf[pos]
+                        if v < 0x80:
+                            pos += 1
+                        else:
+                            v, pos = _rvc(buf, pos + 1, v)
+                        self.image = v
+                    else:
+                        pos = _skip(buf, pos, t, _K11)
+                else:
+                    if t == 72:
+                        v = buf[pos]
+                        if v < 0x80:
+                            pos += 1
+                        else:
+                            v, pos = _rvc(buf, pos + 1, v)
+                        self.image_size = v
+                    elif t == 80:
+                        v = buf[pos]
+                        if v < 0x80:
+                            pos += 1
+                            v = v != 0
+                        else:
+                            v, pos = _rvc(buf, pos + 1, v)
+                            v = v != 0
+                        self.fresh = v
+                    elif t == 88:
+                        v = buf[pos]
+                        if v < 0x80:
+                            pos += 1
+                        else:
+                            v, pos = _rvc(buf, pos + 1, v)
+                            v = v & 0xFFFFFFFF
+                        self.concurrency = v
+                    else:
+                        pos = _skip(buf, pos, t, _K11)
         if pos != end:
             raise DecodeError('truncated message')
 
@@ -4809,14 +4905,15 @@ class Invoke(_Msg):
 
 
 class InvokeResult(_Msg):
-    __slots__ = ('data', 'blob', 'status', 'invocation_id', 'headers')
+    __slots__ = ('data', 'blob', 'status', 'invocation_id', 'headers', 'blob_size')
 
-    def __init__(self, *, data=b'', blob=0, status=0, invocation_id='', headers=None):
+    def __init__(self, *, data=b'', blob=0, status=0, invocation_id='', headers=None, blob_size=0):
         self.data = data
         self.blob = blob
         self.status = status
         self.invocation_id = invocation_id
         self.headers = {} if headers is None else headers
+        self.blob_size = blob_size
 
     def _e(self, b):
         v = self.data
@@ -4878,6 +4975,13 @@ class InvokeResult(_Msg):
                     b[q - 1] = n
                 else:
                     b[q - 1:q] = _vb(n)
+        v = self.blob_size
+        if v:
+            b += b'\x30'
+            if v < 0x80:
+                b.append(v)
+            else:
+                _wu64(b, v)
 
     def _mi(self, buf, pos, end, depth, fresh):
         if depth > 100:
@@ -4888,57 +4992,68 @@ class InvokeResult(_Msg):
                 pos += 1
             else:
                 t, pos = _rvc(buf, pos + 1, t)
-            if t == 10:
-                n = buf[pos]
-                if n < 0x80:
-                    pos += 1
+            if t < 34:
+                if t == 10:
+                    n = buf[pos]
+                    if n < 0x80:
+                        pos += 1
+                    else:
+                        n, pos = _rvc(buf, pos + 1, n)
+                    e = pos + n
+                    if e > end:
+                        raise DecodeError('length past the end of the message')
+                    self.data = buf[pos:e]
+                    pos = e
+                elif t == 16:
+                    v = buf[pos]
+                    if v < 0x80:
+                        pos += 1
+                    else:
+                        v, pos = _rvc(buf, pos + 1, v)
+                    self.blob = v
+                elif t == 24:
+                    v = buf[pos]
+                    if v < 0x80:
+                        pos += 1
+                    else:
+                        v, pos = _rvc(buf, pos + 1, v)
+                        v = v & 0xFFFFFFFF
+                    self.status = v
                 else:
-                    n, pos = _rvc(buf, pos + 1, n)
-                e = pos + n
-                if e > end:
-                    raise DecodeError('length past the end of the message')
-                self.data = buf[pos:e]
-                pos = e
-            elif t == 16:
-                v = buf[pos]
-                if v < 0x80:
-                    pos += 1
-                else:
-                    v, pos = _rvc(buf, pos + 1, v)
-                self.blob = v
-            elif t == 24:
-                v = buf[pos]
-                if v < 0x80:
-                    pos += 1
-                else:
-                    v, pos = _rvc(buf, pos + 1, v)
-                    v = v & 0xFFFFFFFF
-                self.status = v
-            elif t == 34:
-                n = buf[pos]
-                if n < 0x80:
-                    pos += 1
-                else:
-                    n, pos = _rvc(buf, pos + 1, n)
-                e = pos + n
-                if e > end:
-                    raise DecodeError('length past the end of the message')
-                self.invocation_id = buf[pos:e].decode()
-                pos = e
-            elif t == 42:
-                n = buf[pos]
-                if n < 0x80:
-                    pos += 1
-                else:
-                    n, pos = _rvc(buf, pos + 1, n)
-                e = pos + n
-                if e > end:
-                    raise DecodeError('length past the end of the message')
-                k, x = _D1(buf, pos, e, depth)
-                self.headers[k] = x
-                pos = e
+                    pos = _skip(buf, pos, t, _K9)
             else:
-                pos = _skip(buf, pos, t, _K3)
+                if t == 34:
+                    n = buf[pos]
+                    if n < 0x80:
+                        pos += 1
+                    else:
+                        n, pos = _rvc(buf, pos + 1, n)
+                    e = pos + n
+                    if e > end:
+                        raise DecodeError('length past the end of the message')
+                    self.invocation_id = buf[pos:e].decode()
+                    pos = e
+                elif t == 42:
+                    n = buf[pos]
+                    if n < 0x80:
+                        pos += 1
+                    else:
+                        n, pos = _rvc(buf, pos + 1, n)
+                    e = pos + n
+                    if e > end:
+                        raise DecodeError('length past the end of the message')
+                    k, x = _D1(buf, pos, e, depth)
+                    self.headers[k] = x
+                    pos = e
+                elif t == 48:
+                    v = buf[pos]
+                    if v < 0x80:
+                        pos += 1
+                    else:
+                        v, pos = _rvc(buf, pos + 1, v)
+                    self.blob_size = v
+                else:
+                    pos = _skip(buf, pos, t, _K9)
         if pos != end:
             raise DecodeError('truncated message')
 

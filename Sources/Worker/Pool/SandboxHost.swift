@@ -1,0 +1,110 @@
+import FileSystem
+import Foundation
+import Labels
+import Monitor
+import Sandbox
+import Store
+
+/// One sandbox as the pool keeps it: the sandbox, its monitor, the thread that serves
+/// it, its captured output, and the label of everything it has seen.
+final class SandboxHost: @unchecked Sendable {
+    let sandbox: any Sandbox
+    let monitor: Monitor
+    let runtime: String
+    /// Memory counted against the budget (MiB): the sandbox's limit.
+    let memoryMB: Int
+    /// For a pre-started sandbox: the host directory bound at `/srv`, filled when assigned.
+    let slot: String?
+    private let thread: SandboxThread
+    private let logs: LogCollector
+    private let lock = NSLock()
+    private var state = State()
+
+    struct State {
+        /// The function it runs, once assigned.
+        var key: SandboxPool.Key?
+        /// The final label of the last invocation it served (`nil`: never used).
+        var label: Label?
+        var lastUsed = ContinuousClock.now
+    }
+
+    var key: SandboxPool.Key? {
+        get { lock.withLock { state.key } }
+        set { lock.withLock { state.key = newValue } }
+    }
+
+    var label: Label? {
+        get { lock.withLock { state.label } }
+        set { lock.withLock { state.label = newValue } }
+    }
+
+    var lastUsed: ContinuousClock.Instant {
+        get { lock.withLock { state.lastUsed } }
+        set { lock.withLock { state.lastUsed = newValue } }
+    }
+
+    /// Launches a sandbox for `runtime` with the function at `directory`, and completes
+    /// its handshake. Blocking.
+    static func launch(
+        backend: any SandboxBackend, runtime: GuestRuntime, directory: String, slot: String?, memoryMB: Int,
+        fileSystem: FileSystem, logLimit: Int
+    ) throws -> SandboxHost {
+        let logs = try LogCollector(limit: logLimit)
+        let spec = SandboxSpec(
+            runtime: runtime, functionDirectory: directory,
+            limits: ResourceLimits(memoryBytes: Int64(memoryMB) << 20), output: logs.writeEnd)
+        let sandbox: any Sandbox
+        do {
+            sandbox = try backend.launch(spec)
+        } catch {
+            logs.close()
+            throw error
+        }
+        // The sandbox has its own copy of the log pipe's write end.
+        let monitor = Monitor(channel: sandbox.channel, fileSystem: fileSystem)
+        do {
+            try monitor.handshake()
+        } catch {
+            sandbox.terminate()
+            logs.close()
+            throw error
+        }
+        return SandboxHost(sandbox: sandbox, monitor: monitor, runtime: runtime.name, memoryMB: memoryMB, slot: slot, logs: logs)
+    }
+
+    private init(sandbox: any Sandbox, monitor: Monitor, runtime: String, memoryMB: Int, slot: String?, logs: LogCollector) {
+        self.sandbox = sandbox
+        self.monitor = monitor
+        self.runtime = runtime
+        self.memoryMB = memoryMB
+        self.slot = slot
+        self.logs = logs
+        thread = SandboxThread(name: "faasten-sandbox-\(sandbox.id)")
+    }
+
+    /// Serves one invocation on the sandbox's thread; returns the outcome and the output
+    /// written during it.
+    func serve(
+        _ request: InvocationRequest, context: SecurityContext, deadline: ContinuousClock.Instant,
+        invoker: (any GuestInvoker)?
+    ) async -> (InvocationOutcome, [UInt8]) {
+        let monitor = monitor
+        let logs = logs
+        let sandbox = sandbox
+        return await thread.run {
+            var outcome = monitor.serve(request, context: context, deadline: deadline, invoker: invoker)
+            if case .failed(.guestExited) = outcome.status, sandbox.hitMemoryLimit {
+                outcome = InvocationOutcome(status: .failed(.memoryLimit), context: outcome.context)
+            }
+            return (outcome, logs.take())
+        }
+    }
+
+    /// Kills the sandbox and frees what it held. Blocking; call off the pool's actor.
+    func terminate() {
+        sandbox.terminate()
+        thread.stop()
+        logs.close()
+        if let slot { try? FileManager.default.removeItem(atPath: slot) }
+    }
+}

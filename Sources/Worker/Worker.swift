@@ -1,0 +1,377 @@
+import FileSystem
+import Foundation
+import Labels
+import Monitor
+import Sandbox
+import Store
+
+/// The invocation engine: runs gates' functions in sandboxes with the labels doing
+/// their job.
+///
+/// ```swift
+/// let worker = try Worker.bubblewrap(fileSystem: fs)
+/// let result = await worker.invoke(InvokeRequest(target: .path(try FSPath(parsing: "~:hello")),
+///                                                invoker: try Privilege(parsing: "alice"), payload: []))
+/// ```
+///
+/// An invocation resolves its gate in the invoker's context (every directory and gate
+/// on the way lifts the start label), checks that the invoker's privilege implies the
+/// chain's invoker clearance, runs the function with the gate's privilege from the
+/// lifted start label, and labels the result with the final label downgraded by the
+/// gate's declassify component. Every invocation is recorded.
+public final class Worker: Sendable {
+    public let fileSystem: FileSystem
+    public let configuration: WorkerConfiguration
+    let pool: SandboxPool
+    let recorder: InvocationRecorder
+    let backend: any SandboxBackend
+    let staging: StagingArea
+    let runtimes: [String: GuestRuntime]
+    let services: ServiceCaller
+
+    /// An engine over `backend` with the staged guest `runtimes` (by name).
+    public init(
+        fileSystem: FileSystem, backend: any SandboxBackend, staging: StagingArea, runtimes: [String: GuestRuntime],
+        configuration: WorkerConfiguration = WorkerConfiguration()
+    ) {
+        self.fileSystem = fileSystem
+        self.configuration = configuration
+        self.backend = backend
+        self.staging = staging
+        self.runtimes = runtimes
+        pool = SandboxPool(configuration: configuration)
+        recorder = InvocationRecorder(store: fileSystem.store)
+        services = ServiceCaller(configuration: configuration)
+    }
+
+    /// The standard engine: bubblewrap sandboxes and the Python runtime from the
+    /// repository's `runtimes` directory (or `$FAASTEN_RUNTIMES`).
+    public static func bubblewrap(
+        fileSystem: FileSystem, configuration: WorkerConfiguration = WorkerConfiguration(), requireLimits: Bool = true,
+        stagingRoot: String? = nil
+    ) throws -> Worker {
+        let backend = try BubblewrapBackend(requireLimits: requireLimits)
+        let staging = try StagingArea(root: stagingRoot)
+        let python = try staging.stage(runtime: try GuestRuntime.python(runtimes: try GuestRuntime.runtimesDirectory()))
+        let worker = Worker(
+            fileSystem: fileSystem, backend: backend, staging: staging, runtimes: [python.name: python],
+            configuration: configuration)
+        return worker
+    }
+
+    /// Starts the pre-started sandboxes (they are also refilled as they are used).
+    public func warmUp() async {
+        for runtime in runtimes.keys { await refillPrestarted(runtime) }
+    }
+
+    // MARK: Invoking
+
+    /// Runs an invocation to its end.
+    public func invoke(_ request: InvokeRequest) async -> InvokeResult {
+        await run(request, id: Self.newID(), submittedAt: Date().timeIntervalSince1970)
+    }
+
+    /// Records an invocation as queued, starts it in the background, and returns its id
+    /// (see ``invocation(_:)``).
+    public func submit(_ request: InvokeRequest) async throws -> String {
+        let id = Self.newID()
+        let submittedAt = Date().timeIntervalSince1970
+        var row = Self.row(request, id: id, submittedAt: submittedAt)
+        row.status = "queued"
+        try await recorder.recordNow(row)
+        Task.detached { _ = await self.run(request, id: id, submittedAt: submittedAt) }
+        return id
+    }
+
+    /// The record of an invocation.
+    public func invocation(_ id: String) async throws -> InvocationRow? {
+        try await recorder.row(id)
+    }
+
+    /// Writes every pending record.
+    public func flushRecords() async {
+        await recorder.flush()
+    }
+
+    /// Stops every sandbox and writes pending records.
+    public func shutdown() async {
+        let hosts = await pool.close()
+        for host in hosts { host.terminate() }
+        await recorder.flush()
+    }
+
+    /// What the pool holds: memory used, idle and pre-started sandboxes, waiting invocations.
+    public func poolStatus() async -> (usedMB: Int, idle: Int, prestarted: Int, waiting: Int) {
+        let snapshot = await pool.snapshot
+        return (snapshot.usedMB, snapshot.idle, snapshot.prestarted, snapshot.waiting)
+    }
+
+    static func newID() -> String {
+        UUID().uuidString.lowercased()
+    }
+
+    // MARK: One invocation
+
+    func run(_ request: InvokeRequest, id: String, submittedAt: Double) async -> InvokeResult {
+        var row = Self.row(request, id: id, submittedAt: submittedAt)
+        row.startedAt = Date().timeIntervalSince1970
+        row.status = "running"
+        let result = await execute(request, id: id, row: &row)
+        row.finishedAt = Date().timeIntervalSince1970
+        row.resultLabel = result.label.description
+        switch result.outcome {
+        case let .completed(response):
+            row.status = "completed"
+            row.responseStatus = response.status
+            row.result = response.body.count <= configuration.maxRecordedResultBytes ? response.body : nil
+        case let .refused(error):
+            row.status = "failed"
+            row.error = "refused: \(error)"
+        case let .failed(failure):
+            row.status = "failed"
+            row.error = "\(failure.code): \(failure)"
+        case let .busy(reason):
+            row.status = "failed"
+            row.error = "busy: \(reason)"
+        }
+        await recorder.record(row)
+        return result
+    }
+
+    private func execute(_ request: InvokeRequest, id: String, row: inout InvocationRow) async -> InvokeResult {
+        // Resolve in the invoker's context: the path and every gate lift the start label.
+        var context: SecurityContext
+        do {
+            context = try SecurityContext(label: request.startLabel, privilege: request.invoker, clearance: request.clearance)
+        } catch {
+            return InvokeResult(id: id, outcome: .refused(error), label: request.startLabel)
+        }
+        let resolved: ResolvedGate
+        do {
+            switch request.target {
+            case let .path(path):
+                resolved = try await fileSystem.transaction(.read, &context) { session, context throws(FSError) in
+                    try session.resolveGate(try session.resolve(path, &context), &context)
+                }
+            case let .gate(entry):
+                resolved = try await fileSystem.transaction(.read, &context) { session, context throws(FSError) in
+                    try session.resolveGate(entry, &context)
+                }
+            case let .resolved(gate):
+                resolved = gate
+            }
+        } catch {
+            return InvokeResult(id: id, outcome: .refused(error), label: context.label)
+        }
+        row.gate = resolved.gate
+        // The function runs with the gate's privilege from the lifted start label.
+        let functionContext: SecurityContext
+        do throws(FSError) {
+            try context.checkInvoke(requiring: resolved.invokerIntegrityClearance)
+            guard request.depth <= configuration.maxChainDepth else {
+                throw .limitExceeded("gates in a chain of calls", limit: configuration.maxChainDepth)
+            }
+            functionContext = try SecurityContext(label: context.label, privilege: resolved.privilege, clearance: request.clearance)
+        } catch {
+            return InvokeResult(id: id, outcome: .refused(error), label: context.label)
+        }
+        let function = resolved.function
+        guard let runtime = runtimes[function.runtime] else {
+            return InvokeResult(id: id, outcome: .failed(.sandbox("no runtime named \(function.runtime)")), label: context.label)
+        }
+        let lease: Lease
+        do {
+            lease = try await acquire(
+                function: function, runtime: runtime, gate: resolved.gate, privilege: resolved.privilege, startLabel: context.label,
+                nested: request.nested)
+        } catch let error as WorkerError {
+            if case let .busy(reason) = error { return InvokeResult(id: id, outcome: .busy(reason), label: context.label) }
+            return InvokeResult(id: id, outcome: .failed(.sandbox("\(error)")), label: context.label)
+        } catch {
+            return InvokeResult(id: id, outcome: .failed(.sandbox("\(error)")), label: context.label)
+        }
+
+        let invoker = ChainInvoker(worker: self, invocationID: id, depth: request.depth)
+        let (outcome, logs) = await lease.host.serve(
+            InvocationRequest(id: id, payload: request.payload, blobs: request.blobs, headers: request.headers, invoker: request.invoker),
+            context: functionContext, deadline: .now + .milliseconds(function.timeoutMilliseconds), invoker: invoker)
+        await pool.release(
+            lease.host, gate: resolved.gate, reusable: outcome.sandboxReusable, fresh: function.fresh, finalLabel: outcome.context.label)
+        if lease.fresh { Task { await self.refillPrestarted(runtime.name) } }
+
+        // Logs may hold anything the function saw: labeled with its final label.
+        row.logs = logs
+        row.logLabel = outcome.context.label.description
+        let resultLabel = outcome.context.label.downgraded(with: Privilege(resolved.declassify))
+        switch outcome.status {
+        case let .completed(response):
+            return InvokeResult(id: id, outcome: .completed(response), label: resultLabel)
+        case let .failed(failure):
+            return InvokeResult(id: id, outcome: .failed(failure), label: resultLabel)
+        }
+    }
+
+    /// A sandbox lent to one invocation; `fresh` if it came from the pre-started ones.
+    struct Lease {
+        let host: SandboxHost
+        let fresh: Bool
+    }
+
+    private func acquire(
+        function: FunctionSpec, runtime: GuestRuntime, gate: ObjectID, privilege: Privilege, startLabel: Label, nested: Bool
+    ) async throws -> Lease {
+        let key = SandboxPool.Key(runtime: runtime.name, image: function.image, privilege: privilege, memoryMB: function.memoryMB)
+        let need = SandboxPool.Need(
+            key: key, startLabel: startLabel, memoryMB: function.memoryMB, gate: gate,
+            concurrency: function.concurrency > 0 ? function.concurrency : configuration.defaultConcurrency,
+            fresh: function.fresh, nested: nested)
+        let decision = try await pool.acquire(need)
+        switch decision {
+        case let .warm(host):
+            return Lease(host: host, fresh: false)
+        case let .prestarted(host):
+            do {
+                let directory = try await imageDirectory(function.image)
+                let staging = staging
+                try await Blocking.run {
+                    guard let slot = host.slot else { throw WorkerError.internal("a pre-started sandbox without a slot") }
+                    try staging.fill(slot: slot, from: directory)
+                }
+                host.key = key
+                return Lease(host: host, fresh: true)
+            } catch {
+                await pool.release(host, gate: gate, reusable: false, fresh: true, finalLabel: .bottom)
+                throw error
+            }
+        case .launch:
+            do {
+                let directory = try await imageDirectory(function.image)
+                let backend = backend
+                let fileSystem = fileSystem
+                let logLimit = configuration.maxLogBytes
+                let host = try await Blocking.run {
+                    try SandboxHost.launch(
+                        backend: backend, runtime: runtime, directory: directory, slot: nil, memoryMB: function.memoryMB,
+                        fileSystem: fileSystem, logLimit: logLimit)
+                }
+                host.key = key
+                return Lease(host: host, fresh: false)
+            } catch {
+                await pool.launchFailed(need)
+                throw error
+            }
+        }
+    }
+
+    /// The unpacked image of a function, staged once per blob.
+    func imageDirectory(_ image: BlobName) async throws -> String {
+        let staging = staging
+        let blobs = fileSystem.store.blobs
+        return try await Blocking.run {
+            if let existing = staging.unpackedImage(image.hex) { return existing }
+            guard let reader = try blobs.open(image) else { throw WorkerError.internal("the image blob \(image) is missing") }
+            return try staging.unpack(image: image.hex, bytes: try reader.readAll())
+        }
+    }
+
+    func refillPrestarted(_ runtimeName: String) async {
+        guard let runtime = runtimes[runtimeName] else { return }
+        let count = await pool.prestartSlots(for: runtimeName)
+        for _ in 0..<count {
+            let staging = staging
+            let backend = backend
+            let fileSystem = fileSystem
+            let configuration = configuration
+            let host = try? await Blocking.run {
+                let slot = try staging.makeSlot()
+                do {
+                    return try SandboxHost.launch(
+                        backend: backend, runtime: runtime, directory: slot, slot: slot,
+                        memoryMB: configuration.prestartedMemoryMB, fileSystem: fileSystem, logLimit: configuration.maxLogBytes)
+                } catch {
+                    try? FileManager.default.removeItem(atPath: slot)
+                    throw error
+                }
+            }
+            await pool.prestarted(host, runtime: runtimeName)
+        }
+    }
+
+    static func row(_ request: InvokeRequest, id: String, submittedAt: Double) -> InvocationRow {
+        InvocationRow(
+            id: id, target: request.target.description, parent: request.parent, invoker: request.invoker.description,
+            startLabel: request.startLabel.description, status: "queued", submittedAt: submittedAt)
+    }
+}
+
+/// What to invoke, from where, as whom.
+public struct InvokeRequest: Sendable {
+    public enum Target: Sendable, CustomStringConvertible {
+        /// A gate by path, walked in the invoker's context.
+        case path(FSPath)
+        /// A gate entry the caller holds.
+        case gate(Entry)
+        /// A gate chain already resolved (and tainted for) by the caller.
+        case resolved(ResolvedGate)
+
+        public var description: String {
+            switch self {
+            case let .path(path): return path.description
+            case let .gate(entry): return "\(entry)"
+            case let .resolved(gate): return "gate #\(gate.gate)"
+            }
+        }
+    }
+
+    public var target: Target
+    public var startLabel: Label
+    public var clearance: Label
+    /// Who invokes: checked against the chain's invoker clearance, shown to the function.
+    public var invoker: Privilege
+    public var payload: [UInt8]
+    public var blobs: [String: ExistingBlob]
+    public var headers: [String: String]
+    /// The calling invocation, for a call from a function.
+    public var parent: String?
+    /// How many calls deep (0 for a call from outside).
+    public var depth: Int
+    /// A synchronous call from a running function: never queued (see ``SandboxPool``).
+    public var nested: Bool
+
+    public init(
+        target: Target, startLabel: Label = .public, clearance: Label = .top, invoker: Privilege, payload: [UInt8],
+        blobs: [String: ExistingBlob] = [:], headers: [String: String] = [:], parent: String? = nil, depth: Int = 0,
+        nested: Bool = false
+    ) {
+        self.target = target
+        self.startLabel = startLabel
+        self.clearance = clearance
+        self.invoker = invoker
+        self.payload = payload
+        self.blobs = blobs
+        self.headers = headers
+        self.parent = parent
+        self.depth = depth
+        self.nested = nested
+    }
+}
+
+/// How an invocation ended, and the label of what it reveals.
+public struct InvokeResult: Sendable {
+    public enum Outcome: Sendable {
+        case completed(FunctionResponse)
+        /// A flow rule (or an invalid request) stopped it before the function ran.
+        case refused(FSError)
+        /// The function ran and failed: timeout, crash, memory limit, protocol violation.
+        case failed(InvocationFailure)
+        /// The queue is full.
+        case busy(String)
+    }
+
+    public let id: String
+    public let outcome: Outcome
+    /// For a completed or failed run: the final label downgraded by the gate's declassify.
+    /// Otherwise: the label the invoker's context reached before the refusal. Whatever
+    /// is shown of the result must pass the release check against this label.
+    public let label: Label
+}

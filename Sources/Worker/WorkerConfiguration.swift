@@ -1,0 +1,33 @@
+/// The invocation engine's limits and policies, with their defaults.
+public struct WorkerConfiguration: Sendable {
+    /// Memory all sandboxes together may use (MiB); each sandbox counts its function's memory.
+    public var memoryBudgetMB = 2048
+    /// Invocations of one gate running at once, unless the gate says otherwise.
+    public var defaultConcurrency = 8
+    /// Top-level invocations waiting for a sandbox; beyond this, new ones are refused as busy.
+    public var maxQueued = 1000
+    /// Pre-started, never-used sandboxes kept per runtime.
+    public var prestartedPerRuntime = 2
+    /// Memory limit of a pre-started sandbox (MiB); functions asking for another limit get a new one.
+    public var prestartedMemoryMB = 128
+    /// Gates in a chain of synchronous calls (a function calling a function…).
+    public var maxChainDepth = 16
+    /// How far nested synchronous calls may exceed the memory budget (MiB). A caller that
+    /// waits for its callee holds a sandbox, so callees never queue (queueing could
+    /// deadlock): they start within budget + this, or fail at once as busy.
+    public var nestedOvercommitMB = 1024
+    /// Bytes of stdout and stderr kept per invocation.
+    public var maxLogBytes = 64 << 10
+    /// Allow services on loopback, private and link-local addresses (off: a function
+    /// could otherwise reach the host's internal network through a service).
+    public var allowPrivateServiceAddresses = false
+    /// Time limit of one service request.
+    public var serviceTimeout: Duration = .seconds(10)
+    /// Largest service response kept.
+    public var maxServiceResponseBytes = 8 << 20
+    /// Largest result kept in an invocation record (larger results are recorded truncated
+    /// to nothing; the caller still gets them).
+    public var maxRecordedResultBytes = 1 << 20
+
+    public init() {}
+}

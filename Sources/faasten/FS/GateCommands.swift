@@ -1,0 +1,142 @@
+import ArgumentParser
+import FileSystem
+import Foundation
+import Labels
+import Sandbox
+import Store
+
+extension FSCommand {
+    struct MakeGate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "mkgate",
+            abstract: "Create a gate: a function that runs with --privilege for invokers whose privilege implies --invoker-clearance.",
+            discussion: """
+                --image is a blob entry's path, or @LOCAL: a function directory (packed as a
+                .tar.gz) or an image file (.tar or .tar.gz), uploaded and stored as the blob entry
+                NAME.image next to the gate, with the gate's label. Your privilege must imply
+                --privilege and --declassify (default: the privilege).
+                """)
+        @OptionGroup var options: FSOptions
+        @Argument var path: String
+        @Option(help: "The function image: @DIRECTORY, @FILE.tar.gz or a blob entry's path.") var image: String?
+        @Option(help: "A redirect gate: the path of the gate to run instead of an image.") var redirect: String?
+        @Option(help: "The privilege the function runs with.") var privilege: String
+        @Option(help: "What an invoker's privilege must imply (default T: anyone).") var invokerClearance: String = "T"
+        @Option(help: "What the result is downgraded with (default: the privilege).") var declassify: String?
+        @Option(help: "The gate's label (default: the context's current label).") var label: String?
+        @Option(help: "The runtime.") var runtime: String = "python3"
+        @Option(help: "Memory limit in MiB.") var memory: Int = 128
+        @Option(help: "Time limit per invocation in milliseconds.") var timeoutMs: Int = 30_000
+        @Flag(help: "Never reuse a sandbox for this gate (for untrusted inputs).") var fresh = false
+        @Option(help: "Invocations running at once (0: the engine's default).") var concurrency: Int = 0
+
+        func run() async throws {
+            let (parent, name) = try FSCommand.parentAndName(path)
+            let label = try FSCommand.parseLabel("--label", label)
+            let privilege = try FSCommand.parseComponent("--privilege", privilege)
+            let clearance = try FSCommand.parseComponent("--invoker-clearance", invokerClearance)
+            let declassify = try declassify.map { try FSCommand.parseComponent("--declassify", $0) }
+            guard (image == nil) != (redirect == nil) else { throw CommandError("give exactly one of --image and --redirect") }
+            let redirect = try redirect.map(FSCommand.parse)
+            var imagePath: FSPath?
+            var upload: [UInt8]?
+            if let image, image.hasPrefix("@") {
+                upload = try FSCommand.packImage(String(image.dropFirst()))
+            } else if let image {
+                imagePath = try FSCommand.parse(image)
+            }
+            let (runtime, memory, timeout, fresh, concurrency) = (runtime, memory, timeoutMs, fresh, concurrency)
+            try await FSRunner(options: options).run { fs, context throws(FSError) in
+                let directory = try await fs.resolve(parent, &context)
+                let target: GateSpec.Target
+                if let redirect {
+                    target = .redirect(try await fs.resolve(redirect, &context))
+                } else {
+                    let imageEntry: Entry
+                    if let upload {
+                        let blob = try BlobCommand.store(upload, in: fs.store.blobs)
+                        imageEntry = try await fs.create(.blob(blob), label: label, named: name + ".image", in: directory, &context)
+                    } else {
+                        imageEntry = try await fs.resolve(imagePath!, &context)
+                    }
+                    target = .function(
+                        runtime: runtime, image: imageEntry, memoryMB: memory, timeoutMilliseconds: timeout, fresh: fresh,
+                        concurrency: concurrency)
+                }
+                let spec = GateSpec(
+                    target: target, privilege: Privilege(privilege), invokerIntegrityClearance: clearance, declassify: declassify)
+                let entry = try await fs.create(.gate(spec), label: label, named: name, in: directory, &context)
+                return (.nothing, fs.stat(entry))
+            }
+        }
+    }
+
+    struct MakeService: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "mksvc",
+            abstract: "Create a service: an external HTTP endpoint functions may call.",
+            discussion: """
+                A call sends the caller's data out only if the caller's label, downgraded with
+                --privilege, keeps no secrecy; afterwards the caller is tainted with --taint.
+                {name} in --url is filled from the call's parameters. Your privilege must imply
+                --privilege.
+                """)
+        @OptionGroup var options: FSOptions
+        @Argument var path: String
+        @Option(help: "The URL template, e.g. https://api.example.com/v1/{city}.") var url: String
+        @Option(help: "HEAD, GET, POST, PUT or DELETE.") var verb: String = "GET"
+        @Option(help: "Declassifies what is sent (not kept).") var privilege: String
+        @Option(help: "What a caller's privilege must imply (default T: anyone).") var invokerClearance: String = "T"
+        @Option(help: "The label of what comes back.") var taint: String
+        @Option(name: .customLong("header"), help: "A header NAME:VALUE sent with every request (repeatable).")
+        var headers: [String] = []
+        @Option(help: "The service's label (default: the context's current label).") var label: String?
+
+        func run() async throws {
+            let (parent, name) = try FSCommand.parentAndName(path)
+            guard let verb = HTTPVerb(rawValue: verb.uppercased()) else {
+                throw CommandError("--verb: one of \(HTTPVerb.allCases.map(\.rawValue).joined(separator: ", ")), not \(verb)")
+            }
+            var headerMap: [String: String] = [:]
+            for header in headers {
+                guard let colon = header.firstIndex(of: ":"), colon != header.startIndex else {
+                    throw CommandError("--header takes NAME:VALUE, not '\(header)'")
+                }
+                headerMap[String(header[..<colon])] = header[header.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            }
+            let service = Service(
+                privilege: Privilege(try FSCommand.parseComponent("--privilege", privilege)),
+                invokerIntegrityClearance: try FSCommand.parseComponent("--invoker-clearance", invokerClearance),
+                taint: try FSCommand.parseLabel("--taint", taint)!, url: url, verb: verb, headers: headerMap)
+            try await FSCommand.create(.service(service), at: path, label: label, options: options)
+            _ = (parent, name)
+        }
+    }
+
+    static func parseLabel(_ option: String, _ text: String?) throws -> Label? {
+        guard let text else { return nil }
+        do { return try Label(parsing: text) } catch { throw CommandError("\(option): \(error)") }
+    }
+
+    static func parseComponent(_ option: String, _ text: String) throws -> Component {
+        do { return try Component(parsing: text) } catch { throw CommandError("\(option): \(error)") }
+    }
+
+    /// The bytes of a function image: a directory packed as .tar.gz, or a file as it is.
+    static func packImage(_ location: String) throws -> [UInt8] {
+        let path = (location as NSString).expandingTildeInPath
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw CommandError("--image: no file or directory at \(location)")
+        }
+        guard isDirectory.boolValue else {
+            guard let data = FileManager.default.contents(atPath: path) else { throw CommandError("--image: cannot read \(location)") }
+            return [UInt8](data)
+        }
+        do {
+            return try FunctionImage.pack(directory: path)
+        } catch {
+            throw CommandError("--image: \(error)")
+        }
+    }
+}

@@ -1,0 +1,137 @@
+import FaastenTestSupport
+import FileSystem
+import Foundation
+import Labels
+import Monitor
+import Sandbox
+import Store
+import Testing
+import Worker
+
+/// A bootstrapped file system (users alice and bob) with an invocation engine on real
+/// bubblewrap sandboxes; the engine is shut down and the store closed afterwards.
+struct WorkerHarness {
+    let fileSystem: FileSystem
+    let worker: Worker
+
+    /// Defaults for tests: nothing pre-started (tests that want it ask), short waits.
+    static var testing: WorkerConfiguration {
+        var configuration = WorkerConfiguration()
+        configuration.prestartedPerRuntime = 0
+        configuration.allowPrivateServiceAddresses = true
+        configuration.serviceTimeout = .seconds(2)
+        return configuration
+    }
+
+    static func with<T>(
+        _ configuration: WorkerConfiguration = testing, backend: Backend = .sqlite, _ body: (WorkerHarness) async throws -> T
+    ) async throws -> T {
+        let sandboxes = try TestSandboxes.get()
+        return try await withFileSystem(backend) { fileSystem in
+            let worker = Worker(
+                fileSystem: fileSystem, backend: sandboxes.backend, staging: sandboxes.staging,
+                runtimes: [sandboxes.runtime.name: sandboxes.runtime], configuration: configuration)
+            let harness = WorkerHarness(fileSystem: fileSystem, worker: worker)
+            do {
+                let result = try await body(harness)
+                await worker.shutdown()
+                return result
+            } catch {
+                await worker.shutdown()
+                throw error
+            }
+        }
+    }
+
+    /// Creates the gate `path` (with its image beside it as `NAME.image`) acting as `creator`.
+    @discardableResult
+    func install(
+        _ fixture: String, at gatePath: String, as creator: String, privilege: String, label gateLabel: String? = nil,
+        invokerClearance: String = "T", declassify: String? = nil, memoryMB: Int = 128, timeoutMilliseconds: Int = 30_000,
+        fresh: Bool = false, concurrency: Int = 0, directory: String? = nil
+    ) async throws -> Entry {
+        let image = try FunctionImage.pack(directory: directory ?? TestSandboxes.fixture(fixture))
+        guard let (parent, name) = try path(gatePath).parentAndName else { throw CancellationError() }
+        let blob = ExistingBlob(try fileSystem.store.blobs.open(try fileSystem.store.blobs.put(image))!)
+        let spec = try (
+            privilege: Privilege(parsing: privilege), clearance: Component(parsing: invokerClearance),
+            declassify: declassify.map { try Component(parsing: $0) }, label: gateLabel.map { try label($0) }
+        )
+        var creatorContext = try context(creator)
+        return try await fileSystem.transaction(.write, &creatorContext) { fs, context throws(FSError) in
+            let directory = try fs.resolve(parent, &context)
+            let imageEntry = try fs.create(.blob(blob), label: spec.label, named: name + ".image", in: directory, &context)
+            let gate = GateSpec(
+                target: .function(
+                    runtime: "python3", image: imageEntry, memoryMB: memoryMB, timeoutMilliseconds: timeoutMilliseconds,
+                    fresh: fresh, concurrency: concurrency),
+                privilege: spec.privilege, invokerIntegrityClearance: spec.clearance, declassify: spec.declassify)
+            return try fs.create(.gate(gate), label: spec.label, named: name, in: directory, &context)
+        }
+    }
+
+    /// Creates a file as `creator`.
+    func createFile(_ filePath: String, _ text: String, label fileLabel: String, as creator: String) async throws {
+        guard let (parent, name) = try path(filePath).parentAndName else { throw CancellationError() }
+        let fileLabel = try label(fileLabel)
+        var creatorContext = try context(creator)
+        try await fileSystem.transaction(.write, &creatorContext) { fs, context throws(FSError) in
+            _ = try fs.create(.file(Array(text.utf8)), label: fileLabel, named: name, in: try fs.resolve(parent, &context), &context)
+        }
+    }
+
+    /// Creates a directory as `creator`.
+    func createDirectory(_ directoryPath: String, label directoryLabel: String, as creator: String) async throws {
+        guard let (parent, name) = try path(directoryPath).parentAndName else { throw CancellationError() }
+        let directoryLabel = try label(directoryLabel)
+        var creatorContext = try context(creator)
+        try await fileSystem.transaction(.write, &creatorContext) { fs, context throws(FSError) in
+            _ = try fs.create(.directory, label: directoryLabel, named: name, in: try fs.resolve(parent, &context), &context)
+        }
+    }
+
+    /// Invokes the gate at `gatePath` as `invoker` with the toolkit's steps.
+    func invoke(
+        _ gatePath: String, as invoker: String, steps: [[String: Any]] = [], startLabel: String = "T,T",
+        clearance: String = "F,T", headers: [String: String] = [:]
+    ) async throws -> InvokeResult {
+        let payload = try JSONSerialization.data(withJSONObject: ["steps": steps])
+        return await worker.invoke(
+            InvokeRequest(
+                target: .path(try path(gatePath)), startLabel: try label(startLabel), clearance: try label(clearance),
+                invoker: try Privilege(parsing: invoker), payload: [UInt8](payload), headers: headers))
+    }
+}
+
+extension InvokeResult {
+    /// The response body as a JSON object, or a recorded issue.
+    func json(sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: Any] {
+        guard case let .completed(response) = outcome else {
+            Issue.record("the invocation did not complete: \(outcome)", sourceLocation: sourceLocation)
+            throw CancellationError()
+        }
+        guard let object = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any] else {
+            Issue.record("not a JSON object: \(String(decoding: response.body, as: UTF8.self))", sourceLocation: sourceLocation)
+            throw CancellationError()
+        }
+        return object
+    }
+
+    /// The refusal, or a recorded issue.
+    func refusal(sourceLocation: SourceLocation = #_sourceLocation) throws -> FSError {
+        guard case let .refused(error) = outcome else {
+            Issue.record("expected a refusal, got \(outcome)", sourceLocation: sourceLocation)
+            throw CancellationError()
+        }
+        return error
+    }
+
+    /// The failure, or a recorded issue.
+    func failure(sourceLocation: SourceLocation = #_sourceLocation) throws -> InvocationFailure {
+        guard case let .failed(failure) = outcome else {
+            Issue.record("expected a failure, got \(outcome)", sourceLocation: sourceLocation)
+            throw CancellationError()
+        }
+        return failure
+    }
+}
