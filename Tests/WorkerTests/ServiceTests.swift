@@ -1,0 +1,172 @@
+import FaastenTestSupport
+import FileSystem
+import Foundation
+import Labels
+import Monitor
+import Store
+import Testing
+import Worker
+
+/// Functions calling external HTTP services through the monitor: the sink rule before
+/// anything is sent, no lasting downgrade, the taint after, templates, stored headers,
+/// and limits; against a real HTTP server on 127.0.0.1.
+@Suite(.serialized) struct ServiceTests {
+    private static let tool = "home:<T,T>:apps:tool"
+
+    /// The public tool, alice's and bob's secrets, and a service of alice's at `url`
+    /// (privilege alice: it may receive alice's secrets; its answers are labeled svc).
+    private static func setUp(_ harness: WorkerHarness, url: String, name: String = "svc") async throws {
+        try await harness.createDirectory("home:<T,T>:apps", label: "T,T", as: "alice")
+        try await harness.install("toolkit", at: tool, as: "alice", privilege: "T", label: "T,T")
+        try await harness.createFile("home:<alice,alice>:secret", "alice's secret", label: "alice,alice", as: "alice")
+        try await harness.createFile("home:<bob,bob>:secret", "bob's secret", label: "bob,bob", as: "bob")
+        try await createService(harness, name: name, url: url)
+    }
+
+    private static func createService(
+        _ harness: WorkerHarness, name: String, url: String, verb: HTTPVerb = .post, taint: String = "svc,T"
+    ) async throws {
+        var aliceContext = try context("alice")
+        let service = Service(
+            privilege: try Privilege(parsing: "alice"), taint: try label(taint), url: url, verb: verb,
+            headers: ["X-Api-Key": "stored-key"])
+        try await harness.fileSystem.transaction(.write, &aliceContext) { fs, context throws(FSError) in
+            let apps = try fs.resolve(try! path("home:<T,T>:apps"), &context)
+            _ = try fs.create(.service(service), label: try! label("T,T"), named: name, in: apps, &context)
+        }
+    }
+
+    private static func first(_ body: [String: Any]) throws -> [String: Any] {
+        try #require((body["results"] as? [[String: Any]])?.first)
+    }
+
+    @Test func aPublicCallerReachesTheServiceAndIsTaintedWithItsAnswer() async throws {
+        let server = try TestHTTPServer()
+        try await WorkerHarness.with { harness in
+            try await Self.setUp(harness, url: server.base + "/echo/{city}")
+            let body = try await harness.invoke(
+                Self.tool, as: "bob",
+                steps: [["service": "home:<T,T>:apps:svc", "payload": "hello", "params": ["city": "New York/../admin?x=1"]]]
+            ).json()
+            let call = try Self.first(body)
+            #expect(call["status"] as? Int == 200)
+            #expect((call["headers"] as? [String: String])?["x-service"] == "test")
+            let echo = try #require(
+                try JSONSerialization.jsonObject(with: Data((call["data"] as? String ?? "").utf8)) as? [String: Any])
+            #expect(echo["method"] as? String == "POST")
+            #expect(echo["body"] as? String == "hello")
+            // The parameter is one percent-encoded path segment: it cannot climb or add a query.
+            #expect(echo["path"] as? String == "/echo/New%20York%2F..%2Fadmin%3Fx%3D1")
+            // Only the stored headers: the function could not add any.
+            #expect((echo["headers"] as? [String: String])?["x-api-key"] == "stored-key")
+            // The answer taints the caller.
+            #expect(call["label"] as? String == "svc,T")
+            #expect(body["label"] as? String == "svc,T")
+        }
+    }
+
+    @Test func theSinkRuleRefusesSecretsTheServiceMayNotReceiveAndSendsNothing() async throws {
+        let server = try TestHTTPServer()
+        try await WorkerHarness.with { harness in
+            try await Self.setUp(harness, url: server.base + "/echo/x")
+            let body = try await harness.invoke(
+                Self.tool, as: "bob", steps: [["read": "home:<bob,bob>:secret"], ["service": "home:<T,T>:apps:svc"]]
+            ).json()
+            let refusal = try #require((body["results"] as? [Any])?.last as? [String: Any])
+            #expect(refusal["error"] as? String == "REFUSED")
+            #expect(refusal["rule"] as? String == "sink rule")
+            #expect(try server.requestCount() == 0)
+            // Refused before anything was sent: no taint from the service either.
+            #expect(body["label"] as? String == "bob,T")
+        }
+    }
+
+    @Test func theServicesPrivilegeLetsItsOwnersSecretsOutWithoutALastingDowngrade() async throws {
+        let server = try TestHTTPServer()
+        try await WorkerHarness.with { harness in
+            try await Self.setUp(harness, url: server.base + "/echo/x")
+            let body = try await harness.invoke(
+                Self.tool, as: "bob",
+                steps: [
+                    ["read": "home:<alice,alice>:secret"], ["service": "home:<T,T>:apps:svc", "payload": "alice's data"],
+                    // The downgrade was for the request only: writing alice's data to a public file is still refused.
+                    ["create": "home:<T,T>:apps:leak", "data": "alice's secret", "label": "T,T"],
+                ]
+            ).json()
+            let results = try #require(body["results"] as? [Any])
+            let call = try #require(results[1] as? [String: Any])
+            #expect(call["status"] as? Int == 200)
+            #expect(call["label"] as? String == "alice&svc,T")
+            let write = try #require(results[2] as? [String: Any])
+            #expect(write["rule"] as? String == "write rule")
+            #expect(try server.requestCount() == 1)
+        }
+    }
+
+    @Test func templatesLimitsAndTimeoutsFailWithAReason() async throws {
+        let server = try TestHTTPServer()
+        var configuration = WorkerHarness.testing
+        configuration.serviceTimeout = .seconds(1)
+        configuration.maxServiceResponseBytes = 1 << 20
+        try await WorkerHarness.with(configuration) { harness in
+            try await Self.setUp(harness, url: server.base + "/echo/{city}")
+            try await Self.createService(harness, name: "big", url: server.base + "/big", verb: .get, taint: "T,T")
+            try await Self.createService(harness, name: "slow", url: server.base + "/slow", verb: .get, taint: "slow,T")
+            let started = ContinuousClock.now
+            let body = try await harness.invoke(
+                Self.tool, as: "bob",
+                steps: [
+                    ["service": "home:<T,T>:apps:svc"],  // no city
+                    ["service": "home:<T,T>:apps:big"],
+                    ["service": "home:<T,T>:apps:slow"],
+                ]
+            ).json()
+            let results = try #require(body["results"] as? [[String: Any]])
+            #expect(results[0]["error"] as? String == "INVALID_ARGUMENT")
+            #expect((results[0]["message"] as? String)?.contains("needs the parameter 'city'") == true)
+            #expect(results[1]["error"] as? String == "LIMIT_EXCEEDED")
+            #expect(results[2]["error"] as? String == "UNAVAILABLE")
+            #expect((results[2]["message"] as? String)?.contains("timed out") == true)
+            #expect(ContinuousClock.now - started < .seconds(4))
+            // A failed call still taints (how it failed depends on the service); one refused
+            // before sending (the template) does not.
+            #expect(body["label"] as? String == "slow,T")
+        }
+    }
+
+    @Test func servicesOnInternalAddressesAreRefusedUnlessAllowed() async throws {
+        let server = try TestHTTPServer()
+        var configuration = WorkerHarness.testing
+        configuration.allowPrivateServiceAddresses = false
+        try await WorkerHarness.with(configuration) { harness in
+            try await Self.setUp(harness, url: server.base + "/echo/x")
+            try await Self.createService(harness, name: "named", url: "http://localhost:\(server.port)/echo/x")
+            let body = try await harness.invoke(
+                Self.tool, as: "bob", steps: [["service": "home:<T,T>:apps:svc"], ["service": "home:<T,T>:apps:named"]]
+            ).json()
+            for result in try #require(body["results"] as? [[String: Any]]) {
+                #expect(result["error"] as? String == "INVALID_ARGUMENT")
+                #expect((result["message"] as? String)?.contains("internal address") == true)
+            }
+            #expect(try server.requestCount() == 0)
+        }
+    }
+
+    @Test func theServiceCallerNeedsTheServicesInvokerClearance() async throws {
+        let server = try TestHTTPServer()
+        try await WorkerHarness.with { harness in
+            try await Self.setUp(harness, url: server.base + "/echo/x")
+            var aliceContext = try context("alice")
+            let service = Service(
+                privilege: .none, invokerIntegrityClearance: try Component(parsing: "alice"), taint: .public,
+                url: server.base + "/echo/x")
+            try await harness.fileSystem.transaction(.write, &aliceContext) { fs, context throws(FSError) in
+                let apps = try fs.resolve(try! path("home:<T,T>:apps"), &context)
+                _ = try fs.create(.service(service), label: try! label("T,T"), named: "private", in: apps, &context)
+            }
+            let body = try await harness.invoke(Self.tool, as: "alice", steps: [["service": "home:<T,T>:apps:private"]]).json()
+            #expect(try Self.first(body)["rule"] as? String == "invoke rule")
+            #expect(try server.requestCount() == 0)
+        }
+    }
+}
