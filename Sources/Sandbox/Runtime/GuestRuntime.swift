@@ -54,13 +54,33 @@ public struct GuestRuntime: Sendable {
         let extensions = ((try? FileManager.default.contentsOfDirectory(atPath: stdlib + "/lib-dynload")) ?? [])
             .filter { $0.hasSuffix(".so") }.map { stdlib + "/lib-dynload/" + $0 }
         var binds = [Bind(source: binary, destination: "/usr/bin/python3"), Bind(source: stdlib, destination: stdlib)]
-        binds += try sharedLibraries(of: [binary] + extensions)
+        let libraries = try sharedLibraries(of: [binary] + extensions)
+        binds += libraries + baseLibraries(besides: libraries)
         binds.append(Bind(source: guest, destination: "/opt/faasten/python"))
         return GuestRuntime(
             name: "python3",
             command: ["/usr/bin/python3", "-I", "-S", "-B", "/opt/faasten/python/faasten_runtime.py"],
             binds: binds,
             environment: ["PYTHONIOENCODING": "utf-8"])
+    }
+
+    /// The libraries every manylinux wheel may link without bundling them (the
+    /// policy's base set, without the graphical ones), so that a function may vendor
+    /// wheels with native code (e.g. Pillow) into its image. System libraries, bound
+    /// read-only; the seccomp filter applies to whatever calls them.
+    static let manylinuxLibraries = [
+        "libc.so.6", "libm.so.6", "libpthread.so.0", "libdl.so.2", "librt.so.1", "libutil.so.1", "libresolv.so.2",
+        "libnsl.so.1", "libgcc_s.so.1", "libstdc++.so.6", "libz.so.1",
+    ]
+
+    /// Binds for the manylinux base libraries found next to the C library, besides `existing`.
+    static func baseLibraries(besides existing: [Bind]) -> [Bind] {
+        guard let libc = existing.first(where: { $0.destination.hasSuffix("/libc.so.6") }) else { return [] }
+        let directory = (libc.destination as NSString).deletingLastPathComponent
+        let bound = Set(existing.map(\.destination))
+        return manylinuxLibraries.map { directory + "/" + $0 }
+            .filter { !bound.contains($0) && FileManager.default.fileExists(atPath: $0) }
+            .map { Bind(source: URL(fileURLWithPath: $0).resolvingSymlinksInPath().path, destination: $0) }
     }
 
     /// The shared libraries `ldd` finds for `files`, each bound at the path the

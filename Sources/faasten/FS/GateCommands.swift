@@ -38,34 +38,34 @@ extension FSCommand {
             let declassify = try declassify.map { try FSCommand.parseComponent("--declassify", $0) }
             guard (image == nil) != (redirect == nil) else { throw CommandError("give exactly one of --image and --redirect") }
             let redirect = try redirect.map(FSCommand.parse)
-            var imagePath: FSPath?
-            var upload: [UInt8]?
-            if let image, image.hasPrefix("@") {
-                upload = try FSCommand.packImage(String(image.dropFirst()))
-            } else if let image {
-                imagePath = try FSCommand.parse(image)
-            }
+            let upload = try image.flatMap { $0.hasPrefix("@") ? try FSCommand.packImage(String($0.dropFirst())) : nil }
+            let imagePath = try image.flatMap { $0.hasPrefix("@") ? nil : try FSCommand.parse($0) }
             let (runtime, memory, timeout, fresh, concurrency) = (runtime, memory, timeoutMs, fresh, concurrency)
             try await FSRunner(options: options).run { fs, context throws(FSError) in
-                let directory = try await fs.resolve(parent, &context)
-                let target: GateSpec.Target
-                if let redirect {
-                    target = .redirect(try await fs.resolve(redirect, &context))
-                } else {
-                    let imageEntry: Entry
-                    if let upload {
-                        let blob = try BlobCommand.store(upload, in: fs.store.blobs)
-                        imageEntry = try await fs.create(.blob(blob), label: label, named: name + ".image", in: directory, &context)
+                // The uploaded image is stored first (blobs are immutable and unnamed until
+                // linked); the image entry and the gate are created in one transaction, so
+                // a refused gate leaves no image entry behind.
+                let blob = try upload.map { (bytes) throws(FSError) in try BlobCommand.store(bytes, in: fs.store.blobs) }
+                let entry = try await fs.transaction(.write, &context) { session, context throws(FSError) in
+                    let directory = try session.resolve(parent, &context)
+                    let target: GateSpec.Target
+                    if let redirect {
+                        target = .redirect(try session.resolve(redirect, &context))
                     } else {
-                        imageEntry = try await fs.resolve(imagePath!, &context)
+                        let imageEntry: Entry
+                        if let blob {
+                            imageEntry = try session.create(.blob(blob), label: label, named: name + ".image", in: directory, &context)
+                        } else {
+                            imageEntry = try session.resolve(imagePath!, &context)
+                        }
+                        target = .function(
+                            runtime: runtime, image: imageEntry, memoryMB: memory, timeoutMilliseconds: timeout, fresh: fresh,
+                            concurrency: concurrency)
                     }
-                    target = .function(
-                        runtime: runtime, image: imageEntry, memoryMB: memory, timeoutMilliseconds: timeout, fresh: fresh,
-                        concurrency: concurrency)
+                    let spec = GateSpec(
+                        target: target, privilege: Privilege(privilege), invokerIntegrityClearance: clearance, declassify: declassify)
+                    return try session.create(.gate(spec), label: label, named: name, in: directory, &context)
                 }
-                let spec = GateSpec(
-                    target: target, privilege: Privilege(privilege), invokerIntegrityClearance: clearance, declassify: declassify)
-                let entry = try await fs.create(.gate(spec), label: label, named: name, in: directory, &context)
                 return (.nothing, fs.stat(entry))
             }
         }
@@ -93,7 +93,6 @@ extension FSCommand {
         @Option(help: "The service's label (default: the context's current label).") var label: String?
 
         func run() async throws {
-            let (parent, name) = try FSCommand.parentAndName(path)
             guard let verb = HTTPVerb(rawValue: verb.uppercased()) else {
                 throw CommandError("--verb: one of \(HTTPVerb.allCases.map(\.rawValue).joined(separator: ", ")), not \(verb)")
             }
@@ -109,7 +108,6 @@ extension FSCommand {
                 invokerIntegrityClearance: try FSCommand.parseComponent("--invoker-clearance", invokerClearance),
                 taint: try FSCommand.parseLabel("--taint", taint)!, url: url, verb: verb, headers: headerMap)
             try await FSCommand.create(.service(service), at: path, label: label, options: options)
-            _ = (parent, name)
         }
     }
 

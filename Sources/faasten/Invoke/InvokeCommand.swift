@@ -113,20 +113,21 @@ struct InvokeReport {
             Swift.print(JSON.object(fields).text)
             return exit
         }
-        if let body { FileDescriptorOutput.standardOutput.write(body) }
-        if case let .string(text)? = fields["logs"] {
-            FileDescriptorOutput.standardError.writeLine("logs:\n" + text)
-        } else if case let .object(refusal)? = fields["logs"], case let .string(reason)? = refusal["refused"] {
-            FileDescriptorOutput.standardError.writeLine("logs withheld: \(reason)")
-        }
-        if case let .object(error)? = fields["error"], case let .string(message)? = error["message"] {
-            FileDescriptorOutput.standardError.writeLine("error: \(message)")
-        }
+        // Status and label first, on stderr: stdout is the body, byte for byte.
         if case let .number(status)? = fields["status"] {
             FileDescriptorOutput.standardError.writeLine("status \(Int(status)), label \(result.label)")
         } else {
             FileDescriptorOutput.standardError.writeLine("label \(result.label)")
         }
+        if case let .object(error)? = fields["error"], case let .string(message)? = error["message"] {
+            FileDescriptorOutput.standardError.writeLine("error: \(message)")
+        }
+        if case let .string(text)? = fields["logs"] {
+            FileDescriptorOutput.standardError.writeLine("logs:\n" + text)
+        } else if case let .object(refusal)? = fields["logs"], case let .string(reason)? = refusal["refused"] {
+            FileDescriptorOutput.standardError.writeLine("logs withheld: \(reason)")
+        }
+        if let body { FileDescriptorOutput.standardOutput.write(body) }
         return exit
     }
 }

@@ -70,24 +70,47 @@ struct WorkerHarness {
         }
     }
 
+    /// Creates `object` at `objectPath` as `creator`.
+    @discardableResult
+    func create(_ object: NewObject, at objectPath: String, label objectLabel: String?, as creator: String) async throws -> Entry {
+        guard let (parent, name) = try path(objectPath).parentAndName else { throw CancellationError() }
+        let objectLabel = try objectLabel.map { try label($0) }
+        var creatorContext = try context(creator)
+        return try await fileSystem.transaction(.write, &creatorContext) { fs, context throws(FSError) in
+            try fs.create(object, label: objectLabel, named: name, in: try fs.resolve(parent, &context), &context)
+        }
+    }
+
     /// Creates a file as `creator`.
     func createFile(_ filePath: String, _ text: String, label fileLabel: String, as creator: String) async throws {
-        guard let (parent, name) = try path(filePath).parentAndName else { throw CancellationError() }
-        let fileLabel = try label(fileLabel)
-        var creatorContext = try context(creator)
-        try await fileSystem.transaction(.write, &creatorContext) { fs, context throws(FSError) in
-            _ = try fs.create(.file(Array(text.utf8)), label: fileLabel, named: name, in: try fs.resolve(parent, &context), &context)
-        }
+        try await create(.file(Array(text.utf8)), at: filePath, label: fileLabel, as: creator)
     }
 
     /// Creates a directory as `creator`.
     func createDirectory(_ directoryPath: String, label directoryLabel: String, as creator: String) async throws {
-        guard let (parent, name) = try path(directoryPath).parentAndName else { throw CancellationError() }
-        let directoryLabel = try label(directoryLabel)
-        var creatorContext = try context(creator)
-        try await fileSystem.transaction(.write, &creatorContext) { fs, context throws(FSError) in
-            _ = try fs.create(.directory, label: directoryLabel, named: name, in: try fs.resolve(parent, &context), &context)
+        try await create(.directory, at: directoryPath, label: directoryLabel, as: creator)
+    }
+
+    /// Reads an object as `reader` (a file's bytes or a blob entry's blob) and the label
+    /// the reader's context ends at.
+    func read(_ objectPath: String, as reader: String) async throws -> (bytes: [UInt8], label: Label) {
+        let objectPath = try path(objectPath)
+        var readerContext = try context(reader)
+        let blobs = fileSystem.store.blobs
+        let bytes = try await fileSystem.transaction(.read, &readerContext) { fs, context throws(FSError) -> [UInt8] in
+            let entry = try fs.resolve(objectPath, &context)
+            if entry.kind == .blob {
+                let name = try fs.read(blob: entry, &context)
+                do {
+                    guard let reader = try blobs.open(name) else { throw FSError.blobNotFound(name) }
+                    return try reader.readAll()
+                } catch {
+                    throw .storage("\(error)")
+                }
+            }
+            return try fs.read(file: entry, &context)
         }
+        return (bytes, readerContext.label)
     }
 
     /// Invokes the gate at `gatePath` as `invoker` with the toolkit's steps.

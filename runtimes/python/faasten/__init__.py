@@ -238,7 +238,9 @@ class BlobEntry(Dent):
         return Blob(self._sys, info.handle, info.size)
 
     def update(self, blob):
-        """Points the entry at another blob."""
+        """Points the entry at another blob (a ``Blob`` or a ``NewBlob``, finalized here)."""
+        if isinstance(blob, NewBlob):
+            blob = blob.finalize()
         self._sys._call(update=wire.Update(handle=self.fd, blob=blob.fd))
 
 
