@@ -259,6 +259,38 @@ public enum ProcessAffinity {
     /// Runs every thread of this process, and every child it starts afterwards, on `cpu`.
     /// For benchmarks, so that both ends of a round trip see the same scheduling.
     public static func pin(toCPU cpu: Int) -> Bool {
-        faasten_pin_process_to_cpu(Int32(cpu)) == 0
+        pin(toCPUs: [cpu])
+    }
+
+    /// Runs every thread of this process, and every child it starts afterwards, on `cpus`.
+    public static func pin(toCPUs cpus: [Int]) -> Bool {
+        let numbers = cpus.map(Int32.init)
+        return faasten_pin_process_to_cpus(numbers, Int32(numbers.count)) == 0
+    }
+}
+
+/// Where the calling thread may run. A child process started by a thread inherits
+/// the thread's CPUs.
+public enum ThreadAffinity {
+    /// The CPUs the calling thread may run on.
+    public static func current() -> [Int] {
+        var cpus = [Int32](repeating: 0, count: 1024)
+        let count = faasten_thread_cpus(&cpus, Int32(cpus.count))
+        return count > 0 ? cpus.prefix(Int(count)).map(Int.init) : []
+    }
+
+    /// Restricts the calling thread to `cpus`; `false` if the kernel refused.
+    @discardableResult
+    public static func set(_ cpus: [Int]) -> Bool {
+        let numbers = cpus.map(Int32.init)
+        return faasten_set_thread_cpus(numbers, Int32(numbers.count)) == 0
+    }
+
+    /// Runs `body` with the calling thread on `cpus`, then restores what it had.
+    public static func with<T>(_ cpus: [Int], _ body: () throws -> T) rethrows -> T {
+        let previous = current()
+        set(cpus)
+        defer { set(previous) }
+        return try body()
     }
 }

@@ -28,6 +28,7 @@ public final class Worker: Sendable {
     let staging: StagingArea
     let runtimes: [String: GuestRuntime]
     let services: ServiceCaller
+    let placement: CPUPlacement?
 
     /// An engine over `backend` with the staged guest `runtimes` (by name).
     public init(
@@ -42,6 +43,7 @@ public final class Worker: Sendable {
         pool = SandboxPool(configuration: configuration)
         recorder = InvocationRecorder(store: fileSystem.store)
         services = ServiceCaller(configuration: configuration)
+        placement = CPUPlacement(enabled: configuration.colocateSandboxes)
     }
 
     /// The standard engine: bubblewrap sandboxes and the Python runtime from the
@@ -249,10 +251,11 @@ public final class Worker: Sendable {
                 let backend = backend
                 let fileSystem = fileSystem
                 let logLimit = configuration.maxLogBytes
+                let placement = placement
                 let host = try await Blocking.run {
                     try SandboxHost.launch(
                         backend: backend, runtime: runtime, directory: directory, slot: nil, memoryMB: function.memoryMB,
-                        fileSystem: fileSystem, logLimit: logLimit)
+                        fileSystem: fileSystem, logLimit: logLimit, placement: placement)
                 }
                 host.key = key
                 return Lease(host: host, fresh: false)
@@ -282,12 +285,14 @@ public final class Worker: Sendable {
             let backend = backend
             let fileSystem = fileSystem
             let configuration = configuration
+            let placement = placement
             let host = try? await Blocking.run {
                 let slot = try staging.makeSlot()
                 do {
                     return try SandboxHost.launch(
                         backend: backend, runtime: runtime, directory: slot, slot: slot,
-                        memoryMB: configuration.prestartedMemoryMB, fileSystem: fileSystem, logLimit: configuration.maxLogBytes)
+                        memoryMB: configuration.prestartedMemoryMB, fileSystem: fileSystem, logLimit: configuration.maxLogBytes,
+                        placement: placement)
                 } catch {
                     try? FileManager.default.removeItem(atPath: slot)
                     throw error

@@ -125,25 +125,14 @@ struct CloudCallBenchmark: AsyncParsableCommand {
             return elapsed
         }
 
-        /// bwrap with every namespace and the runtime's files, running `python3 -S -c pass`, in µs.
+        /// A bare bwrap start with the runtime's files, in µs.
         func bareStart() throws -> Double {
-            var arguments = [
-                "--unshare-all", "--unshare-user", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
-                "--proc", "/proc", "--dev", "/dev",
-            ]
-            for bind in spec.runtime.binds { arguments += ["--ro-bind", bind.source, bind.destination] }
-            arguments += ["/usr/bin/python3", "-S", "-c", "pass"]
-            let start = Stopwatch.nanoseconds()
-            let child = try ChildProcess("/usr/bin/bwrap", arguments, environment: [:], stdout: .null, stderr: .null)
-            let status = child.wait()
-            let elapsed = Double(Stopwatch.nanoseconds() - start) / 1000
-            guard status.succeeded else { throw BenchmarkError("bare bwrap failed: \(status)") }
-            return elapsed
+            try BareSandbox.start(runtime: spec.runtime)
         }
     }
 
     /// A plain python3 echoing stdin to stdout, for the raw round-trip baseline.
-    final class EchoProcess {
+    final class EchoProcess: @unchecked Sendable {
         let child: ChildProcess
         let input: Int32
         let output: Int32

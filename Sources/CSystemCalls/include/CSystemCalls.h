@@ -12,7 +12,13 @@ int faasten_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int from);
 int faasten_spawn_addchdir(posix_spawn_file_actions_t *actions, const char *path);
 /// pipe2(fds, O_CLOEXEC).
 int faasten_pipe_cloexec(int fds[2]);
-/// Runs the calling process (every thread, and the children it starts later) on one CPU.
-int faasten_pin_process_to_cpu(int cpu);
+/// Runs the calling process (every thread, and the children it starts later) on `cpus`.
+int faasten_pin_process_to_cpus(const int *cpus, int count);
+
+/// The CPUs the calling thread may run on: writes up to `max` CPU numbers, returns how
+/// many (or -1).
+int faasten_thread_cpus(int *cpus, int max);
+/// Lets the calling thread (and the children it starts afterwards) run only on `cpus`.
+int faasten_set_thread_cpus(const int *cpus, int count);
 
 #endif

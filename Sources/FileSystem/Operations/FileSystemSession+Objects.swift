@@ -104,7 +104,8 @@ extension FileSystemSession {
 
     /// The gate's description (read rule).
     public func read(gate entry: Entry, _ context: inout SecurityContext) throws(FSError) -> Gate {
-        try decode(Gate.self, try readRecord(entry, .gate, &context))
+        let record = try readRecord(entry, .gate, &context)
+        return try cache.gate(record.data) { () throws(FSError) in try decode(Gate.self, record) }
     }
 
     /// Builds the stored gate: reads the image's blob entry (taint), checks the target

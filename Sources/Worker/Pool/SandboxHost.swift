@@ -2,6 +2,7 @@ import FileSystem
 import Foundation
 import Labels
 import Monitor
+import Processes
 import Sandbox
 import Store
 
@@ -15,6 +16,9 @@ final class SandboxHost: @unchecked Sendable {
     let memoryMB: Int
     /// For a pre-started sandbox: the host directory bound at `/srv`, filled when assigned.
     let slot: String?
+    /// The CPU it and its thread run on, and where that was decided.
+    private let cpu: Int?
+    private let placement: CPUPlacement?
     private let thread: SandboxThread
     private let logs: LogCollector
     private let lock = NSLock()
@@ -47,17 +51,20 @@ final class SandboxHost: @unchecked Sendable {
     /// its handshake. Blocking.
     static func launch(
         backend: any SandboxBackend, runtime: GuestRuntime, directory: String, slot: String?, memoryMB: Int,
-        fileSystem: FileSystem, logLimit: Int
+        fileSystem: FileSystem, logLimit: Int, placement: CPUPlacement?
     ) throws -> SandboxHost {
+        let cpu = placement?.take()
         let logs = try LogCollector(limit: logLimit)
         let spec = SandboxSpec(
             runtime: runtime, functionDirectory: directory,
             limits: ResourceLimits(memoryBytes: Int64(memoryMB) << 20), output: logs.writeEnd)
         let sandbox: any Sandbox
         do {
-            sandbox = try backend.launch(spec)
+            // The sandbox inherits the launching thread's CPUs.
+            sandbox = try cpu.map { cpu in try ThreadAffinity.with([cpu]) { try backend.launch(spec) } } ?? backend.launch(spec)
         } catch {
             logs.close()
+            if let cpu { placement?.give(cpu) }
             throw error
         }
         // The sandbox has its own copy of the log pipe's write end.
@@ -67,19 +74,27 @@ final class SandboxHost: @unchecked Sendable {
         } catch {
             sandbox.terminate()
             logs.close()
+            if let cpu { placement?.give(cpu) }
             throw error
         }
-        return SandboxHost(sandbox: sandbox, monitor: monitor, runtime: runtime.name, memoryMB: memoryMB, slot: slot, logs: logs)
+        return SandboxHost(
+            sandbox: sandbox, monitor: monitor, runtime: runtime.name, memoryMB: memoryMB, slot: slot, logs: logs, cpu: cpu,
+            placement: placement)
     }
 
-    private init(sandbox: any Sandbox, monitor: Monitor, runtime: String, memoryMB: Int, slot: String?, logs: LogCollector) {
+    private init(
+        sandbox: any Sandbox, monitor: Monitor, runtime: String, memoryMB: Int, slot: String?, logs: LogCollector, cpu: Int?,
+        placement: CPUPlacement?
+    ) {
         self.sandbox = sandbox
         self.monitor = monitor
         self.runtime = runtime
         self.memoryMB = memoryMB
         self.slot = slot
         self.logs = logs
-        thread = SandboxThread(name: "faasten-sandbox-\(sandbox.id)")
+        self.cpu = cpu
+        self.placement = placement
+        thread = SandboxThread(name: "faasten-sandbox-\(sandbox.id)", cpu: cpu)
     }
 
     /// Serves one invocation on the sandbox's thread; returns the outcome and the output
@@ -105,6 +120,7 @@ final class SandboxHost: @unchecked Sendable {
         sandbox.terminate()
         thread.stop()
         logs.close()
+        if let cpu { placement?.give(cpu) }
         if let slot { try? FileManager.default.removeItem(atPath: slot) }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Processes
 
 /// A long-lived thread that runs one blocking job at a time: where a sandbox's monitor
 /// serves its invocations. A wake-up costs a few microseconds; a new thread per
@@ -9,8 +10,12 @@ final class SandboxThread: @unchecked Sendable {
     private var job: (() -> Void)?
     private var stopped = false
 
-    init(name: String) {
-        let thread = Thread { [self] in loop() }
+    /// A thread named `name`, on `cpu` if given.
+    init(name: String, cpu: Int?) {
+        let thread = Thread { [self] in
+            if let cpu { ThreadAffinity.set([cpu]) }
+            loop()
+        }
         thread.name = name
         thread.start()
     }

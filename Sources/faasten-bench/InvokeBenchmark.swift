@@ -1,0 +1,231 @@
+import ArgumentParser
+import FileSystem
+import Foundation
+import Labels
+import Processes
+import Sandbox
+import Store
+import Worker
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `faasten-bench invoke`: invocations of a no-op Python function through the Worker API.
+struct InvokeBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "invoke",
+        abstract: "Invocations of a no-op Python function through the Worker API: warm, cold, and throughput.",
+        discussion: """
+            invoke.warm: one caller invoking the gate ~:noop by path (resolution, authorization,
+            the pool, the sandbox round trip, the record), with a warm sandbox.
+            invoke.cold: a gate in fresh mode with nothing pre-started: every invocation launches
+            a sandbox. invoke.prestarted: the same with pre-started sandboxes.
+            invoke.throughput.cN: N callers invoking as fast as they can for --seconds.
+            Baselines, in the same run: a 24-byte round trip through pipes to a pre-started
+            /usr/bin/python3 echoing them (N of them, for throughput), and a bare bwrap python3 run.
+            """
+    )
+
+    @OptionGroup var options: BenchmarkOptions
+    @Option(help: "Seconds each throughput run lasts.") var seconds: Double = 3
+    @Option(help: "The CPU the latency runs are pinned to; -1 to leave placement to the scheduler.")
+    var cpu: Int = 0
+
+    func run() async throws {
+        let warmCount = options.iterations(5000)
+        let coldCount = options.iterations(40)
+        let duration = options.quick ? min(seconds, 1) : seconds
+        let allCPUs = ThreadAffinity.current()
+        var report = BenchmarkReport(title: "faasten-bench invoke (latency pinned to CPU \(cpu); throughput and cold on \(allCPUs.count) CPUs)")
+        let harness = try await Harness()
+        defer { harness.close() }
+
+        // Warm latency, pinned like faasten-bench cloudcall: on these VMs waking an idle
+        // CPU costs 30-60 µs, several times the work of a no-op invocation.
+        if cpu >= 0 && !ProcessAffinity.pin(toCPU: cpu) { throw BenchmarkError("cannot pin to CPU \(cpu)") }
+        let pinned = harness.engine(prestarted: 0)
+        let baseline = Self.echoLatencies(count: warmCount)
+        let warm = Distribution(try await harness.serialLatencies(pinned, gate: "noop", count: warmCount, warmUp: 300))
+        await pinned.shutdown()
+        report.add("invoke.warm.p50", unit: "us", warm.p50, baseline: baseline.p50, target: 150, note: "pipe echo to python3")
+        report.add("invoke.warm.p99", unit: "us", warm.p99, baseline: baseline.p99, note: "pipe echo to python3")
+
+        // Everything else on every CPU.
+        _ = ProcessAffinity.pin(toCPUs: allCPUs)
+        let engine = harness.engine(prestarted: 0)
+        let unpinnedBaseline = Self.echoLatencies(count: warmCount / 5)
+        let unpinned = Distribution(try await harness.serialLatencies(engine, gate: "noop", count: warmCount / 5, warmUp: 100))
+        report.add(
+            "invoke.warm.unpinned.p50", unit: "us", unpinned.p50, baseline: unpinnedBaseline.p50, note: "pipe echo to python3, unpinned")
+        for callers in [1, 2, 8] {
+            let rate = try await harness.throughput(engine, gate: "noop", callers: callers, seconds: duration)
+            let echoRate = try Self.echoThroughput(callers: callers, seconds: min(duration, 1))
+            report.add(
+                "invoke.throughput.c\(callers)", unit: "1/s", rate, baseline: echoRate,
+                note: "\(callers) pipe echo loop\(callers == 1 ? "" : "s")")
+        }
+
+        let bare = Distribution(try (0..<coldCount).map { _ in try BareSandbox.start(runtime: harness.runtime) })
+        let cold = Distribution(try await harness.serialLatencies(engine, gate: "fresh", count: coldCount, warmUp: 2))
+        await engine.shutdown()
+        report.add("invoke.cold.p50", unit: "us", cold.p50, baseline: bare.p50, note: "bare bwrap python3 -S -c pass")
+        report.add("invoke.cold.p99", unit: "us", cold.p99, baseline: bare.p99, note: "bare bwrap python3 -S -c pass")
+
+        let prestarting = harness.engine(prestarted: 2)
+        await prestarting.warmUp()
+        let fromPool = Distribution(
+            try await harness.serialLatencies(prestarting, gate: "fresh", count: coldCount, warmUp: 2, pause: 0.1))
+        await prestarting.shutdown()
+        report.add("invoke.prestarted.p50", unit: "us", fromPool.p50, baseline: bare.p50, note: "bare bwrap python3 -S -c pass")
+        options.print(report)
+        if !options.json {
+            print("targets: invoke.warm.p50 ≤ 150 µs; invoke.throughput.cN ≥ 3000/s (rates to reach; no-op invocations, 2 cores)")
+        }
+    }
+
+    /// Round trips (µs) through pipes to a plain python3 echoing them.
+    static func echoLatencies(count: Int) -> Distribution {
+        guard let echo = try? CloudCallBenchmark.EchoProcess() else { return Distribution([0]) }
+        let samples = Array((0..<(count + 500)).map { _ in echo.roundTrip() }.dropFirst(500))
+        echo.close()
+        return Distribution(samples)
+    }
+
+    /// Round trips per second of `callers` threads, each with its own echoing python3.
+    static func echoThroughput(callers: Int, seconds: Double) throws -> Double {
+        let echoes = try (0..<callers).map { _ in try CloudCallBenchmark.EchoProcess() }
+        defer { echoes.forEach { $0.close() } }
+        let total = Counter()
+        let deadline = Stopwatch.nanoseconds() + UInt64(seconds * 1e9)
+        let group = DispatchGroup()
+        for echo in echoes {
+            group.enter()
+            Thread.detachNewThread {
+                var count = 0
+                while Stopwatch.nanoseconds() < deadline {
+                    _ = echo.roundTrip()
+                    count += 1
+                }
+                total.add(count)
+                group.leave()
+            }
+        }
+        group.wait()
+        return Double(total.value) / seconds
+    }
+
+    /// A total added to from several threads.
+    final class Counter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var total = 0
+        func add(_ count: Int) { lock.withLock { total += count } }
+        var value: Int { lock.withLock { total } }
+    }
+
+    /// A file system with alice's no-op gates (one reusing sandboxes, one fresh), and
+    /// engines over it.
+    final class Harness: @unchecked Sendable {
+        let directory: String
+        let fileSystem: FileSystem
+        let store: any Store
+        let staging: StagingArea
+        let backend: BubblewrapBackend
+        let runtime: GuestRuntime
+        let alice: Privilege
+
+        init() async throws {
+            directory = NSTemporaryDirectory() + "faasten-bench-invoke-\(getpid())"
+            alice = try Privilege(parsing: "alice")
+            backend = try BubblewrapBackend(requireLimits: getuid() == 0)
+            staging = try StagingArea(root: directory + "/staging")
+            runtime = try staging.stage(runtime: try GuestRuntime.python(runtimes: try GuestRuntime.runtimesDirectory()))
+            store = try SQLiteStore(directory: directory + "/data")
+            fileSystem = FileSystem(store: store)
+            try await fileSystem.bootstrap()
+            try await fileSystem.addUser(Principal(["alice"]))
+            let function = (try GuestRuntime.runtimesDirectory() as NSString).deletingLastPathComponent + "/Benchmarks/functions/noop"
+            let image = try FunctionImage.pack(directory: function)
+            let blob = ExistingBlob(try store.blobs.open(try store.blobs.put(image))!)
+            var context = try SecurityContext(privilege: alice)
+            let alice = alice
+            let home = try FSPath(parsing: "~")
+            try await fileSystem.transaction(.write, &context) { fs, context throws(FSError) in
+                let directory = try fs.resolve(home, &context)
+                let imageEntry = try fs.create(.blob(blob), label: nil, named: "noop.image", in: directory, &context)
+                for (name, fresh) in [("noop", false), ("fresh", true)] {
+                    let spec = GateSpec(
+                        target: .function(runtime: "python3", image: imageEntry, memoryMB: 128, timeoutMilliseconds: 10_000, fresh: fresh),
+                        privilege: alice)
+                    _ = try fs.create(.gate(spec), label: nil, named: name, in: directory, &context)
+                }
+            }
+        }
+
+        /// An engine with the default configuration and `prestarted` sandboxes per runtime.
+        func engine(prestarted: Int) -> Worker {
+            var configuration = WorkerConfiguration()
+            configuration.prestartedPerRuntime = prestarted
+            return Worker(
+                fileSystem: fileSystem, backend: backend, staging: staging, runtimes: [runtime.name: runtime],
+                configuration: configuration)
+        }
+
+        func close() {
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+
+        func request(_ gate: String) throws -> InvokeRequest {
+            InvokeRequest(target: .path(try FSPath(parsing: "home:<alice,alice>:" + gate)), invoker: alice, payload: [])
+        }
+
+        /// Latencies (µs) of `count` invocations one after another.
+        func serialLatencies(_ worker: Worker, gate: String, count: Int, warmUp: Int, pause: Double = 0) async throws -> [Double] {
+            let request = try request(gate)
+            var samples: [Double] = []
+            samples.reserveCapacity(count)
+            for index in 0..<(warmUp + count) {
+                if pause > 0 { try await Task.sleep(for: .seconds(pause)) }
+                let start = Stopwatch.nanoseconds()
+                let result = await worker.invoke(request)
+                let elapsed = Double(Stopwatch.nanoseconds() - start) / 1000
+                guard case .completed = result.outcome else { throw BenchmarkError("the no-op invocation failed: \(result.outcome)") }
+                if index >= warmUp { samples.append(elapsed) }
+            }
+            await worker.flushRecords()
+            return samples
+        }
+
+        /// Invocations per second of `callers` concurrent callers.
+        func throughput(_ worker: Worker, gate: String, callers: Int, seconds: Double) async throws -> Double {
+            let request = try request(gate)
+            // Warm `callers` sandboxes first.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<callers { group.addTask { _ = await worker.invoke(request) } }
+                try await group.waitForAll()
+            }
+            let deadline = Stopwatch.nanoseconds() + UInt64(seconds * 1e9)
+            let start = Stopwatch.nanoseconds()
+            let total = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<callers {
+                    group.addTask {
+                        var count = 0
+                        while Stopwatch.nanoseconds() < deadline {
+                            let result = await worker.invoke(request)
+                            guard case .completed = result.outcome else {
+                                throw BenchmarkError("the no-op invocation failed: \(result.outcome)")
+                            }
+                            count += 1
+                        }
+                        return count
+                    }
+                }
+                return try await group.reduce(0, +)
+            }
+            let elapsed = Double(Stopwatch.nanoseconds() - start) / 1e9
+            await worker.flushRecords()
+            return Double(total) / elapsed
+        }
+
+    }
+}
