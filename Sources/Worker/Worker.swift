@@ -102,6 +102,11 @@ public final class Worker: Sendable {
         await recorder.flush()
     }
 
+    /// Why invocation records could not be written lately (`nil`: they are being written).
+    public func recordingFailure() async -> String? {
+        await recorder.failure
+    }
+
     /// What the pool holds: memory used, idle and pre-started sandboxes, waiting invocations.
     public func poolStatus() async -> (usedMB: Int, idle: Int, prestarted: Int, waiting: Int) {
         let snapshot = await pool.snapshot
@@ -199,7 +204,7 @@ public final class Worker: Sendable {
             context: functionContext, deadline: .now + .milliseconds(function.timeoutMilliseconds), invoker: invoker)
         await pool.release(
             lease.host, gate: resolved.gate, reusable: outcome.sandboxReusable, fresh: function.fresh, finalLabel: outcome.context.label)
-        if lease.fresh { Task { await self.refillPrestarted(runtime.name) } }
+        if lease.prestarted { Task { await self.refillPrestarted(runtime.name) } }
 
         // Logs may hold anything the function saw: labeled with its final label.
         row.logs = logs
@@ -213,10 +218,10 @@ public final class Worker: Sendable {
         }
     }
 
-    /// A sandbox lent to one invocation; `fresh` if it came from the pre-started ones.
+    /// A sandbox lent to one invocation, and whether it came from the pre-started ones.
     struct Lease {
         let host: SandboxHost
-        let fresh: Bool
+        let prestarted: Bool
     }
 
     private func acquire(
@@ -230,7 +235,7 @@ public final class Worker: Sendable {
         let decision = try await pool.acquire(need)
         switch decision {
         case let .warm(host):
-            return Lease(host: host, fresh: false)
+            return Lease(host: host, prestarted: false)
         case let .prestarted(host):
             do {
                 let directory = try await imageDirectory(function.image)
@@ -240,7 +245,7 @@ public final class Worker: Sendable {
                     try staging.fill(slot: slot, from: directory)
                 }
                 host.key = key
-                return Lease(host: host, fresh: true)
+                return Lease(host: host, prestarted: true)
             } catch {
                 await pool.release(host, gate: gate, reusable: false, fresh: true, finalLabel: .bottom)
                 throw error
@@ -258,7 +263,7 @@ public final class Worker: Sendable {
                         fileSystem: fileSystem, logLimit: logLimit, placement: placement)
                 }
                 host.key = key
-                return Lease(host: host, fresh: false)
+                return Lease(host: host, prestarted: false)
             } catch {
                 await pool.launchFailed(need)
                 throw error

@@ -1,7 +1,8 @@
 import Foundation
+import Logging
 import Store
 
-/// Writes invocation records in batches: a few milliseconds late, one transaction for
+/// Writes invocation records in batches: up to 25 ms late, one transaction for
 /// many, so that recording does not cost a write transaction per invocation.
 actor InvocationRecorder {
     private let store: any Store
@@ -11,18 +12,21 @@ actor InvocationRecorder {
     private var order: [String] = []
     private var flushing: Task<Void, Never>?
     private var lastError: String?
+    private let logger = Logger(label: "faasten.worker.records")
 
     init(store: any Store) {
         self.store = store
     }
 
-    /// Records `row` (replacing an earlier version of it); written within a few ms.
+    /// Records `row` (replacing an earlier version of it); written within 25 ms. Reads
+    /// through ``row(_:)`` see it at once. (Batching every 5 ms put a commit in the way
+    /// of ~2% of back-to-back invocations: p99 ~900 µs against ~300 µs at 25 ms.)
     func record(_ row: InvocationRow) {
         if pending[row.id] == nil { order.append(row.id) }
         pending[row.id] = row
         if flushing == nil {
             flushing = Task { [weak self] in
-                try? await Task.sleep(for: .milliseconds(5))
+                try? await Task.sleep(for: .milliseconds(25))
                 await self?.flush()
             }
         }
@@ -54,11 +58,33 @@ actor InvocationRecorder {
             try await store.transaction(.write) { transaction in
                 for row in rows { try transaction.saveInvocation(row) }
             }
+            lastError = nil
         } catch {
+            // Keep the rows (unless newer versions came meanwhile) and try again in a
+            // second; beyond `maxPending` the oldest are given up, loudly.
             lastError = "\(error)"
+            logger.error("cannot write \(rows.count) invocation records, retrying: \(error)")
+            for row in rows where pending[row.id] == nil {
+                pending[row.id] = row
+                order.append(row.id)
+            }
+            while order.count > Self.maxPending {
+                let dropped = order.removeFirst()
+                pending[dropped] = nil
+                logger.error("gave up the invocation record \(dropped)")
+            }
+            if flushing == nil {
+                flushing = Task { [weak self] in
+                    try? await Task.sleep(for: .seconds(1))
+                    await self?.flush()
+                }
+            }
         }
     }
 
-    /// Why the last batch could not be written, if it could not.
+    /// Rows kept while the store cannot take them.
+    static let maxPending = 10_000
+
+    /// Why the last batch could not be written, while it could not.
     var failure: String? { lastError }
 }
