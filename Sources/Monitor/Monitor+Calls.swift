@@ -281,6 +281,11 @@ extension Monitor {
                 .refused, "refused by the delegation rule: privilege \(context.privilege) does not speak for \(base)",
                 rule: "delegation rule")
         }
+        // Checked before extending: the suffix comes off the wire, and extending token
+        // by token costs quadratic time in its length.
+        guard base.depth + request.suffix.count <= LabelLimits.default.maxTokensPerPrincipal else {
+            throw CallFailure(.limitExceeded, "a principal has at most \(LabelLimits.default.maxTokensPerPrincipal) tokens")
+        }
         var principal = base
         for token in request.suffix {
             do {
@@ -288,9 +293,6 @@ extension Monitor {
             } catch {
                 throw CallFailure(error, what: "suffix")
             }
-        }
-        guard principal.depth <= LabelLimits.default.maxTokensPerPrincipal else {
-            throw CallFailure(.limitExceeded, "a principal has at most \(LabelLimits.default.maxTokensPerPrincipal) tokens")
         }
         return Component(principal)
     }

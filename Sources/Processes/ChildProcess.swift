@@ -166,10 +166,12 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     /// Runs a process to completion, feeding `input` and collecting stdout and stderr.
-    /// Blocks the calling thread.
+    /// Blocks the calling thread. With `outputLimit`, a process that writes more than
+    /// that to stdout is killed and ``OutputLimitExceeded`` thrown: for untrusted input
+    /// such as a compressed image that may expand without bound.
     public static func run(
         _ executable: String, _ arguments: [String], input: [UInt8] = [], environment: [String: String]? = nil,
-        workingDirectory: String? = nil
+        workingDirectory: String? = nil, outputLimit: Int? = nil
     ) throws -> Result {
         let stdin = try RawPipe.make()
         let stdout = try RawPipe.make()
@@ -193,21 +195,34 @@ public final class ChildProcess: @unchecked Sendable {
             RawPipe.writeAll(stdin.write, input)
             close(stdin.write)
         }
-        DispatchQueue.global().async(group: group) { collected.setOut(RawPipe.readAll(stdout.read)) }
+        DispatchQueue.global().async(group: group) {
+            let (bytes, complete) = RawPipe.readAll(stdout.read, limit: outputLimit ?? Int.max)
+            if !complete { child.signal(SIGKILL) }
+            collected.setOut(bytes, complete: complete)
+        }
         DispatchQueue.global().async(group: group) { collected.setErr(RawPipe.readAll(stderr.read)) }
         group.wait()
         [stdout.read, stderr.read].forEach { close($0) }
         let status = child.wait()
+        if !collected.complete, let outputLimit { throw OutputLimitExceeded(limit: outputLimit) }
         return Result(status: status, stdout: collected.out, stderr: collected.err)
+    }
+
+    /// A process run with an output limit wrote more than the limit (and was killed).
+    public struct OutputLimitExceeded: Error, CustomStringConvertible {
+        public let limit: Int
+        public var description: String { "the output exceeds \(limit) bytes" }
     }
 
     private final class Collected: @unchecked Sendable {
         private let lock = NSLock()
         private var outBytes: [UInt8] = []
         private var errBytes: [UInt8] = []
+        private var outComplete = true
         var out: [UInt8] { lock.withLock { outBytes } }
         var err: [UInt8] { lock.withLock { errBytes } }
-        func setOut(_ bytes: [UInt8]) { lock.withLock { outBytes = bytes } }
+        var complete: Bool { lock.withLock { outComplete } }
+        func setOut(_ bytes: [UInt8], complete: Bool) { lock.withLock { (outBytes, outComplete) = (bytes, complete) } }
         func setErr(_ bytes: [UInt8]) { lock.withLock { errBytes = bytes } }
     }
 }
@@ -239,6 +254,12 @@ public enum RawPipe {
 
     /// Reads until end of file.
     public static func readAll(_ fd: Int32) -> [UInt8] {
+        readAll(fd, limit: Int.max).bytes
+    }
+
+    /// Reads until end of file or until more than `limit` bytes arrived; `complete` is
+    /// false in the second case (and `bytes` holds what was read so far).
+    public static func readAll(_ fd: Int32, limit: Int) -> (bytes: [UInt8], complete: Bool) {
         var out: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
@@ -248,9 +269,10 @@ public enum RawPipe {
                 break
             }
             if n == 0 { break }
+            guard n <= limit - out.count else { return (out, false) }
             out.append(contentsOf: chunk[0..<n])
         }
-        return out
+        return (out, true)
     }
 }
 

@@ -1,3 +1,5 @@
+import Processes
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -10,17 +12,7 @@ struct FileDescriptorOutput: Sendable {
     static let standardError = FileDescriptorOutput(fileDescriptor: 2)
 
     func write(_ bytes: [UInt8]) {
-        bytes.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let written = Glibc.write(fileDescriptor, raw.baseAddress! + offset, raw.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return  // the reader went away; nothing useful left to do
-                }
-                offset += written
-            }
-        }
+        RawPipe.writeAll(fileDescriptor, bytes)
     }
 
     func writeLine(_ text: String) {

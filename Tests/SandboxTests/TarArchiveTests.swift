@@ -84,4 +84,34 @@ struct TarArchiveTests {
             try staging.unpack(image: "c4", bytes: Self.entry("big", data: Array(repeating: 1, count: 101)) + Self.end, limits: limits)
         }
     }
+
+    /// A pax `size` record near `Int.max` once made the bounds check overflow and trap.
+    @Test(arguments: ["9223372036854775807", "9223372036854775296", "-1", "99999999999999999999"])
+    func aHostilePaxSizeIsRefusedNotATrap(_ size: String) throws {
+        let (staging, _) = try Self.staging()
+        var record = " size=\(size)\n"
+        record = "\(record.utf8.count + String(record.utf8.count).count)" + record
+        let archive = Self.entry("pax", type: UInt8(ascii: "x"), data: Array(record.utf8))
+            + Self.entry("workload.py", data: Array("ok".utf8)) + Self.end
+        #expect(throws: SandboxError.self) { try staging.unpack(image: "pax", bytes: archive) }
+    }
+
+    /// A small gzip that expands past the image limits is stopped while decompressing,
+    /// before the archive is held in memory whole.
+    @Test func aDecompressionBombIsStoppedAtTheLimit() throws {
+        let (staging, directory) = try Self.staging()
+        let zeros = directory.path + "/zeros"
+        #expect(FileManager.default.createFile(atPath: zeros, contents: Data(count: 8 << 20)))
+        let bomb = try ChildProcess.run("/bin/gzip", ["-c", zeros])
+        try #require(bomb.status.succeeded && bomb.stdout.count < 64 << 10)
+        var limits = StagingArea.ImageLimits()
+        limits.maxBytes = 1 << 20
+        limits.maxFiles = 10
+        #expect {
+            try staging.unpack(image: "bomb", bytes: bomb.stdout, limits: limits)
+        } throws: { error in
+            "\(error)".contains("decompressed, the output exceeds")
+        }
+        #expect(!FileManager.default.fileExists(atPath: staging.root + "/functions/image-bomb"))
+    }
 }

@@ -26,6 +26,10 @@ public final class StagingArea: Sendable {
         public var maxBytes: Int64 = 1 << 30
         public var maxFiles = 100_000
         public init() {}
+
+        /// The most an archive within these limits can take: the files, a header and
+        /// padding for each, long-name and pax records, and the end blocks.
+        var maxArchiveBytes: Int { Int(clamping: maxBytes) + maxFiles * 2048 + 4096 }
     }
 
     /// `root` defaults to `$FAASTEN_SANDBOX_FILES`, else `/var/tmp/faasten-<uid>`.
@@ -74,11 +78,14 @@ public final class StagingArea: Sendable {
         var archive = bytes
         if bytes.starts(with: [0x1F, 0x8B]) {
             do {
-                let result = try ChildProcess.run("/bin/gzip", ["-dc"], input: bytes)
+                // Bounded before tar sees it: a small gzip can expand without limit.
+                let result = try ChildProcess.run("/bin/gzip", ["-dc"], input: bytes, outputLimit: limits.maxArchiveBytes)
                 guard result.status.succeeded else { throw SandboxError.setup("the image is not valid gzip: \(result.errors)") }
                 archive = result.stdout
             } catch let error as SandboxError {
                 throw error
+            } catch let error as ChildProcess.OutputLimitExceeded {
+                throw .setup("bad function image: decompressed, \(error); images hold at most \(limits.maxBytes) bytes of files")
             } catch {
                 throw .setup("cannot decompress the image: \(error)")
             }

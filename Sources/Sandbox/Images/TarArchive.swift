@@ -26,7 +26,8 @@ enum TarArchive {
             guard let declared = number(header[124..<136]) else { throw fail("a bad size field at byte \(offset)") }
             let size = paxSize ?? declared
             let dataStart = offset + 512
-            guard size >= 0, dataStart + size <= archive.count else { throw fail("an entry runs past the end of the archive") }
+            // Compared by subtraction: a hostile pax `size` near Int.max must not overflow.
+            guard size >= 0, size <= archive.count - dataStart else { throw fail("an entry runs past the end of the archive") }
             let data = archive[dataStart..<(dataStart + size)]
             offset = dataStart + (size + 511) / 512 * 512
 

@@ -189,22 +189,38 @@ struct IPAddress: Sendable {
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    /// Loopback, private, link-local, unspecified, carrier-grade NAT, multicast and
-    /// IPv4-mapped forms of them.
+    /// Loopback, private, link-local, unspecified, carrier-grade NAT, benchmarking,
+    /// IETF protocol assignments, multicast and reserved ranges, and every IPv6 form
+    /// that carries an IPv4 address inside it (mapped, compatible, NAT64, 6to4), which
+    /// is judged by the address it carries.
     var isInternal: Bool {
         if bytes.count == 16 {
-            if bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xFF && bytes[11] == 0xFF {
-                return IPAddress(bytes: Array(bytes[12...])).isInternal
-            }
+            if let embedded = embeddedIPv4 { return IPAddress(bytes: embedded).isInternal }
             if bytes.allSatisfy({ $0 == 0 }) { return true }  // ::
             if bytes[0..<15].allSatisfy({ $0 == 0 }) && bytes[15] == 1 { return true }  // ::1
             if bytes[0] & 0xFE == 0xFC { return true }  // fc00::/7 unique local
             if bytes[0] == 0xFE && bytes[1] & 0xC0 == 0x80 { return true }  // fe80::/10 link-local
+            if bytes[0] == 0xFE && bytes[1] & 0xC0 == 0xC0 { return true }  // fec0::/10 site-local (deprecated)
             if bytes[0] == 0xFF { return true }  // multicast
             return false
         }
-        let (a, b) = (bytes[0], bytes[1])
+        let (a, b, c) = (bytes[0], bytes[1], bytes[2])
         return a == 0 || a == 10 || a == 127 || (a == 169 && b == 254) || (a == 172 && b & 0xF0 == 16)
             || (a == 192 && b == 168) || (a == 100 && b & 0xC0 == 64) || a >= 224
+            || (a == 192 && b == 0 && c == 0)  // 192.0.0.0/24 IETF protocol assignments
+            || (a == 198 && b & 0xFE == 18)  // 198.18.0.0/15 benchmarking
+    }
+
+    /// The IPv4 address inside an IPv6 one: `::ffff:a.b.c.d` (mapped), `::a.b.c.d`
+    /// (compatible; `::` and `::1` land in 0.0.0.0/8), `64:ff9b::a.b.c.d` (NAT64) and
+    /// `2002:aabb:ccdd::/48` (6to4). A resolver may hand any of them out for an
+    /// internal IPv4 host.
+    private var embeddedIPv4: [UInt8]? {
+        let zeros = { (range: Range<Int>) in self.bytes[range].allSatisfy { $0 == 0 } }
+        if zeros(0..<10) && bytes[10] == 0xFF && bytes[11] == 0xFF { return Array(bytes[12...]) }
+        if zeros(0..<12) { return Array(bytes[12...]) }
+        if bytes[0..<4] == [0x00, 0x64, 0xFF, 0x9B] && zeros(4..<12) { return Array(bytes[12...]) }
+        if bytes[0] == 0x20 && bytes[1] == 0x02 { return Array(bytes[2..<6]) }
+        return nil
     }
 }

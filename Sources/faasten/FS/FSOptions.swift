@@ -36,6 +36,16 @@ struct FSOptions: ParsableArguments {
         return .directory(NSHomeDirectory() + "/.local/share/faasten")
     }
 
+    /// Opens the store the options name.
+    func openStore() async throws -> any Store {
+        let location = try location()
+        do {
+            return try await location.open()
+        } catch {
+            throw CommandError("cannot open the store at \(location): \(error)")
+        }
+    }
+
     /// The security context the command acts in.
     func context() throws -> SecurityContext {
         guard let privilege else {

@@ -26,7 +26,7 @@ struct FSRunner {
         _ operation: (FileSystem, inout SecurityContext) async throws(FSError) -> (FSOutput, ObjectInfo?)
     ) async throws {
         var context = try options.context()
-        let store = try await open()
+        let store = try await options.openStore()
         let fileSystem = FileSystem(store: store)
         let outcome: Result<(FSOutput, ObjectInfo?), FSError>
         do {
@@ -53,7 +53,7 @@ struct FSRunner {
 
     /// Runs a system operation (init, adduser): no context, no release check.
     func runAsSystem(_ operation: (FileSystem) async throws(FSError) -> String) async throws {
-        let store = try await open()
+        let store = try await options.openStore()
         let result: Result<String, FSError>
         do {
             result = .success(try await operation(FileSystem(store: store)))
@@ -70,16 +70,6 @@ struct FSRunner {
             }
         } catch {
             FileDescriptorOutput.standardError.writeLine("error: \(error)")
-            throw ExitCode(2)
-        }
-    }
-
-    private func open() async throws -> any Store {
-        let location = try options.location()
-        do {
-            return try await location.open()
-        } catch {
-            FileDescriptorOutput.standardError.writeLine("error: cannot open the store at \(location): \(error)")
             throw ExitCode(2)
         }
     }

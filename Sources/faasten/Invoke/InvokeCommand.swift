@@ -40,13 +40,7 @@ struct InvokeCommand: AsyncParsableCommand {
             headerMap[header[..<colon].lowercased()] = String(header[header.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
         }
         let body = payload.map { Array($0.utf8) } ?? [UInt8](FileHandle.standardInput.readDataToEndOfFile())
-        let location = try options.location()
-        let store: any Store
-        do {
-            store = try await location.open()
-        } catch {
-            throw CommandError("cannot open the store at \(location): \(error)")
-        }
+        let store = try await options.openStore()
         var configuration = WorkerConfiguration()
         configuration.prestartedPerRuntime = 0  // one invocation: nothing to pre-start for
         let worker: Worker

@@ -18,7 +18,9 @@ struct RunCommand: AsyncParsableCommand {
             or {"refused", "label"} if the result may not be shown to the person acting (its secrecy
             is not satisfied by --as). The function runs with --as's privilege, starting at
             --start-label; its result is downgraded with that privilege. One sandbox serves every line
-            (a failed invocation gets a fresh one). The function's own output goes to stderr.
+            (a failed invocation gets a fresh one). A failure's reason is shown only if the result
+            could be. The function's own output goes to stderr unchecked: this is a development
+            tool for someone who can open the store directly.
             """
     )
 
@@ -29,14 +31,8 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Run without cgroup limits if none can be created (development machines only).") var noLimits = false
 
     func run() async throws {
-        var context = try options.context()
-        let location = try options.location()
-        let store: any Store
-        do {
-            store = try await location.open()
-        } catch {
-            throw CommandError("cannot open the store at \(location): \(error)")
-        }
+        let context = try options.context()
+        let store = try await options.openStore()
         let fileSystem = FileSystem(store: store)
         let functionDirectory = (function as NSString).expandingTildeInPath
         guard FileManager.default.fileExists(atPath: functionDirectory + "/workload.py") else {
@@ -74,21 +70,30 @@ struct RunCommand: AsyncParsableCommand {
             runner.stop()
         }
         try? await store.close()
-        _ = context
-        context = start
     }
 
     /// Prints one outcome, after the release check on its result label.
     static func report(_ outcome: InvocationOutcome, privilege: Privilege) {
         let result = outcome.context.label.downgraded(with: privilege)
+        // A failure's message may carry what the function read (an exception's text),
+        // so it passes the same release check as a result.
+        let refusal: String?
+        do {
+            try ReleaseCheck.check(result, to: privilege)
+            refusal = nil
+        } catch {
+            refusal = "\(error)"
+        }
         switch outcome.status {
         case let .failed(failure):
-            emit(["error": failure.code, "message": failure.description])
+            if let refusal {
+                emit(["error": failure.code, "message": "the reason is withheld: \(refusal)", "label": result.description])
+            } else {
+                emit(["error": failure.code, "message": failure.description])
+            }
         case let .completed(response):
-            do {
-                try ReleaseCheck.check(result, to: privilege)
-            } catch {
-                emit(["refused": "\(error)", "label": result.description])
+            if let refusal {
+                emit(["refused": refusal, "label": result.description])
                 return
             }
             var line: [String: Any] = ["status": response.status, "label": result.description]

@@ -7,7 +7,7 @@ The host side checks the answers, the final label and the file system afterwards
 import json
 
 import faasten
-from faasten import (AlreadyExistsError, FacetedDirectory, File, Gate, InvalidArgumentError, NotFoundError,
+from faasten import (AlreadyExistsError, FacetedDirectory, File, Gate, InvalidArgumentError, LimitExceededError, NotFoundError,
                      RefusedError, UnsupportedError, WrongKindError)
 
 
@@ -55,6 +55,7 @@ def labels(sys, c):
     c.equal("sub_privilege", lambda: sys.sub_privilege("photo"), "alice/photo")
     c.equal("sub_privilege of a sub-principal", lambda: sys.sub_privilege("x", base="alice/photo"), "alice/photo/x")
     c.raises("sub_privilege of bob", lambda: sys.sub_privilege("x", base="bob"), RefusedError, "delegation rule")
+    c.raises("sub_privilege too deep", lambda: sys.sub_privilege(*(["t"] * 100000)), LimitExceededError)
     c.raises("taint with malformed label", lambda: sys.taint_with_label("a//b,T"), InvalidArgumentError)
 
 
