@@ -35,11 +35,15 @@ extension Monitor {
             return .label(state.context.label.description)
         case let .declassify(request):
             let target = try parseComponent(request.secrecy, what: "secrecy")
+            let before = state.context.label
             try rule { () throws(FSError) in try state.context.declassify(to: target) }
+            state.invoker?.labelChanged("declassify", from: before, to: state.context.label, privilege: state.context.privilege)
             return .label(state.context.label.description)
         case let .endorse(request):
             let part = request.privilege.isEmpty ? nil : Privilege(try parseComponent(request.privilege, what: "privilege"))
+            let before = state.context.label
             try rule { () throws(FSError) in try state.context.endorse(with: part) }
+            state.invoker?.labelChanged("endorse", from: before, to: state.context.label, privilege: state.context.privilege)
             return .label(state.context.label.description)
         case let .subPrivilege(request):
             return .component(try subPrivilege(request, state.context).description)

@@ -192,6 +192,13 @@ public protocol GuestInvoker: Sendable {
     /// Invokes the gate or service `target` with the caller's context (which the call
     /// may raise: a synchronous result taints the caller).
     func invoke(_ target: Entry, _ request: GuestInvocation, _ context: inout SecurityContext) throws(FSError) -> GuestInvocationResult
+    /// The function declassified or endorsed (`action`) its context with `privilege`:
+    /// reported for the audit log.
+    func labelChanged(_ action: String, from before: Label, to after: Label, privilege: Privilege)
+}
+
+extension GuestInvoker {
+    public func labelChanged(_ action: String, from before: Label, to after: Label, privilege: Privilege) {}
 }
 
 /// What a guest asked to invoke.

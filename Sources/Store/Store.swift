@@ -77,6 +77,33 @@ public protocol StoreTransaction {
     /// The invocation record with this id, if any.
     func invocation(_ id: String) throws -> InvocationRow?
 
+    /// The account named `name`, if any.
+    func account(_ name: String) throws -> AccountRow?
+    /// Every account, by name.
+    func accounts() throws -> [AccountRow]
+    /// Inserts or replaces an account.
+    func saveAccount(_ account: AccountRow) throws
+    /// Removes an account and its sessions; `false` if there was none.
+    func deleteAccount(_ name: String) throws -> Bool
+
+    /// Adds a refresh session.
+    func insertSession(_ session: SessionRow) throws
+    /// Removes and returns a session (a refresh token is used once).
+    func takeSession(_ id: String) throws -> SessionRow?
+    /// Removes every session of an account.
+    func deleteSessions(account: String) throws
+
+    /// Marks an access token as revoked until it would have expired anyway (and
+    /// forgets revocations that have expired).
+    func revokeToken(_ id: String, expiresAt: Double, now: Double) throws
+    /// Whether an access token was revoked.
+    func isTokenRevoked(_ id: String) throws -> Bool
+
+    /// Appends audit rows.
+    func appendAudit(_ rows: [AuditRow]) throws
+    /// Audit rows matching `query`, newest first.
+    func audit(_ query: AuditQuery) throws -> [AuditRow]
+
     /// A value of the store-wide key/value table (e.g. the root object's id).
     func metadata(_ key: String) throws -> String?
     /// Sets a value of the store-wide key/value table.

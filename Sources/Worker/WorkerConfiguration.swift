@@ -1,3 +1,5 @@
+import FileSystem
+
 /// The invocation engine's limits and policies, with their defaults.
 public struct WorkerConfiguration: Sendable {
     /// Memory all sandboxes together may use (MiB); each sandbox counts its function's memory.
@@ -31,6 +33,8 @@ public struct WorkerConfiguration: Sendable {
     /// Largest result kept in an invocation record (larger results are recorded truncated
     /// to nothing; the caller still gets them).
     public var maxRecordedResultBytes = 1 << 20
+    /// Where functions' declassifications and endorsements are reported.
+    public var audit: (any AuditSink)?
 
     public init() {}
 }

@@ -340,6 +340,87 @@ struct PostgresTransaction: StoreTransaction {
         }
     }
 
+    func account(_ name: String) throws -> AccountRow? {
+        try rows("SELECT name, password_hash, admin, disabled, created_at FROM accounts WHERE name = \(name)").first.map(Self.account)
+    }
+
+    func accounts() throws -> [AccountRow] {
+        try rows("SELECT name, password_hash, admin, disabled, created_at FROM accounts ORDER BY name").map(Self.account)
+    }
+
+    private static func account(_ row: PostgresRow) throws -> AccountRow {
+        let (name, hash, admin, disabled, createdAt) = try row.decode((String, String, Bool, Bool, Double).self)
+        return AccountRow(name: name, passwordHash: hash, admin: admin, disabled: disabled, createdAt: createdAt)
+    }
+
+    func saveAccount(_ account: AccountRow) throws {
+        _ = try changed(
+            """
+            INSERT INTO accounts (name, password_hash, admin, disabled, created_at)
+            VALUES (\(account.name), \(account.passwordHash), \(account.admin), \(account.disabled), \(account.createdAt))
+            ON CONFLICT (name) DO UPDATE SET password_hash = EXCLUDED.password_hash, admin = EXCLUDED.admin,
+                disabled = EXCLUDED.disabled
+            """)
+    }
+
+    func deleteAccount(_ name: String) throws -> Bool {
+        try deleteSessions(account: name)
+        return try changed("DELETE FROM accounts WHERE name = \(name)") > 0
+    }
+
+    func insertSession(_ session: SessionRow) throws {
+        _ = try changed(
+            "INSERT INTO sessions (id, account, expires_at) VALUES (\(session.id), \(session.account), \(session.expiresAt))")
+    }
+
+    func takeSession(_ id: String) throws -> SessionRow? {
+        try rows("DELETE FROM sessions WHERE id = \(id) RETURNING id, account, expires_at").first.map { row in
+            let (id, account, expiresAt) = try row.decode((String, String, Double).self)
+            return SessionRow(id: id, account: account, expiresAt: expiresAt)
+        }
+    }
+
+    func deleteSessions(account: String) throws {
+        _ = try changed("DELETE FROM sessions WHERE account = \(account)")
+    }
+
+    func revokeToken(_ id: String, expiresAt: Double, now: Double) throws {
+        _ = try changed("DELETE FROM revoked_tokens WHERE expires_at < \(now)")
+        _ = try changed("INSERT INTO revoked_tokens (id, expires_at) VALUES (\(id), \(expiresAt)) ON CONFLICT (id) DO NOTHING")
+    }
+
+    func isTokenRevoked(_ id: String) throws -> Bool {
+        try !rows("SELECT 1 FROM revoked_tokens WHERE id = \(id)").isEmpty
+    }
+
+    func appendAudit(_ entries: [AuditRow]) throws {
+        for entry in entries {
+            _ = try changed(
+                """
+                INSERT INTO audit (at, principal, action, object, labels, detail)
+                VALUES (\(entry.at), \(entry.principal), \(entry.action), \(entry.object), \(entry.labels), \(entry.detail))
+                """)
+        }
+    }
+
+    func audit(_ query: AuditQuery) throws -> [AuditRow] {
+        try rows(
+            """
+            SELECT id, at, principal, action, object, labels, detail FROM audit
+            WHERE (\(query.principal)::text IS NULL OR principal = \(query.principal))
+                AND (\(query.action)::text IS NULL OR action = \(query.action))
+                AND (\(query.object)::text IS NULL OR object = \(query.object))
+                AND (\(query.since)::double precision IS NULL OR at >= \(query.since))
+                AND (\(query.until)::double precision IS NULL OR at <= \(query.until))
+            ORDER BY id DESC LIMIT \(Int64(query.limit))
+            """
+        ).map { row in
+            let (id, at, principal, action, object, labels, detail) = try row.decode(
+                (Int64, Double, String, String, String, String, String).self)
+            return AuditRow(id: id, at: at, principal: principal, action: action, object: object, labels: labels, detail: detail)
+        }
+    }
+
     func metadata(_ key: String) throws -> String? {
         try rows("SELECT value FROM metadata WHERE key = \(key)").first?.decode(String.self)
     }

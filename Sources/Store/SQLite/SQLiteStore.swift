@@ -290,6 +290,78 @@ struct SQLiteTransaction: StoreTransaction {
         }
     }
 
+    func account(_ name: String) throws -> AccountRow? {
+        try row("SELECT name, password_hash, admin, disabled, created_at FROM accounts WHERE name = ?", [name]).map(Self.account)
+    }
+
+    func accounts() throws -> [AccountRow] {
+        try rows("SELECT name, password_hash, admin, disabled, created_at FROM accounts ORDER BY name", []).map(Self.account)
+    }
+
+    private static func account(_ row: Row) -> AccountRow {
+        AccountRow(name: row[0], passwordHash: row[1], admin: row[2], disabled: row[3], createdAt: row[4])
+    }
+
+    func saveAccount(_ account: AccountRow) throws {
+        _ = try execute(
+            """
+            INSERT INTO accounts (name, password_hash, admin, disabled, created_at) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT (name) DO UPDATE SET password_hash = excluded.password_hash, admin = excluded.admin,
+                disabled = excluded.disabled
+            """, [account.name, account.passwordHash, account.admin, account.disabled, account.createdAt])
+    }
+
+    func deleteAccount(_ name: String) throws -> Bool {
+        try deleteSessions(account: name)
+        return try execute("DELETE FROM accounts WHERE name = ?", [name]) > 0
+    }
+
+    func insertSession(_ session: SessionRow) throws {
+        _ = try execute(
+            "INSERT INTO sessions (id, account, expires_at) VALUES (?, ?, ?)", [session.id, session.account, session.expiresAt])
+    }
+
+    func takeSession(_ id: String) throws -> SessionRow? {
+        guard let found = try row("SELECT id, account, expires_at FROM sessions WHERE id = ?", [id]) else { return nil }
+        _ = try execute("DELETE FROM sessions WHERE id = ?", [id])
+        return SessionRow(id: found[0], account: found[1], expiresAt: found[2])
+    }
+
+    func deleteSessions(account: String) throws {
+        _ = try execute("DELETE FROM sessions WHERE account = ?", [account])
+    }
+
+    func revokeToken(_ id: String, expiresAt: Double, now: Double) throws {
+        _ = try execute("DELETE FROM revoked_tokens WHERE expires_at < ?", [now])
+        _ = try execute("INSERT INTO revoked_tokens (id, expires_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING", [id, expiresAt])
+    }
+
+    func isTokenRevoked(_ id: String) throws -> Bool {
+        try row("SELECT 1 FROM revoked_tokens WHERE id = ?", [id]) != nil
+    }
+
+    func appendAudit(_ rows: [AuditRow]) throws {
+        for entry in rows {
+            _ = try execute(
+                "INSERT INTO audit (at, principal, action, object, labels, detail) VALUES (?, ?, ?, ?, ?, ?)",
+                [entry.at, entry.principal, entry.action, entry.object, entry.labels, entry.detail])
+        }
+    }
+
+    func audit(_ query: AuditQuery) throws -> [AuditRow] {
+        // Each filter is "field matches, or no filter given", so one cached statement serves all.
+        try rows(
+            """
+            SELECT id, at, principal, action, object, labels, detail FROM audit
+            WHERE (?1 IS NULL OR principal = ?1) AND (?2 IS NULL OR action = ?2) AND (?3 IS NULL OR object = ?3)
+                AND (?4 IS NULL OR at >= ?4) AND (?5 IS NULL OR at <= ?5)
+            ORDER BY id DESC LIMIT ?6
+            """, [query.principal, query.action, query.object, query.since, query.until, query.limit]
+        ).map { row in
+            AuditRow(id: row[0], at: row[1], principal: row[2], action: row[3], object: row[4], labels: row[5], detail: row[6])
+        }
+    }
+
     func metadata(_ key: String) throws -> String? {
         try row("SELECT value FROM metadata WHERE key = ?", [key])?[0]
     }

@@ -139,6 +139,56 @@ enum Migrations {
                 """,
                 "CREATE INDEX invocations_by_time ON invocations (submitted_at)",
             ]),
+        Migration(
+            version: 3, name: "accounts, sessions and the audit log",
+            sqlite: [
+                """
+                CREATE TABLE accounts (
+                    name TEXT PRIMARY KEY,
+                    password_hash TEXT NOT NULL,
+                    admin INTEGER NOT NULL DEFAULT 0,
+                    disabled INTEGER NOT NULL DEFAULT 0,
+                    created_at REAL NOT NULL)
+                """,
+                "CREATE TABLE sessions (id TEXT PRIMARY KEY, account TEXT NOT NULL, expires_at REAL NOT NULL)",
+                "CREATE INDEX sessions_by_account ON sessions (account)",
+                "CREATE TABLE revoked_tokens (id TEXT PRIMARY KEY, expires_at REAL NOT NULL)",
+                """
+                CREATE TABLE audit (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    at REAL NOT NULL,
+                    principal TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    object TEXT NOT NULL,
+                    labels TEXT NOT NULL,
+                    detail TEXT NOT NULL)
+                """,
+                "CREATE INDEX audit_by_time ON audit (at)",
+            ],
+            postgres: [
+                """
+                CREATE TABLE accounts (
+                    name TEXT PRIMARY KEY,
+                    password_hash TEXT NOT NULL,
+                    admin BOOLEAN NOT NULL DEFAULT FALSE,
+                    disabled BOOLEAN NOT NULL DEFAULT FALSE,
+                    created_at DOUBLE PRECISION NOT NULL)
+                """,
+                "CREATE TABLE sessions (id TEXT PRIMARY KEY, account TEXT NOT NULL, expires_at DOUBLE PRECISION NOT NULL)",
+                "CREATE INDEX sessions_by_account ON sessions (account)",
+                "CREATE TABLE revoked_tokens (id TEXT PRIMARY KEY, expires_at DOUBLE PRECISION NOT NULL)",
+                """
+                CREATE TABLE audit (
+                    id BIGSERIAL PRIMARY KEY,
+                    at DOUBLE PRECISION NOT NULL,
+                    principal TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    object TEXT NOT NULL,
+                    labels TEXT NOT NULL,
+                    detail TEXT NOT NULL)
+                """,
+                "CREATE INDEX audit_by_time ON audit (at)",
+            ]),
     ]
 
     /// The newest schema version this build knows.

@@ -18,6 +18,13 @@ struct ChainInvoker: GuestInvoker {
     /// The caller's depth in its chain of calls.
     let depth: Int
 
+    func labelChanged(_ action: String, from before: Label, to after: Label, privilege: Privilege) {
+        worker.configuration.audit?.record(
+            AuditEvent(
+                principal: privilege.description, action: action, object: invocationID,
+                labels: ["before": before.description, "after": after.description]))
+    }
+
     func invoke(_ target: Entry, _ request: GuestInvocation, _ context: inout SecurityContext) throws(FSError)
         -> GuestInvocationResult
     {
