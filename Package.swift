@@ -23,6 +23,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // Buckle labels: the algebra every flow check is made of. Depends on nothing of ours.
@@ -74,6 +81,23 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        // The HTTP API: accounts and tokens, the file system, invocations, audit; `faasten serve`.
+        .target(
+            name: "Gateway",
+            dependencies: [
+                "Worker", "FileSystem", "Store", "Labels", "Sandbox",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // A throwaway PostgreSQL server on loopback, for tests and benchmarks.
         .target(name: "LocalPostgres", dependencies: ["Processes"]),
         // Random labels for property tests, benchmarks and conformance runs.
@@ -87,16 +111,36 @@ let package = Package(
                 "Monitor",
                 "Sandbox",
                 "Worker",
+                "Gateway",
                 "Processes",
                 "CloudCalls",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The HTTP client behind `fstn`: sessions, credentials, requests; no command-line parsing.
+        .target(
+            name: "FstnKit",
+            dependencies: [
+                "Labels", "Processes",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ]
         ),
         .executableTarget(
             name: "fstn",
             dependencies: [
-                "Labels",
+                "Labels", "FstnKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ]
         ),
         .executableTarget(
@@ -114,6 +158,14 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Gateway",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .testTarget(
@@ -149,6 +201,18 @@ let package = Package(
             name: "WorkerTests",
             dependencies: ["Worker", "Sandbox", "Monitor", "FileSystem", "Store", "Labels", "Processes", "FaastenTestSupport"]
         ),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: [
+                "Gateway", "Worker", "Sandbox", "FileSystem", "Store", "FaastenTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
         // Programs that tests start, watch and kill (e.g. a writer killed mid-transaction).
         .executableTarget(
             name: "faasten-test-helper",
@@ -158,5 +222,10 @@ let package = Package(
         // Runs the built executables as a user would; they must be built first
         // (`swift build --build-tests` builds every product).
         .testTarget(name: "CLITests", dependencies: ["Labels", "LabelSamples", "Processes", "LocalPostgres"]),
+        // FstnKit's pure parts, and `fstn` against a running `faasten serve` (built first).
+        .testTarget(
+            name: "FstnTests",
+            dependencies: ["FstnKit", "Processes", .product(name: "NIOHTTP1", package: "swift-nio")]
+        ),
     ]
 )

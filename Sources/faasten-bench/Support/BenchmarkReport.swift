@@ -25,7 +25,12 @@ struct BenchmarkReport: Sendable {
         let header = ["metric", "unit", "faasten", "baseline", "ratio", "target", "baseline is"]
         let body = rows.map { row in
             [row.name, row.unit, format(row.value), format(row.baseline), format(row.ratio, digits: 2),
-             row.target.map { (row.value <= $0 ? "≤ " : "MISSED ≤ ") + format($0) } ?? "-", row.baselineNote]
+             row.target.map { target in
+                 // Rates are better higher; times and sizes lower.
+                 let higher = row.unit == "1/s"
+                 let met = higher ? row.value >= target : row.value <= target
+                 return (met ? "" : "MISSED ") + (higher ? "≥ " : "≤ ") + format(target)
+             } ?? "-", row.baselineNote]
         }
         let widths = header.indices.map { column in
             ([header] + body).map { $0[column].count }.max() ?? 0

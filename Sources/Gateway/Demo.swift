@@ -1,0 +1,55 @@
+import FileSystem
+import Foundation
+import Labels
+import Sandbox
+import Store
+
+extension Gateway {
+    /// The demo's users and their passwords.
+    public static let demoUsers = [("alice", "alice-demo-password"), ("bob", "bob-demo-password")]
+
+    /// `faasten serve --demo`: the users alice and bob, and the photo-management example
+    /// (examples/photos) installed as the developer `pma`: public gates in
+    /// `home:<T,T>:pma` that run with the privilege pma. Safe to run again.
+    public func installDemo(examples: String) async throws -> [String] {
+        var notes: [String] = []
+        for (name, password) in Self.demoUsers {
+            let existing = try await fileSystem.store.transaction(.read) { try $0.account(name) }
+            if existing == nil {
+                _ = try await accounts.register(name: name, password: password)
+                notes.append("created the user \(name) (password \(password))")
+            } else {
+                notes.append("the user \(name) exists")
+            }
+        }
+        let pma = Privilege(Component(try Principal(parsing: "pma")))
+        var context = try SecurityContext(privilege: pma)
+        let appLabel = try Label(parsing: "T,pma")
+        let home = try FSPath(parsing: "home:<T,T>")
+        let homeEntry = try await fileSystem.resolve(home, &context)
+        let installed = try await fileSystem.list(homeEntry, &context).contains { $0.name == "pma" }
+        if installed {
+            notes.append("the photo app is installed")
+            return notes
+        }
+        let apps = try await fileSystem.create(.directory, label: appLabel, named: "pma", in: homeEntry, &context)
+        for (function, memory) in [("thumbnail", 256), ("timeindex", 128)] {
+            let image = try FunctionImage.pack(directory: "\(examples)/photos/functions/\(function)")
+            let blobs = fileSystem.store.blobs
+            let blob = try await Blocking.run { () throws -> ExistingBlob in
+                let name = try blobs.put(image)
+                guard let reader = try blobs.open(name) else { throw StoreError("the image blob vanished") }
+                return ExistingBlob(reader)
+            }
+            _ = try await fileSystem.transaction(.write, &context) { session, context throws(FSError) in
+                let imageEntry = try session.create(.blob(blob), label: appLabel, named: function + ".image", in: apps, &context)
+                let spec = GateSpec(
+                    target: .function(runtime: "python3", image: imageEntry, memoryMB: memory, timeoutMilliseconds: 30_000),
+                    privilege: pma)
+                return try session.create(.gate(spec), label: appLabel, named: function, in: apps, &context)
+            }
+            notes.append("installed the gate home:<T,T>:pma:\(function)")
+        }
+        return notes
+    }
+}

@@ -1,0 +1,177 @@
+import FileSystem
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import Labels
+import Logging
+import Metrics
+import NIOCore
+import Prometheus
+import ServiceLifecycle
+import Store
+import Worker
+
+/// The HTTP API in front of one worker: accounts and tokens, the labeled file system,
+/// invocations, the audit log and operations endpoints (see docs/api.md).
+public final class Gateway: Sendable {
+    public let worker: Worker
+    public let fileSystem: FileSystem
+    public let accounts: Accounts
+    public let audit: AuditLog
+    public let keys: SigningKeys
+    public let configuration: GatewayConfiguration
+    let metrics: PrometheusCollectorRegistry
+    let logger: Logger
+    private let state = DrainState()
+
+    /// A gateway over `worker` (whose configuration should report to `audit`), signing
+    /// with `keys`.
+    public init(
+        worker: Worker, keys: SigningKeys, audit: AuditLog, configuration: GatewayConfiguration = GatewayConfiguration(),
+        metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), logger: Logger = Logger(label: "faasten.gateway")
+    ) {
+        self.worker = worker
+        fileSystem = worker.fileSystem
+        self.keys = keys
+        self.audit = audit
+        self.configuration = configuration
+        self.metrics = metrics
+        self.logger = logger
+        accounts = Accounts(fileSystem: worker.fileSystem, keys: keys, audit: audit, configuration: configuration)
+    }
+
+    /// Creates the administrator's account if it does not exist; returns its new
+    /// password (`nil` if it existed).
+    public func ensureAdmin() async throws -> String? {
+        let name = configuration.adminName
+        let existing = try await fileSystem.store.transaction(.read) { try $0.account(name) }
+        guard existing == nil else { return nil }
+        let password = Self.randomPassword()
+        _ = try await accounts.register(name: name, password: password, admin: true, allowReserved: true)
+        return password
+    }
+
+    static func randomPassword() -> String {
+        var random = SystemRandomNumberGenerator()
+        let alphabet = Array("abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789")
+        return String((0..<24).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &random)] })
+    }
+
+    /// Whether new invocations are refused (the server is stopping).
+    public var draining: Bool { state.draining }
+
+    /// Stop accepting invocations; those running finish.
+    public func drain() { state.draining = true }
+
+    /// Every route, as `METHOD /path` (for the test that keeps openapi.yaml in agreement).
+    public var routes: [String] { state.routes }
+
+    /// Registers a route and records it in ``routes``.
+    func route(
+        _ router: Router<GatewayContext>, _ method: HTTPRequest.Method, _ path: String,
+        _ handler: @Sendable @escaping (Request, GatewayContext) async throws -> Response
+    ) {
+        state.record("\(method.rawValue) \(path)")
+        router.on(RouterPath(path), method: method, use: handler)
+    }
+
+    /// The router with every route and middleware.
+    public func router() -> Router<GatewayContext> {
+        let router = Router(context: GatewayContext.self)
+        router.add(middleware: ErrorMiddleware(logger: logger))
+        router.add(middleware: MetricsMiddleware())
+        router.add(middleware: LogRequestsMiddleware(.info))
+        addAccountRoutes(router)
+        addFileSystemRoutes(router)
+        addInvokeRoutes(router)
+        addOperationRoutes(router)
+        return router
+    }
+
+    /// The HTTP application; `onRunning` receives the port it listens on.
+    public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        Application(
+            router: router(),
+            configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "faasten"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
+            logger: logger)
+    }
+
+    // MARK: Helpers shared by the routes
+
+    /// The security context a request acts in: its caller's privilege, its start label
+    /// and clearance headers.
+    func securityContext(_ request: Request, _ caller: Caller) throws(APIError) -> SecurityContext {
+        let label = try request.label(.faastenLabel) ?? .public
+        let clearance = try request.label(.faastenClearance) ?? .top
+        do {
+            return try SecurityContext(label: label, privilege: caller.privilege, clearance: clearance)
+        } catch {
+            throw .badRequest("\(error)")
+        }
+    }
+
+    func caller(_ request: Request) async throws(APIError) -> Caller {
+        try await accounts.authenticate(request.headers[.authorization])
+    }
+
+    /// A path from a percent-encoded path parameter.
+    func fsPath(_ request: Request, _ context: GatewayContext, _ name: String = "path") throws(APIError) -> FSPath {
+        let text = try request.pathParameter(name, context)
+        do {
+            return try FSPath(parsing: text)
+        } catch {
+            throw .badRequest("\(error)")
+        }
+    }
+}
+
+/// Whether the server is stopping (set once), and the routes it registered.
+final class DrainState: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    private var recorded: [String] = []
+    var routes: [String] { lock.withLock { recorded } }
+    func record(_ route: String) { lock.withLock { if !recorded.contains(route) { recorded.append(route) } } }
+    var draining: Bool {
+        get { lock.withLock { value } }
+        set { lock.withLock { value = newValue } }
+    }
+}
+
+/// Turns every error into the API's JSON error body: ours as they are, Hummingbird's
+/// (404 for an unknown route, 413, …) with our codes, anything else as a 500 that is
+/// logged — malformed input must never get there.
+struct ErrorMiddleware: RouterMiddleware {
+    typealias Context = GatewayContext
+    let logger: Logger
+
+    func handle(_ request: Request, context: GatewayContext, next: (Request, GatewayContext) async throws -> Response) async throws -> Response {
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch let error as APIError {
+            response = try error.response(from: request, context: context)
+        } catch let error as HTTPResponseError {
+            let code: String
+            switch error.status {
+            case .notFound: code = "not_found"
+            case .contentTooLarge: code = "too_large"
+            case .methodNotAllowed: code = "method_not_allowed"
+            case .unsupportedMediaType: code = "unsupported_media_type"
+            default: code = error.status.code < 500 ? "bad_request" : "internal"
+            }
+            let reason = error.status == .notFound ? "no such route: \(request.method) \(request.uri.path)" : "\(error.status.reasonPhrase)"
+            response = try APIError(error.status, code, reason).response(from: request, context: context)
+        } catch {
+            logger.error("internal error on \(request.method) \(request.uri.path): \(error)")
+            response = try APIError(.internalServerError, "internal", "an internal error; it was logged").response(from: request, context: context)
+        }
+        if response.headers[.faastenEndLabel] == nil {
+            // Nothing labeled was touched: the request ended where it started.
+            response.headers[.faastenEndLabel] = request.headers[.faastenLabel].flatMap { try? Label(parsing: $0).description } ?? Label.public.description
+        }
+        return response
+    }
+}

@@ -1,0 +1,64 @@
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import Labels
+import NIOCore
+
+/// The per-request context: Hummingbird's, plus the client's address (for the
+/// login rate limit).
+public struct GatewayContext: RequestContext, RemoteAddressRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let remoteAddress: SocketAddress?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = CoreRequestContextStorage(source: source)
+        remoteAddress = source.channel.remoteAddress
+    }
+
+    var clientAddress: String { remoteAddress?.ipAddress ?? "unknown" }
+}
+
+extension HTTPField.Name {
+    static let faastenLabel = Self("X-Faasten-Label")!
+    static let faastenClearance = Self("X-Faasten-Clearance")!
+    static let faastenEndLabel = Self("X-Faasten-End-Label")!
+    static let faastenInvocation = Self("X-Faasten-Invocation")!
+    static let prefer = Self("Prefer")!
+}
+
+extension Request {
+    /// A path parameter, percent-decoded once (FS paths travel as one encoded segment).
+    func pathParameter(_ name: String, _ context: GatewayContext) throws(APIError) -> String {
+        guard let raw = context.parameters.get(name) else { throw .badRequest("the path has no \(name)") }
+        guard let decoded = raw.removingPercentEncoding else { throw .badRequest("\(name) is not valid percent-encoding") }
+        return decoded
+    }
+
+    /// A label header, parsed strictly: a malformed label is a 400, never ignored.
+    func label(_ name: HTTPField.Name) throws(APIError) -> Label? {
+        guard let text = headers[name] else { return nil }
+        do {
+            return try Label(parsing: text)
+        } catch {
+            throw .badRequest("\(name): \(error)")
+        }
+    }
+
+    /// The body, up to `limit` bytes.
+    mutating func bytes(upTo limit: Int) async throws(APIError) -> [UInt8] {
+        do {
+            let buffer = try await collectBody(upTo: limit)
+            return Array(buffer.readableBytesView)
+        } catch {
+            throw .tooLarge("the body is larger than \(limit) bytes")
+        }
+    }
+
+    /// A JSON object body, checked for its content type and size.
+    mutating func jsonFields(upTo limit: Int) async throws(APIError) -> JSONFields {
+        if let type = headers[.contentType], !type.lowercased().hasPrefix("application/json") {
+            throw APIError(.unsupportedMediaType, "unsupported_media_type", "the body must be application/json, not \(type)")
+        }
+        return try JSONFields(try JSONValue(parsing: try await bytes(upTo: limit)))
+    }
+}

@@ -1,0 +1,144 @@
+import FileSystem
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import Labels
+import Monitor
+import NIOCore
+import Worker
+
+extension Gateway {
+    func addInvokeRoutes(_ router: Router<GatewayContext>) {
+        route(router, .post, "/v1/invoke/{path}") { request, context -> Response in
+            try await self.invoke(request, context, allowAsync: true)
+        }
+        // The original's endpoint (faasten-reference §6.1), synchronous.
+        route(router, .post, "/faasten/invoke/{path}") { request, context -> Response in
+            try await self.invoke(request, context, allowAsync: false)
+        }
+        route(router, .get, "/v1/invocations/{id}") { request, context -> Response in
+            let caller = try await self.caller(request)
+            let view = try await self.view(try request.pathParameter("id", context), caller)
+            var fields: [String: JSONValue] = [
+                "id": .string(view.id), "target": .string(view.target), "parent": view.parent.map(JSONValue.string) ?? .null,
+                "invoker": .string(view.invoker), "state": .string(view.state), "submitted_at": .number(view.submittedAt),
+                "started_at": view.startedAt.map(JSONValue.number) ?? .null, "finished_at": view.finishedAt.map(JSONValue.number) ?? .null,
+                "result_label": view.resultLabel.map { .string($0.description) } ?? .null,
+            ]
+            switch view.outcome {
+            case nil:
+                fields["outcome"] = .null
+            case let .failure(error)?:
+                var refusal = APIError.refused(
+                    error, labels: ["result": view.resultLabel?.description ?? "", "privilege": caller.privilege.description])
+                refusal.headers[.faastenEndLabel] = view.resultLabel?.description
+                throw refusal
+            case let .success(outcome)?:
+                var described: [String: JSONValue] = [
+                    "status": .string(outcome.status), "response_status": outcome.responseStatus.map { .number(Double($0)) } ?? .null,
+                    "error": outcome.error.map(JSONValue.string) ?? .null,
+                ]
+                if let body = outcome.result {
+                    if let text = String(validating: body, as: UTF8.self) {
+                        described["body"] = .string(text)
+                    } else {
+                        described["body_base64"] = .string(Data(body).base64EncodedString())
+                    }
+                }
+                fields["outcome"] = .object(described)
+            }
+            var response = JSONValue.object(fields).response()
+            if let label = view.resultLabel { response.headers[.faastenEndLabel] = label.description }
+            return response
+        }
+        route(router, .get, "/v1/invocations/{id}/logs") { request, context -> Response in
+            let caller = try await self.caller(request)
+            let view = try await self.view(try request.pathParameter("id", context), caller)
+            switch view.logs {
+            case let .failure(error)?:
+                throw APIError.refused(error, labels: ["privilege": caller.privilege.description])
+            case let .success(bytes)?:
+                return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+            case nil:
+                return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: ResponseBody())
+            }
+        }
+    }
+
+    private func view(_ id: String, _ caller: Caller) async throws(APIError) -> InvocationView {
+        let view: InvocationView?
+        do {
+            view = try await worker.invocation(id, visibleTo: caller.privilege)
+        } catch {
+            throw APIError(.internalServerError, "internal", "cannot read the invocation record: \(error)")
+        }
+        // Someone else's invocation is reported as absent, not as forbidden.
+        guard let view else { throw .notFound("no invocation \(id) that you may see") }
+        return view
+    }
+
+    /// faasten-reference §4.2: the caller's privilege (T if anonymous), the start label
+    /// from the header, the gate resolved in that context, the result shown only if it
+    /// passes the release check.
+    func invoke(_ request: Request, _ context: GatewayContext, allowAsync: Bool) async throws -> Response {
+        guard !draining else { throw APIError.unavailable("the server is shutting down", retryAfter: 5) }
+        let caller = try await self.caller(request)
+        let path = try fsPath(request, context)
+        let security = try securityContext(request, caller)
+        var request = request
+        let payload = try await request.bytes(upTo: configuration.maxPayloadBytes)
+        var headers: [String: String] = [:]
+        for field in request.headers where ![.authorization, .cookie].contains(field.name) {
+            let name = field.name.canonicalName.lowercased()
+            headers[name] = headers[name].map { $0 + ", " + field.value } ?? field.value
+        }
+        let invocation = InvokeRequest(
+            target: .path(path), startLabel: security.label, clearance: security.clearance, invoker: caller.privilege,
+            payload: payload, headers: headers)
+        let wantsAsync =
+            request.uri.queryParameters["async"] == "true" || (request.headers[.prefer]?.lowercased().contains("respond-async") ?? false)
+        if allowAsync && wantsAsync {
+            let id: String
+            do {
+                id = try await worker.submit(invocation)
+            } catch {
+                throw APIError.unavailable("cannot queue the invocation: \(error)")
+            }
+            var response = JSONValue.object(["id": .string(id), "status_url": .string("/v1/invocations/\(id)")]).response(status: .accepted)
+            response.headers[.faastenInvocation] = id
+            response.headers[.location] = "/v1/invocations/\(id)"
+            return response
+        }
+        let result = await worker.invoke(invocation)
+        let end = result.label.description
+        func labeled(_ error: APIError) -> APIError {
+            var error = error
+            error.headers[.faastenEndLabel] = end
+            error.headers[.faastenInvocation] = result.id
+            return error
+        }
+        do {
+            try ReleaseCheck.check(result.label, to: caller.privilege)
+        } catch {
+            throw labeled(.refused(error, labels: ["result": end, "privilege": caller.privilege.description]))
+        }
+        switch result.outcome {
+        case let .completed(response):
+            let status = (100...599).contains(response.status) ? response.status : 200
+            var http = Response(
+                status: HTTPResponse.Status(code: status), headers: [.contentType: "application/octet-stream"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: response.body)))
+            http.headers[.faastenEndLabel] = end
+            http.headers[.faastenInvocation] = result.id
+            return http
+        case let .refused(error):
+            throw labeled(.from(error))
+        case let .failed(failure):
+            if case .timeout = failure { throw labeled(APIError(.gatewayTimeout, "timeout", failure.description)) }
+            throw labeled(APIError(.badGateway, "function_failed", failure.description, extra: ["code": .string(failure.code)]))
+        case let .busy(reason):
+            throw labeled(.unavailable("busy: \(reason)", retryAfter: 1))
+        }
+    }
+}
