@@ -85,7 +85,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "Worker", "FileSystem", "Store", "Labels", "Sandbox",
+                "Worker", "FileSystem", "Store", "Labels", "Sandbox", "JSONValues",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -98,6 +98,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // A JSON value decoded without a schema: the gateway's bodies, fstn's output.
+        .target(name: "JSONValues"),
         // A throwaway PostgreSQL server on loopback, for tests and benchmarks.
         .target(name: "LocalPostgres", dependencies: ["Processes"]),
         // Random labels for property tests, benchmarks and conformance runs.
@@ -126,7 +128,7 @@ let package = Package(
         .target(
             name: "FstnKit",
             dependencies: [
-                "Labels", "Processes",
+                "Labels", "Processes", "JSONValues",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -136,7 +138,7 @@ let package = Package(
         .executableTarget(
             name: "fstn",
             dependencies: [
-                "Labels", "FstnKit",
+                "Labels", "FstnKit", "JSONValues",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -179,7 +181,7 @@ let package = Package(
         // Fixtures shared by the test targets: stores on both backends, temporary directories.
         .target(
             name: "FaastenTestSupport",
-            dependencies: ["FileSystem", "Store", "Labels", "LocalPostgres", "Sandbox"],
+            dependencies: ["FileSystem", "Store", "Labels", "LocalPostgres", "Sandbox", "Processes"],
             path: "Tests/Support/FaastenTestSupport"
         ),
         .testTarget(
@@ -221,11 +223,11 @@ let package = Package(
         ),
         // Runs the built executables as a user would; they must be built first
         // (`swift build --build-tests` builds every product).
-        .testTarget(name: "CLITests", dependencies: ["Labels", "LabelSamples", "Processes", "LocalPostgres"]),
+        .testTarget(name: "CLITests", dependencies: ["Labels", "LabelSamples", "Processes", "LocalPostgres", "FaastenTestSupport"]),
         // FstnKit's pure parts, and `fstn` against a running `faasten serve` (built first).
         .testTarget(
             name: "FstnTests",
-            dependencies: ["FstnKit", "Processes", .product(name: "NIOHTTP1", package: "swift-nio")]
+            dependencies: ["FstnKit", "JSONValues", "Processes", "FaastenTestSupport", .product(name: "NIOHTTP1", package: "swift-nio")]
         ),
     ]
 )

@@ -12,25 +12,9 @@ repo="$(cd "$(dirname "$0")/.." && pwd)"
 bin="${FAASTEN_BIN:-$(cd "$repo" && swift build --show-bin-path)}"
 work="$(mktemp -d -t faasten-walkthrough-XXXXXX)"
 export XDG_CONFIG_HOME="$work/config"
-limits=()
-[ "$(id -u)" = 0 ] || limits=(--no-limits)
-
-"$bin/faasten" serve --demo --data "$work/data" --listen 127.0.0.1:0 --bcrypt-cost 8 "${limits[@]}" \
-  > "$work/server.out" 2> "$work/server.log" &
-server=$!
-cleanup() {
-  kill "$server" 2>/dev/null || true
-  wait "$server" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-for _ in $(seq 1 300); do
-  grep -q 'listening on' "$work/server.out" 2>/dev/null && break
-  kill -0 "$server" 2>/dev/null || { cat "$work/server.log" >&2; echo "the server did not start" >&2; exit 1; }
-  sleep 0.1
-done
-export FSTN_SERVER="$(sed -n 's/^faasten listening on //p' "$work/server.out")"
-[ -n "$FSTN_SERVER" ] || { echo "the server did not say where it listens" >&2; exit 1; }
+source "$repo/scripts/lib-serve.sh"
+start_server "$bin" "$work" --demo
+export FSTN_SERVER="$SERVER_URL"
 
 # step STATUS ARGS...: runs `fstn ARGS...`, shows it, and checks its exit status.
 step() {

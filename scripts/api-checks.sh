@@ -8,24 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bin="${BIN:-$(swift build --show-bin-path)}"
 work="$(mktemp -d -t faasten-api-checks-XXXXXX)"
-limits=()
-[ "$(id -u)" = 0 ] || limits=(--no-limits)
-
-"$bin/faasten" serve --data "$work/data" --listen 127.0.0.1:0 --bcrypt-cost 6 --log-level warning "${limits[@]}" \
-  > "$work/server.out" 2> "$work/server.log" &
-server=$!
-cleanup() {
-  kill "$server" 2>/dev/null || true
-  wait "$server" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-for _ in $(seq 1 300); do
-  grep -q 'listening on' "$work/server.out" 2>/dev/null && break
-  kill -0 "$server" 2>/dev/null || { cat "$work/server.log" >&2; exit 1; }
-  sleep 0.1
-done
-url="$(sed -n 's/^faasten listening on //p' "$work/server.out")"
+source scripts/lib-serve.sh
+start_server "$bin" "$work" --log-level warning
+url="$SERVER_URL"
 
 printf '==> schemathesis against %s, anonymous\n' "$url" >&2
 scripts/schemathesis.sh "$url"

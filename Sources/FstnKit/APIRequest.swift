@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
+import JSONValues
 
 /// One request to the gateway, described as data so that it can be sent again after a
 /// token refresh (its body is made anew for each attempt).

@@ -1,4 +1,5 @@
 import NIOHTTP1
+import JSONValues
 
 /// A gateway response with its whole body (for JSON and small bodies).
 public struct APIResponse: Sendable {

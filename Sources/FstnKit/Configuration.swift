@@ -1,4 +1,5 @@
 import Foundation
+import JSONValues
 
 /// Where `fstn` keeps its files and which server it talks to.
 ///

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOFoundationCompat
+import JSONValues
 
 /// The gateway at one server, acting as one saved user (or anonymously).
 ///

@@ -1,5 +1,6 @@
 import Foundation
 import Processes
+import JSONValues
 
 #if canImport(Glibc)
     import Glibc

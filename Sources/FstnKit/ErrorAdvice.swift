@@ -1,4 +1,5 @@
 import NIOHTTP1
+import JSONValues
 
 /// Turns a gateway error response into an ``FstnError``: the server's reason, the details
 /// a person needs (a refusal's rule and labels), and what to do next.

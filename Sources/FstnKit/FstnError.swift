@@ -1,3 +1,5 @@
+import JSONValues
+
 /// Why a command failed, what the user can do next, and the exit status it means.
 ///
 /// Exit status 1 is reserved for a refusal by a flow rule (HTTP 403 `refused`), so that

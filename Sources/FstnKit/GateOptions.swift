@@ -1,3 +1,5 @@
+import JSONValues
+
 /// A gate's fields as `fstn gate create | update` and `fstn deploy` give them, turned into
 /// the API's *NewObject* (`POST /v1/fs/{path}`) or *GateUpdate* (`PATCH /v1/fs/{path}`).
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import JSONValues
 
 /// How `fstn` shows the gateway's objects to a person (without `--json`).
 public enum Rendering {

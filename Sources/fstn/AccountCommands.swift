@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import FstnKit
+import JSONValues
 
 /// `fstn register | login | logout | whoami | delegate`: accounts, sessions and tokens.
 extension FstnCommand {

@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import Foundation
 import FstnKit
 import NIOCore
+import JSONValues
 
 /// `fstn blob put | get`: large immutable data behind labeled blob entries, streamed
 /// through `/v1/blobs/{path}` without holding it in memory.

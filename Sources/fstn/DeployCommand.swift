@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import FstnKit
+import JSONValues
 
 #if canImport(Glibc)
     import Glibc

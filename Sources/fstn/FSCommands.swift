@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import FstnKit
+import JSONValues
 
 /// `fstn ls | cat | put | mkdir | mkfaceted | rm | ln | stat`: the labeled file system
 /// through `/v1/fs/{path}`.

@@ -1,4 +1,5 @@
 import FstnKit
+import JSONValues
 
 /// Where a command's results go: data on stdout, notes and errors on stderr, so that
 /// `fstn cat F > copy` copies exactly the bytes.

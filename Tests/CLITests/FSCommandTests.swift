@@ -1,3 +1,4 @@
+import FaastenTestSupport
 import Foundation
 import LocalPostgres
 import Processes

@@ -1,6 +1,7 @@
 import Foundation
 import FstnKit
 import Testing
+import JSONValues
 
 /// The credentials file: mode 0600 in a 0700 directory, keyed by server then user.
 @Suite("Credentials")

@@ -1,6 +1,7 @@
 import FstnKit
 import NIOHTTP1
 import Testing
+import JSONValues
 
 /// How a gateway error becomes `error: …`, details, what to do next and the exit status.
 @Suite("Error advice")

@@ -1,3 +1,4 @@
+import FaastenTestSupport
 import Foundation
 import Processes
 import Testing

@@ -2,6 +2,7 @@ import FileSystem
 import Foundation
 import Logging
 import Store
+import JSONValues
 
 /// The audit log: who did what, to which object, with which labels. Events are
 /// buffered and written in batches (a function's declassify must not wait for a

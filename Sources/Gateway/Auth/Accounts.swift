@@ -4,6 +4,7 @@ import Foundation
 import JWTKit
 import Labels
 import Store
+import JSONValues
 
 /// Accounts, sessions and tokens: registration, login with rate limits, refresh,
 /// logout, delegation, and the checks every authenticated request goes through.

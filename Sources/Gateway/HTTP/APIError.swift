@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdCore
 import Labels
+import JSONValues
 
 /// An error answered as JSON `{error, reason, …}` with its status. Every refusal the
 /// gateway makes is one of these; nothing else reaches the client as an error body.

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdCore
 import Labels
 import NIOCore
+import JSONValues
 
 /// The per-request context: Hummingbird's, plus the client's address (for the
 /// login rate limit).

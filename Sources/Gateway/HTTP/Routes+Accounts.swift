@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdCore
 import Labels
 import Store
+import JSONValues
 
 extension Gateway {
     func addAccountRoutes(_ router: Router<GatewayContext>) {

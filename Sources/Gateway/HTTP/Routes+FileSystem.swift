@@ -6,6 +6,7 @@ import HummingbirdCore
 import Labels
 import NIOCore
 import Store
+import JSONValues
 
 extension Gateway {
     func addFileSystemRoutes(_ router: Router<GatewayContext>) {

@@ -7,6 +7,7 @@ import Labels
 import Monitor
 import NIOCore
 import Worker
+import JSONValues
 
 extension Gateway {
     func addInvokeRoutes(_ router: Router<GatewayContext>) {

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Metrics
 import NIOCore
+import JSONValues
 
 extension Gateway {
     func addOperationRoutes(_ router: Router<GatewayContext>) {

@@ -2,26 +2,30 @@ import Foundation
 import Processes
 
 /// Runs the package's built executables, which sit beside the test bundle.
-enum BuiltProducts {
-    static let directory: URL = {
+public enum BuiltProducts {
+    public static let directory: URL = {
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         return executable.deletingLastPathComponent()
     }()
 
-    struct Result {
-        let status: Int32
-        let stdout: String
-        let stderr: String
+    public struct Result: Sendable {
+        public let status: Int32
+        public let stdout: String
+        public let stderr: String
     }
 
-    static func path(_ product: String) throws -> String {
+    public static func path(_ product: String) throws -> String {
         let path = directory.appendingPathComponent(product).path
         guard FileManager.default.isExecutableFile(atPath: path) else { throw MissingProduct(path: path) }
         return path
     }
 
+    public static func isBuilt(_ product: String) -> Bool {
+        FileManager.default.isExecutableFile(atPath: directory.appendingPathComponent(product).path)
+    }
+
     /// Runs `product` with `arguments`, feeding `input` on stdin, and waits for it.
-    static func run(_ product: String, _ arguments: [String], input: Data = Data(), environment: [String: String]? = nil) throws -> Result {
+    public static func run(_ product: String, _ arguments: [String], input: Data = Data(), environment: [String: String]? = nil) throws -> Result {
         let result = try ChildProcess.run(try path(product), arguments, input: [UInt8](input), environment: environment)
         let status: Int32
         switch result.status {
@@ -31,20 +35,20 @@ enum BuiltProducts {
         return Result(status: status, stdout: result.output, stderr: result.errors)
     }
 
-    struct MissingProduct: Error, CustomStringConvertible {
-        let path: String
-        var description: String { "\(path) is not built: run `swift build --build-tests` first" }
+    public struct MissingProduct: Error, CustomStringConvertible {
+        public let path: String
+        public var description: String { "\(path) is not built: run `swift build --build-tests` first" }
     }
 }
 
 /// A running child with pipes to its stdin and from its stdout, read line by line.
-final class InteractiveProcess {
-    let child: ChildProcess
+public final class InteractiveProcess {
+    public let child: ChildProcess
     private let input: Int32
     private let output: Int32
     private var buffer: [UInt8] = []
 
-    init(_ executable: String, _ arguments: [String]) throws {
+    public init(_ executable: String, _ arguments: [String]) throws {
         let stdin = try RawPipe.make()
         let stdout = try RawPipe.make()
         child = try ChildProcess(executable, arguments, stdin: .descriptor(stdin.read), stdout: .descriptor(stdout.write))
@@ -61,16 +65,16 @@ final class InteractiveProcess {
         child.wait()
     }
 
-    func send(_ text: String) {
+    public func send(_ text: String) {
         RawPipe.writeAll(input, Array(text.utf8))
     }
 
-    func closeInput() {
+    public func closeInput() {
         close(input)
     }
 
     /// The next line, without its newline; `nil` at end of output.
-    func nextLine() -> String? {
+    public func nextLine() -> String? {
         while true {
             if let newline = buffer.firstIndex(of: 0x0A) {
                 let line = String(decoding: buffer[..<newline], as: UTF8.self)

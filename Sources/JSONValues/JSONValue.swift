@@ -1,7 +1,7 @@
 import Foundation
 
-/// A JSON value as the gateway sends it: decoded without a schema so that `--json`
-/// can print exactly what came back and readable output can pick the fields it knows.
+/// A JSON value decoded without a schema: what the gateway reads from request bodies
+/// and writes in responses, and what `fstn` prints with `--json` or picks fields from.
 ///
 /// ```swift
 /// let object = try JSONValue(decoding: bytes)
