@@ -102,6 +102,41 @@ import Testing
         }
     }
 
+    @Test func gatesAndServicesAreCreatedChangedAndAudited() async throws {
+        try await H.with { h in
+            let alice = try await h.user("alice")
+            let bob = try await h.user("bob")
+            #expect(try await h.deploy("toolkit", at: "~:tool", token: alice, privilege: "alice", label: "T,alice").status == 201)
+            // Changing a gate needs the new privilege: bob's may not be granted by alice.
+            let changed = try await h.request(.PATCH, "/v1/fs/\(H.encode("~:tool"))", token: alice, json: ["memory_mb": 256, "declassify": "T"])
+            #expect(changed.status == 200, "\(changed.text)")
+            let gate = changed.json["gate"] as? [String: Any]
+            #expect(gate?["memory_mb"] as? Int == 256 && gate?["declassify"] as? String == "T")
+            let stolen = try await h.request(.PATCH, "/v1/fs/\(H.encode("~:tool"))", token: alice, json: ["privilege": "bob"])
+            #expect(stolen.status == 403, "\(stolen.text)")
+            #expect(try await h.request(.PATCH, "/v1/fs/\(H.encode("home:<alice,alice>:tool"))", token: bob, json: ["memory_mb": 64]).status == 403)
+            #expect(try await h.request(.PATCH, "/v1/fs/\(H.encode("~:tool"))", token: alice, json: ["memory_mb": 1]).status == 400)
+
+            let service: [String: Any] = [
+                "kind": "service", "url": "https://api.example.com/v1/{city}", "privilege": "alice", "taint": "T,T",
+                "label": "T,alice", "headers": ["X-Key": "k"],
+            ]
+            let created = try await h.request(.POST, "/v1/fs/\(H.encode("~:weather"))", token: alice, json: service)
+            #expect(created.status == 201 && (created.json["service"] as? [String: Any])?["verb"] as? String == "GET", "\(created.text)")
+            var bobs = service
+            bobs["privilege"] = "alice"
+            #expect(try await h.request(.POST, "/v1/fs/\(H.encode("~:weather"))", token: bob, json: bobs).status == 403)
+            bobs["verb"] = "FETCH"
+            #expect(try await h.request(.POST, "/v1/fs/\(H.encode("~:w2"))", token: alice, json: bobs).status == 400)
+
+            await h.gateway.audit.flush()
+            let admin = try await h.admin()
+            let events = try await h.request(.GET, "/v1/audit?principal=alice", token: admin).json["events"] as? [[String: Any]] ?? []
+            let actions = events.compactMap { $0["action"] as? String }
+            #expect(actions.contains("gate_create") && actions.contains("gate_update") && actions.contains("service_create"), "\(actions)")
+        }
+    }
+
     @Test func fileSystemAllowedAndRefusedWithTheEndLabel() async throws {
         try await H.with { h in
             let alice = try await h.user("alice")
