@@ -56,6 +56,9 @@ extension FstnCommand {
                     output.print(.object(result))
                 } else {
                     try output.bytes(response.body)
+                    // On a terminal, the status line starts on a line of its own; a pipe
+                    // gets the body byte for byte.
+                    if isatty(1) != 0, let last = response.body.last, last != 0x0A { try output.bytes([0x0A]) }
                     var note = "status \(response.status), label \(response.endLabel ?? "-")"
                     if let id = response.invocation { note += ", invocation \(id)" }
                     output.note(note)
