@@ -1,4 +1,5 @@
-/// Rows of the gateway: accounts, refresh sessions, revoked tokens and the audit log.
+/// Rows of the gateway: accounts, refresh sessions, revoked tokens, the audit log,
+/// and the index of triggers with their deliveries.
 /// Times are seconds since 1970.
 
 /// A user account. The principal is the name.
@@ -77,5 +78,61 @@ public struct AuditQuery: Sendable, Hashable {
         self.since = since
         self.until = until
         self.limit = limit
+    }
+}
+
+/// The index entry of a trigger; its definition (gate, privilege, secret) is a file in
+/// the labeled file system at `path`, readable only by its owner.
+public struct TriggerRow: Sendable, Hashable {
+    public var id: String
+    public var owner: String
+    public var name: String
+    /// The FS path of the definition file.
+    public var path: String
+    /// `github`, `generic` or `schedule`.
+    public var source: String
+    /// For schedules: the cron expression, its time zone and the next tick.
+    public var schedule: String?
+    public var timezone: String
+    public var nextRun: Double?
+    public var createdAt: Double
+
+    public init(
+        id: String, owner: String, name: String, path: String, source: String, schedule: String? = nil, timezone: String = "UTC",
+        nextRun: Double? = nil, createdAt: Double
+    ) {
+        self.id = id
+        self.owner = owner
+        self.name = name
+        self.path = path
+        self.source = source
+        self.schedule = schedule
+        self.timezone = timezone
+        self.nextRun = nextRun
+        self.createdAt = createdAt
+    }
+}
+
+/// One event delivered to a trigger, and the invocation it started.
+public struct DeliveryRow: Sendable, Hashable {
+    public var trigger: String
+    public var delivery: String
+    public var event: String
+    public var at: Double
+    public var invocation: String?
+    /// `ping`, `queued` (submitted; the invocation record says more) or `failed`.
+    public var outcome: String
+    public var detail: String
+
+    public init(
+        trigger: String, delivery: String, event: String, at: Double, invocation: String? = nil, outcome: String, detail: String = ""
+    ) {
+        self.trigger = trigger
+        self.delivery = delivery
+        self.event = event
+        self.at = at
+        self.invocation = invocation
+        self.outcome = outcome
+        self.detail = detail
     }
 }

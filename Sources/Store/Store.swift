@@ -104,6 +104,28 @@ public protocol StoreTransaction {
     /// Audit rows matching `query`, newest first.
     func audit(_ query: AuditQuery) throws -> [AuditRow]
 
+    /// Adds a trigger; `false` if its owner already has one with that name.
+    func insertTrigger(_ trigger: TriggerRow) throws -> Bool
+    func trigger(_ id: String) throws -> TriggerRow?
+    /// An owner's triggers, by name.
+    func triggers(owner: String) throws -> [TriggerRow]
+    /// Schedules whose next tick is at or before `time`.
+    func dueTriggers(at time: Double) throws -> [TriggerRow]
+    /// Moves a schedule's next tick from `expected` to `next`; `false` (and no change) if
+    /// another process moved it first: the tick is someone else's.
+    func claimTick(_ id: String, expected: Double, next: Double) throws -> Bool
+    /// Removes a trigger and its deliveries; `false` if there was none.
+    func deleteTrigger(_ id: String) throws -> Bool
+
+    /// Records a delivery; `false` (and no change) if this delivery id was seen before.
+    func insertDelivery(_ delivery: DeliveryRow) throws -> Bool
+    func delivery(trigger: String, delivery: String) throws -> DeliveryRow?
+    func updateDelivery(_ delivery: DeliveryRow) throws
+    /// Forgets a delivery (one that could not be queued, so that a redelivery runs).
+    func deleteDelivery(trigger: String, delivery: String) throws
+    /// A trigger's deliveries, newest first.
+    func deliveries(trigger: String, limit: Int) throws -> [DeliveryRow]
+
     /// A value of the store-wide key/value table (e.g. the root object's id).
     func metadata(_ key: String) throws -> String?
     /// Sets a value of the store-wide key/value table.

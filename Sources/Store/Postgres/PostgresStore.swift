@@ -421,6 +421,104 @@ struct PostgresTransaction: StoreTransaction {
         }
     }
 
+    private static func trigger(_ row: PostgresRow) throws -> TriggerRow {
+        let (id, owner, name, path, source, schedule, timezone, nextRun, createdAt) = try row.decode(
+            (String, String, String, String, String, String?, String, Double?, Double).self)
+        return TriggerRow(
+            id: id, owner: owner, name: name, path: path, source: source, schedule: schedule, timezone: timezone, nextRun: nextRun,
+            createdAt: createdAt)
+    }
+
+    func insertTrigger(_ trigger: TriggerRow) throws -> Bool {
+        try changed(
+            """
+            INSERT INTO triggers (id, owner, name, path, source, schedule, timezone, next_run, created_at)
+            VALUES (\(trigger.id), \(trigger.owner), \(trigger.name), \(trigger.path), \(trigger.source), \(trigger.schedule),
+                \(trigger.timezone), \(trigger.nextRun), \(trigger.createdAt))
+            ON CONFLICT DO NOTHING
+            """) > 0
+    }
+
+    func trigger(_ id: String) throws -> TriggerRow? {
+        try rows(
+            "SELECT id, owner, name, path, source, schedule, timezone, next_run, created_at FROM triggers WHERE id = \(id)"
+        ).first.map(Self.trigger)
+    }
+
+    func triggers(owner: String) throws -> [TriggerRow] {
+        try rows(
+            """
+            SELECT id, owner, name, path, source, schedule, timezone, next_run, created_at FROM triggers
+            WHERE owner = \(owner) ORDER BY name
+            """
+        ).map(Self.trigger)
+    }
+
+    func dueTriggers(at time: Double) throws -> [TriggerRow] {
+        try rows(
+            """
+            SELECT id, owner, name, path, source, schedule, timezone, next_run, created_at FROM triggers
+            WHERE next_run <= \(time) ORDER BY next_run
+            """
+        ).map(Self.trigger)
+    }
+
+    func claimTick(_ id: String, expected: Double, next: Double) throws -> Bool {
+        try changed("UPDATE triggers SET next_run = \(next) WHERE id = \(id) AND next_run = \(expected)") > 0
+    }
+
+    func deleteTrigger(_ id: String) throws -> Bool {
+        _ = try changed("DELETE FROM deliveries WHERE trigger_id = \(id)")
+        return try changed("DELETE FROM triggers WHERE id = \(id)") > 0
+    }
+
+    private static func delivery(_ row: PostgresRow) throws -> DeliveryRow {
+        let (trigger, delivery, event, at, invocation, outcome, detail) = try row.decode(
+            (String, String, String, Double, String?, String, String).self)
+        return DeliveryRow(
+            trigger: trigger, delivery: delivery, event: event, at: at, invocation: invocation, outcome: outcome, detail: detail)
+    }
+
+    func insertDelivery(_ delivery: DeliveryRow) throws -> Bool {
+        try changed(
+            """
+            INSERT INTO deliveries (trigger_id, delivery, event, at, invocation, outcome, detail)
+            VALUES (\(delivery.trigger), \(delivery.delivery), \(delivery.event), \(delivery.at), \(delivery.invocation),
+                \(delivery.outcome), \(delivery.detail))
+            ON CONFLICT DO NOTHING
+            """) > 0
+    }
+
+    func delivery(trigger: String, delivery: String) throws -> DeliveryRow? {
+        try rows(
+            """
+            SELECT trigger_id, delivery, event, at, invocation, outcome, detail FROM deliveries
+            WHERE trigger_id = \(trigger) AND delivery = \(delivery)
+            """
+        ).first.map(Self.delivery)
+    }
+
+    func updateDelivery(_ delivery: DeliveryRow) throws {
+        _ = try changed(
+            """
+            UPDATE deliveries SET invocation = \(delivery.invocation), outcome = \(delivery.outcome), detail = \(delivery.detail)
+            WHERE trigger_id = \(delivery.trigger) AND delivery = \(delivery.delivery)
+            """)
+    }
+
+    func deleteDelivery(trigger: String, delivery: String) throws {
+        _ = try changed("DELETE FROM deliveries WHERE trigger_id = \(trigger) AND delivery = \(delivery)")
+    }
+
+    func deliveries(trigger: String, limit: Int) throws -> [DeliveryRow] {
+        try rows(
+            """
+            SELECT trigger_id, delivery, event, at, invocation, outcome, detail FROM deliveries
+            WHERE trigger_id = \(trigger) ORDER BY at DESC, delivery LIMIT \(Int64(limit))
+            """
+        ).map(Self.delivery)
+    }
+
     func metadata(_ key: String) throws -> String? {
         try rows("SELECT value FROM metadata WHERE key = \(key)").first?.decode(String.self)
     }

@@ -362,6 +362,80 @@ struct SQLiteTransaction: StoreTransaction {
         }
     }
 
+    private static let triggerColumns = "id, owner, name, path, source, schedule, timezone, next_run, created_at"
+
+    private static func trigger(_ row: Row) -> TriggerRow {
+        TriggerRow(
+            id: row[0], owner: row[1], name: row[2], path: row[3], source: row[4], schedule: row[5], timezone: row[6], nextRun: row[7],
+            createdAt: row[8])
+    }
+
+    func insertTrigger(_ trigger: TriggerRow) throws -> Bool {
+        try execute(
+            "INSERT INTO triggers (\(Self.triggerColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            [
+                trigger.id, trigger.owner, trigger.name, trigger.path, trigger.source, trigger.schedule, trigger.timezone, trigger.nextRun,
+                trigger.createdAt,
+            ]) > 0
+    }
+
+    func trigger(_ id: String) throws -> TriggerRow? {
+        try row("SELECT \(Self.triggerColumns) FROM triggers WHERE id = ?", [id]).map(Self.trigger)
+    }
+
+    func triggers(owner: String) throws -> [TriggerRow] {
+        try rows("SELECT \(Self.triggerColumns) FROM triggers WHERE owner = ? ORDER BY name", [owner]).map(Self.trigger)
+    }
+
+    func dueTriggers(at time: Double) throws -> [TriggerRow] {
+        try rows("SELECT \(Self.triggerColumns) FROM triggers WHERE next_run <= ? ORDER BY next_run", [time]).map(Self.trigger)
+    }
+
+    func claimTick(_ id: String, expected: Double, next: Double) throws -> Bool {
+        try execute("UPDATE triggers SET next_run = ? WHERE id = ? AND next_run = ?", [next, id, expected]) > 0
+    }
+
+    func deleteTrigger(_ id: String) throws -> Bool {
+        _ = try execute("DELETE FROM deliveries WHERE trigger_id = ?", [id])
+        return try execute("DELETE FROM triggers WHERE id = ?", [id]) > 0
+    }
+
+    private static let deliveryColumns = "trigger_id, delivery, event, at, invocation, outcome, detail"
+
+    private static func delivery(_ row: Row) -> DeliveryRow {
+        DeliveryRow(trigger: row[0], delivery: row[1], event: row[2], at: row[3], invocation: row[4], outcome: row[5], detail: row[6])
+    }
+
+    func insertDelivery(_ delivery: DeliveryRow) throws -> Bool {
+        try execute(
+            "INSERT INTO deliveries (\(Self.deliveryColumns)) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            [
+                delivery.trigger, delivery.delivery, delivery.event, delivery.at, delivery.invocation, delivery.outcome,
+                delivery.detail,
+            ]) > 0
+    }
+
+    func delivery(trigger: String, delivery: String) throws -> DeliveryRow? {
+        try row("SELECT \(Self.deliveryColumns) FROM deliveries WHERE trigger_id = ? AND delivery = ?", [trigger, delivery])
+            .map(Self.delivery)
+    }
+
+    func updateDelivery(_ delivery: DeliveryRow) throws {
+        _ = try execute(
+            "UPDATE deliveries SET invocation = ?, outcome = ?, detail = ? WHERE trigger_id = ? AND delivery = ?",
+            [delivery.invocation, delivery.outcome, delivery.detail, delivery.trigger, delivery.delivery])
+    }
+
+    func deleteDelivery(trigger: String, delivery: String) throws {
+        _ = try execute("DELETE FROM deliveries WHERE trigger_id = ? AND delivery = ?", [trigger, delivery])
+    }
+
+    func deliveries(trigger: String, limit: Int) throws -> [DeliveryRow] {
+        try rows(
+            "SELECT \(Self.deliveryColumns) FROM deliveries WHERE trigger_id = ? ORDER BY at DESC, delivery LIMIT ?", [trigger, limit]
+        ).map(Self.delivery)
+    }
+
     func metadata(_ key: String) throws -> String? {
         try row("SELECT value FROM metadata WHERE key = ?", [key])?[0]
     }

@@ -189,6 +189,64 @@ enum Migrations {
                 """,
                 "CREATE INDEX audit_by_time ON audit (at)",
             ]),
+        Migration(
+            version: 4, name: "triggers and deliveries",
+            sqlite: [
+                """
+                CREATE TABLE triggers (
+                    id TEXT PRIMARY KEY,
+                    owner TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    path TEXT NOT NULL,
+                    source TEXT NOT NULL,
+                    schedule TEXT,
+                    timezone TEXT NOT NULL,
+                    next_run REAL,
+                    created_at REAL NOT NULL,
+                    UNIQUE (owner, name))
+                """,
+                "CREATE INDEX triggers_by_next_run ON triggers (next_run)",
+                """
+                CREATE TABLE deliveries (
+                    trigger_id TEXT NOT NULL,
+                    delivery TEXT NOT NULL,
+                    event TEXT NOT NULL,
+                    at REAL NOT NULL,
+                    invocation TEXT,
+                    outcome TEXT NOT NULL,
+                    detail TEXT NOT NULL,
+                    PRIMARY KEY (trigger_id, delivery))
+                """,
+                "CREATE INDEX deliveries_by_time ON deliveries (trigger_id, at)",
+            ],
+            postgres: [
+                """
+                CREATE TABLE triggers (
+                    id TEXT PRIMARY KEY,
+                    owner TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    path TEXT NOT NULL,
+                    source TEXT NOT NULL,
+                    schedule TEXT,
+                    timezone TEXT NOT NULL,
+                    next_run DOUBLE PRECISION,
+                    created_at DOUBLE PRECISION NOT NULL,
+                    UNIQUE (owner, name))
+                """,
+                "CREATE INDEX triggers_by_next_run ON triggers (next_run)",
+                """
+                CREATE TABLE deliveries (
+                    trigger_id TEXT NOT NULL,
+                    delivery TEXT NOT NULL,
+                    event TEXT NOT NULL,
+                    at DOUBLE PRECISION NOT NULL,
+                    invocation TEXT,
+                    outcome TEXT NOT NULL,
+                    detail TEXT NOT NULL,
+                    PRIMARY KEY (trigger_id, delivery))
+                """,
+                "CREATE INDEX deliveries_by_time ON deliveries (trigger_id, at)",
+            ]),
     ]
 
     /// The newest schema version this build knows.
