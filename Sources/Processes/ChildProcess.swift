@@ -239,6 +239,7 @@ public enum RawPipe {
 
     /// Writes everything, retrying on interrupts; stops silently if the reader went away.
     public static func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
+        _ = ignoreBrokenPipes
         bytes.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {
@@ -251,6 +252,11 @@ public enum RawPipe {
             }
         }
     }
+
+    /// A reader that exits early (a child refusing its input, a decompressor killed at
+    /// its output limit) makes the next write fail with EPIPE; without this, SIGPIPE
+    /// would kill the whole process instead.
+    private static let ignoreBrokenPipes: Void = { signal(SIGPIPE, SIG_IGN) }()
 
     /// Reads until end of file.
     public static func readAll(_ fd: Int32) -> [UInt8] {
