@@ -78,6 +78,57 @@ public enum Rendering {
         return fields
     }
 
+    /// `key: value` lines for a *Trigger* (`GET /v1/triggers/{id}`); times as ISO 8601, and
+    /// a relative `hook_url` under `server`. Null fields (a webhook's schedule) are left out.
+    public static func triggerFields(_ trigger: JSONValue, server: String) -> [(String, String)] {
+        let order = [
+            "id", "name", "owner", "source", "gate", "privilege", "start_label", "schedule", "timezone", "next_run", "hook_url",
+            "created_at", "secret",
+        ]
+        var fields: [(String, String)] = []
+        func add(_ key: String) {
+            guard let value = trigger[key], !value.isNull else { return }
+            switch key {
+            case "next_run", "created_at": fields.append((key, time(value)))
+            case "hook_url": fields.append((key, absoluteHookURL(value.readable, server: server)))
+            default: fields.append((key, value.readable))
+            }
+        }
+        for key in order { add(key) }
+        if case let .object(members) = trigger {
+            for key in members.keys.sorted() where !order.contains(key) { add(key) }
+        }
+        return fields
+    }
+
+    /// `GET /v1/triggers` as a table: ID, NAME, SOURCE, GATE and, for schedules, NEXT RUN.
+    public static func triggerTable(_ list: JSONValue) -> String {
+        let rows = (list["triggers"]?.array ?? []).map { trigger in
+            let nextRun = trigger["next_run"].flatMap { $0.isNull ? nil : time($0) } ?? "-"
+            return [
+                trigger["id"]?.readable ?? "?", trigger["name"]?.readable ?? "?", trigger["source"]?.readable ?? "?",
+                trigger["gate"]?.readable ?? "?", nextRun,
+            ]
+        }
+        return table(header: ["ID", "NAME", "SOURCE", "GATE", "NEXT RUN"], rows: rows)
+    }
+
+    /// `GET /v1/triggers/{id}/deliveries` as a table, newest first as the server sends them.
+    public static func deliveryTable(_ list: JSONValue) -> String {
+        let rows = (list["deliveries"]?.array ?? []).map { delivery in
+            [
+                delivery["at"].map(time) ?? "-", delivery["event"]?.readable ?? "-", delivery["delivery"]?.readable ?? "-",
+                delivery["invocation"]?.readable ?? "-", delivery["outcome"]?.readable ?? "-",
+            ]
+        }
+        return table(header: ["AT", "EVENT", "DELIVERY", "INVOCATION", "OUTCOME"], rows: rows)
+    }
+
+    /// A hook URL as the server gave it, under `server` if it is only a path.
+    static func absoluteHookURL(_ url: String, server: String) -> String {
+        url.hasPrefix("/") ? server + url : url
+    }
+
     /// Fields as `key: value` lines, the values aligned.
     public static func lines(_ fields: [(String, String)]) -> String {
         let width = (fields.map(\.0.count).max() ?? 0) + 1

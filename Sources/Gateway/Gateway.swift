@@ -20,6 +20,7 @@ public final class Gateway: Sendable {
     public let accounts: Accounts
     public let audit: AuditLog
     public let keys: SigningKeys
+    public let triggers: Triggers
     public let configuration: GatewayConfiguration
     let metrics: PrometheusCollectorRegistry
     let logger: Logger
@@ -39,6 +40,7 @@ public final class Gateway: Sendable {
         self.metrics = metrics
         self.logger = logger
         accounts = Accounts(fileSystem: worker.fileSystem, keys: keys, audit: audit, configuration: configuration)
+        triggers = Triggers(fileSystem: worker.fileSystem, worker: worker, audit: audit, logger: logger)
     }
 
     /// Creates the administrator's account if it does not exist; returns its new
@@ -85,6 +87,7 @@ public final class Gateway: Sendable {
         addAccountRoutes(router)
         addFileSystemRoutes(router)
         addInvokeRoutes(router)
+        addTriggerRoutes(router)
         addOperationRoutes(router)
         return router
     }

@@ -11,7 +11,7 @@ import Labels
 struct FstnCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fstn",
-        abstract: "The Faasten user CLI: accounts, files, gates and invocations over the HTTP API.",
+        abstract: "The Faasten user CLI: accounts, files, gates, triggers and invocations over the HTTP API.",
         discussion: """
             Every command talks to the gateway at --server (else $FSTN_SERVER, else `server` \
             in $XDG_CONFIG_HOME/fstn/config.json, else http://127.0.0.1:8080) as the user of \
@@ -26,7 +26,7 @@ struct FstnCommand: AsyncParsableCommand {
         subcommands: [
             Register.self, Login.self, Logout.self, WhoAmI.self, Delegate.self,
             List.self, Cat.self, Put.self, MakeDirectory.self, MakeFaceted.self, Remove.self, Link.self, Stat.self,
-            BlobCommand.self, GateCommand.self, Deploy.self,
+            BlobCommand.self, GateCommand.self, Deploy.self, TriggerCommand.self,
             Invoke.self, Logs.self, Invocation.self, Ping.self, CheckLabel.self,
         ]
     )

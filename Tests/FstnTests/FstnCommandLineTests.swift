@@ -29,6 +29,22 @@ struct FstnCommandLineTests {
         (["--user", "carol", "ls", "~"], "no saved session for carol"),
         (["--server", "ftp://x", "ping"], "invalid server URL"),
         (["deploy", "/nonexistent-function-directory"], "is not a directory"),
+        (["trigger", "create", "n", "--source", "schedule", "--gate", "~:g", "--privilege", "alice"], "--schedule is required"),
+        (
+            ["trigger", "create", "n", "--source", "github", "--gate", "~:g", "--privilege", "alice", "--schedule", "0 3 * * *"],
+            "--schedule applies only to --source schedule"
+        ),
+        (
+            [
+                "trigger", "create", "n", "--source", "schedule", "--gate", "~:g", "--privilege", "alice", "--schedule", "0 3 * * *",
+                "--secret-stdin",
+            ],
+            "--secret-stdin applies to webhooks"
+        ),
+        (["trigger", "create", "N", "--source", "generic", "--gate", "~:g", "--privilege", "alice"], "invalid trigger name"),
+        (["trigger", "create", "n", "--source", "generic", "--gate", "~:g", "--privilege", "alice"], "not logged in"),
+        (["trigger", "deliveries", "t1", "--limit", "500"], "--limit must be 1 to 200"),
+        (["trigger", "list"], "not logged in"),
     ])
     func badArgumentsAreRefusedBeforeAnyRequest(arguments: [String], message: String) throws {
         let config = try TemporaryDirectory()

@@ -111,6 +111,29 @@ struct FstnServerTests {
         #expect(try Data(contentsOf: copy) == Data(bytes))
     }
 
+    @Test func triggersAreCreatedListedShownAndDeleted() throws {
+        let server = try Server.start()
+        defer { server.stop() }
+        let alice = server.user()
+        _ = try alice.run(["register", "alice", "--password-stdin"], input: "alice-password\n")
+        #expect(try alice.run(["login", "alice", "--password-stdin"], input: "alice-password\n").status == 0)
+        let created = try alice.run(
+            ["trigger", "create", "nightly", "--source", "schedule", "--gate", "~:job", "--privilege", "alice/cron",
+             "--schedule", "0 3 * * *", "--timezone", "Europe/Paris", "--json"])
+        #expect(created.status == 0, "\(created.stderr)")
+        let id = try #require(try Self.json(created.stdout)["id"] as? String)
+        let listed = try alice.run(["trigger", "list"])
+        #expect(listed.status == 0 && listed.stdout.contains("nightly") && listed.stdout.contains(id), "\(listed.stdout)")
+        let shown = try alice.run(["trigger", "show", id])
+        #expect(shown.status == 0 && shown.stdout.contains("0 3 * * *"), "\(shown.stdout)")
+        #expect(try alice.run(["trigger", "deliveries", id]).status == 0)
+        // Someone else's privilege is refused by the server (exit 1: a rule refused).
+        let refused = try alice.run(["trigger", "create", "x", "--source", "github", "--gate", "~:job", "--privilege", "bob"])
+        #expect(refused.status == 1, "\(refused.stderr)")
+        #expect(try alice.run(["trigger", "delete", id]).status == 0)
+        #expect(try alice.run(["trigger", "show", id]).status == 2)
+    }
+
     @Test func anExpiredOrRejectedTokenIsRefreshedOnceAndSaved() throws {
         let server = try Server.start()
         defer { server.stop() }

@@ -110,7 +110,10 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let services = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [.init(service: application), .init(service: Drainer(gateway: gateway))],
+                services: [
+                    .init(service: application), .init(service: TriggerScheduler(triggers: gateway.triggers)),
+                    .init(service: Drainer(gateway: gateway)),
+                ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await services.run()
