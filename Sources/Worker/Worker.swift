@@ -29,6 +29,7 @@ public final class Worker: Sendable {
     let runtimes: [String: GuestRuntime]
     let services: ServiceCaller
     let placement: CPUPlacement?
+    let background = BackgroundInvocations()
 
     /// An engine over `backend` with the staged guest `runtimes` (by name).
     public init(
@@ -81,7 +82,12 @@ public final class Worker: Sendable {
         var row = Self.row(request, id: id, submittedAt: submittedAt)
         row.status = "queued"
         try await recorder.recordNow(row)
-        Task.detached { _ = await self.run(request, id: id, submittedAt: submittedAt) }
+        let task = Task.detached { _ = await self.run(request, id: id, submittedAt: submittedAt) }
+        background.add(id, task)
+        Task.detached {
+            await task.value
+            self.background.remove(id)
+        }
         return id
     }
 
@@ -95,8 +101,10 @@ public final class Worker: Sendable {
         await recorder.flush()
     }
 
-    /// Stops every sandbox and writes pending records.
-    public func shutdown() async {
+    /// Stops every sandbox and writes pending records, after the submitted invocations
+    /// still running have ended (or `grace` has passed: the rest are cut off).
+    public func shutdown(grace: Duration = .seconds(60)) async {
+        await background.waitForAll(upTo: grace)
         let hosts = await pool.close()
         for host in hosts { host.terminate() }
         await recorder.flush()
@@ -384,4 +392,25 @@ public struct InvokeResult: Sendable {
     /// Otherwise: the label the invoker's context reached before the refusal. Whatever
     /// is shown of the result must pass the release check against this label.
     public let label: Label
+}
+
+/// Submitted invocations running in the background, so that a shutdown can wait for them.
+final class BackgroundInvocations: @unchecked Sendable {
+    private let lock = NSLock()
+    private var tasks: [String: Task<Void, Never>] = [:]
+
+    func add(_ id: String, _ task: Task<Void, Never>) {
+        lock.withLock { tasks[id] = task }
+    }
+
+    func remove(_ id: String) {
+        lock.withLock { tasks[id] = nil }
+    }
+
+    func waitForAll(upTo grace: Duration) async {
+        let deadline = ContinuousClock.now + grace
+        while ContinuousClock.now < deadline, !lock.withLock({ tasks.isEmpty }) {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
 }

@@ -9,6 +9,7 @@ import Metrics
 import NIOCore
 import NIOHTTP1
 import Prometheus
+import ServiceLifecycle
 import Worker
 
 /// `faasten-bench http`: warm invocations of a no-op function through the HTTP API.
@@ -52,22 +53,14 @@ struct HTTPBenchmark: AsyncParsableCommand {
         let session = try await gateway.accounts.login(name: "alice", password: "alice-bench-password", address: "bench")
 
         let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let servers = Task {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    try await gateway.application { continuation.yield($0) }.runService(gracefulShutdownSignals: [])
-                }
-                group.addTask {
-                    let empty = Router()
-                    empty.post("/empty") { _, _ in Response(status: .ok) }
-                    try await Application(
-                        router: empty, configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
-                        onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: quiet
-                    ).runService(gracefulShutdownSignals: [])
-                }
-                try await group.waitForAll()
-            }
-        }
+        let empty = Router()
+        empty.post("/empty") { _, _ in Response(status: .ok) }
+        let bareApplication = Application(
+            router: empty, configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: quiet)
+        let services = ServiceGroup(
+            services: [gateway.application { continuation.yield($0) }, bareApplication], logger: quiet)
+        let servers = Task { try await services.run() }
         var iterator = ports.makeAsyncIterator()
         let first = await iterator.next() ?? 0
         let second = await iterator.next() ?? 0
@@ -100,7 +93,7 @@ struct HTTPBenchmark: AsyncParsableCommand {
             throw error
         }
         try await client.shutdown()
-        servers.cancel()
+        await services.triggerGracefulShutdown()
         _ = await servers.result
         await worker.shutdown()
         options.print(report)

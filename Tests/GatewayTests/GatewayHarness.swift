@@ -4,9 +4,11 @@ import FileSystem
 import Foundation
 import Gateway
 import Hummingbird
+import Logging
 import NIOCore
 import NIOHTTP1
 import Sandbox
+import ServiceLifecycle
 import Store
 import Worker
 
@@ -47,14 +49,14 @@ struct GatewayHarness {
             configuration.loginAttemptsPerName = loginAttemptsPerName
             let gateway = Gateway(worker: worker, keys: keys, audit: audit, configuration: configuration)
             let (ports, continuation) = AsyncStream<Int>.makeStream()
-            let server = Task {
-                try await gateway.application { port in continuation.yield(port) }.runService(gracefulShutdownSignals: [])
-            }
+            let services = ServiceGroup(
+                services: [gateway.application { port in continuation.yield(port) }], logger: Logger(label: "gateway-tests"))
+            let server = Task { try await services.run() }
             var iterator = ports.makeAsyncIterator()
             guard let port = await iterator.next() else { throw CancellationError() }
             let harness = GatewayHarness(gateway: gateway, base: "http://127.0.0.1:\(port)", keys: directory.path + "/keys")
             func stop() async {
-                server.cancel()
+                await services.triggerGracefulShutdown()
                 _ = await server.result
                 await worker.shutdown()
                 await audit.flush()
