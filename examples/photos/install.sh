@@ -14,7 +14,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../lib/demo.sh"
 example_setup "${1:-}"
 
-vendor="$here/functions/thumbnail/vendor"
+vendor="$here/functions/thumbnail/package"
 if [ ! -d "$vendor/PIL" ]; then
   printf '==> vendoring Pillow for the thumbnail function (from PyPI)\n' >&2
   "$here/vendor-pillow.sh" "$vendor" >&2 ||

@@ -8,18 +8,16 @@ the blob entry home:%:<photo>.thumb: `%` is the facet of the current label, so t
 thumbnail lands where only the photo's owner can read it. The app's privilege (pma) is
 not the owner's: it could not declassify the photo, or its thumbnail, if it tried.
 
-With Pillow vendored into the image (install.sh does it when PyPI is reachable), JPEG,
+With Pillow vendored into the image's package/ directory (install.sh and ./dev start do
+it when PyPI is reachable; the runtime puts /srv/package on the path), JPEG,
 PNG and PPM photos are read and a JPEG is written; without it, binary PPM (P6) photos
 are scaled by a pure-Python box filter and a PPM is written.
 """
 import io
 import json
-import sys
 
-sys.path.insert(0, "/srv/vendor")
-
-import faasten  # noqa: E402
-import netpbm  # noqa: E402
+import faasten
+import netpbm
 
 try:
     from PIL import Image
