@@ -580,12 +580,12 @@ class Syscall:
     def fs_read(self, path):
         """A file's bytes."""
         with self.resolve(path) as handle:
-            return handle.read()
+            return _expect_file(handle, path).read()
 
     def fs_write(self, path, data):
         """Replaces a file's bytes."""
         with self.resolve(path) as handle:
-            handle.write(data)
+            _expect_file(handle, path).write(data)
 
     def fs_list(self, path=""):
         """``{name: kind}`` of a directory."""
@@ -658,3 +658,10 @@ class Syscall:
     def invoke_service(self, path, payload=b"", params=None, toblob=False):
         with self.resolve(path) as service:
             return service.invoke(payload, True, params, toblob)
+
+
+def _expect_file(handle, path):
+    # A typed error (as the monitor gives for a wrong kind), not an AttributeError.
+    if not isinstance(handle, File):
+        raise WrongKindError("%s is a %s, not a file" % (path, type(handle).__name__.lower()))
+    return handle

@@ -181,6 +181,7 @@ def paths(sys, c):
     c.equal("create under a faceted directory uses the current label's facet",
             lambda: (sys.fs_createfile("~:fd:x", data=b"X"), sys.fs_read("~:fd:<%s>:x" % label))[1], b"X")
     c.raises("fs_read missing", lambda: sys.fs_read("~:nothing"), NotFoundError)
+    c.raises("fs_read a directory", lambda: sys.fs_read("~:docs"), WrongKindError)
     c.raises("fs_createfile in bob's home", lambda: sys.fs_createfile("home:<bob,bob>:x"), RefusedError, "write rule")
 
 
