@@ -15,9 +15,12 @@ extension Gateway {
             } catch {
                 store = "failing: \(error)"
             }
-            let healthy = store == "ok" && !self.draining
+            // Records the store refused are kept and retried; say so while it lasts.
+            let records = await self.worker.recordingFailure().map { "failing: \($0)" } ?? "ok"
+            let healthy = store == "ok" && records == "ok" && !self.draining
             return JSONValue.object([
                 "status": .string(self.draining ? "draining" : (healthy ? "ok" : "failing")), "store": .string(store),
+                "records": .string(records),
                 "pool": .object([
                     "used_mb": .number(Double(pool.usedMB)), "idle": .number(Double(pool.idle)),
                     "prestarted": .number(Double(pool.prestarted)), "waiting": .number(Double(pool.waiting)),
