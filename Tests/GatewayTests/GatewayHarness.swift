@@ -29,7 +29,8 @@ struct GatewayHarness {
     }
 
     static func with<T>(
-        tokenLifetime: Duration = .seconds(3600), loginAttemptsPerName: Int = 10, _ body: (GatewayHarness) async throws -> T
+        tokenLifetime: Duration = .seconds(3600), loginAttemptsPerName: Int = 10, loginAttemptsPerAddress: Int = 60,
+        _ body: (GatewayHarness) async throws -> T
     ) async throws -> T {
         let sandboxes = try TestSandboxes.get()
         let directory = try TemporaryDirectory()
@@ -47,6 +48,7 @@ struct GatewayHarness {
             configuration.bcryptCost = 4
             configuration.tokenLifetime = tokenLifetime
             configuration.loginAttemptsPerName = loginAttemptsPerName
+            configuration.loginAttemptsPerAddress = loginAttemptsPerAddress
             let gateway = Gateway(worker: worker, keys: keys, audit: audit, configuration: configuration)
             let (ports, continuation) = AsyncStream<Int>.makeStream()
             let services = ServiceGroup(

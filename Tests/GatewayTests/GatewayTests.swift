@@ -137,6 +137,18 @@ import Testing
         }
     }
 
+    @Test func loginsAreRateLimitedPerAddressAcrossNames() async throws {
+        try await H.with(loginAttemptsPerAddress: 4) { h in
+            _ = try await h.request(.POST, "/v1/accounts", json: ["name": "carol", "password": "carol-password"])
+            for name in ["dave", "erin", "frank", "grace"] {
+                #expect(try await h.login(name, "guessing-a-password").status == 401)
+            }
+            // Guessing other names does not help: the address is out of attempts.
+            let limited = try await h.login("carol", "carol-password")
+            #expect(limited.status == 429 && limited.json["error"] as? String == "rate_limited", "\(limited.text)")
+        }
+    }
+
     @Test func fileSystemAllowedAndRefusedWithTheEndLabel() async throws {
         try await H.with { h in
             let alice = try await h.user("alice")
