@@ -182,10 +182,7 @@ public final class Worker: Sendable {
         // The function runs with the gate's privilege from the lifted start label.
         let functionContext: SecurityContext
         do throws(FSError) {
-            try context.checkInvoke(requiring: resolved.invokerIntegrityClearance)
-            guard request.depth <= configuration.maxChainDepth else {
-                throw .limitExceeded("gates in a chain of calls", limit: configuration.maxChainDepth)
-            }
+            try authorize(resolved, context, depth: request.depth)
             functionContext = try SecurityContext(label: context.label, privilege: resolved.privilege, clearance: request.clearance)
         } catch {
             return InvokeResult(id: id, outcome: .refused(error), label: context.label)
@@ -199,9 +196,8 @@ public final class Worker: Sendable {
             lease = try await acquire(
                 function: function, runtime: runtime, gate: resolved.gate, privilege: resolved.privilege, startLabel: context.label,
                 nested: request.nested)
-        } catch let error as WorkerError {
-            if case let .busy(reason) = error { return InvokeResult(id: id, outcome: .busy(reason), label: context.label) }
-            return InvokeResult(id: id, outcome: .failed(.sandbox("\(error)")), label: context.label)
+        } catch let WorkerError.busy(reason) {
+            return InvokeResult(id: id, outcome: .busy(reason), label: context.label)
         } catch {
             return InvokeResult(id: id, outcome: .failed(.sandbox("\(error)")), label: context.label)
         }
@@ -226,6 +222,16 @@ public final class Worker: Sendable {
         }
     }
 
+    /// The invoke rule (the invoker's privilege implies the chain's invoker clearance)
+    /// and the chain's depth: checked before any function of `gate` runs, and by a
+    /// calling function before it may queue an asynchronous call.
+    func authorize(_ gate: ResolvedGate, _ context: SecurityContext, depth: Int) throws(FSError) {
+        try context.checkInvoke(requiring: gate.invokerIntegrityClearance)
+        guard depth <= configuration.maxChainDepth else {
+            throw .limitExceeded("gates in a chain of calls", limit: configuration.maxChainDepth)
+        }
+    }
+
     /// A sandbox lent to one invocation, and whether it came from the pre-started ones.
     struct Lease {
         let host: SandboxHost
@@ -237,7 +243,7 @@ public final class Worker: Sendable {
     ) async throws -> Lease {
         let key = SandboxPool.Key(runtime: runtime.name, image: function.image, privilege: privilege, memoryMB: function.memoryMB)
         let need = SandboxPool.Need(
-            key: key, startLabel: startLabel, memoryMB: function.memoryMB, gate: gate,
+            key: key, startLabel: startLabel, gate: gate,
             concurrency: function.concurrency > 0 ? function.concurrency : configuration.defaultConcurrency,
             fresh: function.fresh, nested: nested)
         let decision = try await pool.acquire(need)

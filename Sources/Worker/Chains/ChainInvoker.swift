@@ -34,10 +34,8 @@ struct ChainInvoker: GuestInvoker {
         let resolved = try worker.fileSystem.synchronously(.read, &context) { session, context throws(FSError) in
             try session.resolveGate(target, &context)
         }
-        try context.checkInvoke(requiring: resolved.invokerIntegrityClearance)
-        guard depth + 1 <= worker.configuration.maxChainDepth else {
-            throw .limitExceeded("gates in a chain of calls", limit: worker.configuration.maxChainDepth)
-        }
+        // Checked here too, so that a refused asynchronous call fails now, not after a 202.
+        try worker.authorize(resolved, context, depth: depth + 1)
         let call = InvokeRequest(
             target: .resolved(resolved), startLabel: context.label, clearance: context.clearance, invoker: context.privilege,
             payload: request.payload, headers: request.parameters, parent: invocationID, depth: depth + 1,

@@ -34,11 +34,12 @@ actor SandboxPool {
     struct Need: Sendable {
         let key: Key
         let startLabel: Label
-        let memoryMB: Int
         let gate: ObjectID
         let concurrency: Int
         let fresh: Bool
         let nested: Bool
+
+        var memoryMB: Int { key.memoryMB }
     }
 
     /// How a need is met; a launch or an assignment is completed outside the actor.
