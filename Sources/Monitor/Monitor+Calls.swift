@@ -280,11 +280,7 @@ extension Monitor {
                 throw CallFailure(error, what: "base")
             }
         }
-        guard context.privilege.canDelegate(Privilege(base)) else {
-            throw CallFailure(
-                .refused, "refused by the delegation rule: privilege \(context.privilege) does not speak for \(base)",
-                rule: "delegation rule")
-        }
+        try rule { () throws(FSError) in try context.checkDelegate(Component(base), for: "a sub-privilege") }
         // Checked before extending: the suffix comes off the wire, and extending token
         // by token costs quadratic time in its length.
         guard base.depth + request.suffix.count <= LabelLimits.default.maxTokensPerPrincipal else {
