@@ -36,11 +36,7 @@ extension Gateway {
         for (function, memory) in [("thumbnail", 256), ("timeindex", 128)] {
             let image = try FunctionImage.pack(directory: "\(examples)/photos/functions/\(function)")
             let blobs = fileSystem.store.blobs
-            let blob = try await Blocking.run { () throws -> ExistingBlob in
-                let name = try blobs.put(image)
-                guard let reader = try blobs.open(name) else { throw StoreError("the image blob vanished") }
-                return ExistingBlob(reader)
-            }
+            let blob = try await Blocking.run { () throws -> ExistingBlob in try blobs.store(image) }
             _ = try await fileSystem.transaction(.write, &context) { session, context throws(FSError) in
                 let imageEntry = try session.create(.blob(blob), label: appLabel, named: function + ".image", in: apps, &context)
                 let spec = GateSpec(

@@ -32,3 +32,40 @@ public struct ExistingBlob: Sendable, Hashable {
         name = reader.name
     }
 }
+
+extension BlobStore {
+    /// The finalized blob `name`, as an object may name it.
+    public func existing(_ name: BlobName) throws(FSError) -> ExistingBlob {
+        let reader: (any BlobReader)?
+        do {
+            reader = try open(name)
+        } catch {
+            throw .storage("cannot open the blob \(name): \(error)")
+        }
+        guard let reader else { throw .blobNotFound(name) }
+        return ExistingBlob(reader)
+    }
+
+    /// Stores `bytes` as a new blob (blocks: see ``BlobStore``).
+    public func store(_ bytes: [UInt8]) throws(FSError) -> ExistingBlob {
+        try store(writing: { upload in try upload.write(bytes) })
+    }
+
+    /// Stores a new blob written by `write`, aborted if it throws.
+    public func store(writing write: (any BlobUpload) throws -> Void) throws(FSError) -> ExistingBlob {
+        let name: BlobName
+        do {
+            let upload = try create()
+            do {
+                try write(upload)
+                name = try upload.finalize()
+            } catch {
+                upload.abort()
+                throw error
+            }
+        } catch {
+            throw .storage("cannot store the blob: \(error)")
+        }
+        return try existing(name)
+    }
+}

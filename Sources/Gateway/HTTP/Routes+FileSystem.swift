@@ -406,8 +406,7 @@ extension Gateway {
                     try await Blocking.run { try upload.write(bytes) }
                 }
                 let name = try await Blocking.run { try upload.finalize() }
-                guard let reader = try await Blocking.run({ try blobs.open(name) }) else { throw StoreError("the blob vanished") }
-                return ExistingBlob(reader)
+                return try await Blocking.run { try blobs.existing(name) }
             } catch {
                 upload.abort()
                 throw error

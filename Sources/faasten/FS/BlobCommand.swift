@@ -60,36 +60,14 @@ struct BlobCommand: AsyncParsableCommand {
         }
     }
 
-    /// Stores bytes as a blob.
-    static func store(_ bytes: [UInt8], in blobs: any BlobStore) throws(FSError) -> ExistingBlob {
-        do {
-            let name = try blobs.put(bytes)
-            guard let reader = try blobs.open(name) else { throw StoreError("blob \(name) vanished after its upload") }
-            return ExistingBlob(reader)
-        } catch {
-            throw .storage("cannot store the blob: \(error)")
-        }
-    }
-
     /// Streams a file handle into a new blob, a chunk at a time.
     static func upload(from handle: FileHandle, to blobs: any BlobStore) throws(FSError) -> ExistingBlob {
-        do {
-            let upload = try blobs.create()
-            do {
-                while true {
-                    let chunk = handle.readData(ofLength: 1 << 20)
-                    if chunk.isEmpty { break }
-                    try upload.write([UInt8](chunk))
-                }
-                let name = try upload.finalize()
-                guard let reader = try blobs.open(name) else { throw StoreError("blob \(name) vanished after its upload") }
-                return ExistingBlob(reader)
-            } catch {
-                upload.abort()
-                throw error
+        try blobs.store(writing: { upload in
+            while true {
+                let chunk = handle.readData(ofLength: 1 << 20)
+                if chunk.isEmpty { break }
+                try upload.write([UInt8](chunk))
             }
-        } catch {
-            throw .storage("cannot store the blob: \(error)")
-        }
+        })
     }
 }

@@ -52,7 +52,7 @@ struct WorkerHarness {
     ) async throws -> Entry {
         let image = try FunctionImage.pack(directory: directory ?? TestSandboxes.fixture(fixture))
         guard let (parent, name) = try path(gatePath).parentAndName else { throw CancellationError() }
-        let blob = ExistingBlob(try fileSystem.store.blobs.open(try fileSystem.store.blobs.put(image))!)
+        let blob = try fileSystem.store.blobs.store(image)
         let spec = try (
             privilege: Privilege(parsing: privilege), clearance: Component(parsing: invokerClearance),
             declassify: declassify.map { try Component(parsing: $0) }, label: gateLabel.map { try label($0) }
