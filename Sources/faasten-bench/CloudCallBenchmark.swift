@@ -41,10 +41,7 @@ struct CloudCallBenchmark: AsyncParsableCommand {
         let harness = try Harness()
         defer { harness.close() }
 
-        let echo = try EchoProcess()
-        let echoSamples = (0..<(calls + 500)).map { _ in echo.roundTrip() }.dropFirst(500)
-        echo.close()
-        let baseline = Distribution(Array(echoSamples))
+        let baseline = try EchoProcess.latencies(count: calls)
         let label = Distribution(try await harness.guestSamples(call: "label", n: calls))
         let read = Distribution(try await harness.guestSamples(call: "read", n: calls))
         report.add("cloudcall.label.p50", unit: "us", label.p50, baseline: baseline.p50, target: 2 * baseline.p50, note: "raw pipe echo to python3")
@@ -56,7 +53,7 @@ struct CloudCallBenchmark: AsyncParsableCommand {
         var bare: [Double] = []
         for _ in 0..<colds {
             cold.append(try harness.coldStart())
-            bare.append(try harness.bareStart())
+            bare.append(try BareSandbox.start(runtime: harness.spec.runtime))
         }
         let coldDistribution = Distribution(cold)
         let bareDistribution = Distribution(bare)
@@ -125,10 +122,6 @@ struct CloudCallBenchmark: AsyncParsableCommand {
             return elapsed
         }
 
-        /// A bare bwrap start with the runtime's files, in µs.
-        func bareStart() throws -> Double {
-            try BareSandbox.start(runtime: spec.runtime)
-        }
     }
 
     /// A plain python3 echoing stdin to stdout, for the raw round-trip baseline.
@@ -150,6 +143,13 @@ struct CloudCallBenchmark: AsyncParsableCommand {
             Glibc.close(stdout.write)
             input = stdin.write
             output = stdout.read
+        }
+
+        /// Round trips (µs) after 500 to warm up.
+        static func latencies(count: Int) throws -> Distribution {
+            let echo = try EchoProcess()
+            defer { echo.close() }
+            return Distribution(Array((0..<(count + 500)).map { _ in echo.roundTrip() }.dropFirst(500)))
         }
 
         /// One round trip, in µs. A baseline that stopped echoing must not pass for a fast

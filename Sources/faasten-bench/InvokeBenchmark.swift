@@ -45,7 +45,7 @@ struct InvokeBenchmark: AsyncParsableCommand {
         // CPU costs 30-60 µs, several times the work of a no-op invocation.
         if cpu >= 0 && !ProcessAffinity.pin(toCPU: cpu) { throw BenchmarkError("cannot pin to CPU \(cpu)") }
         let pinned = harness.engine(prestarted: 0)
-        let baseline = Self.echoLatencies(count: warmCount)
+        let baseline = try CloudCallBenchmark.EchoProcess.latencies(count: warmCount)
         let warm = Distribution(try await harness.serialLatencies(pinned, gate: "noop", count: warmCount, warmUp: 300))
         await pinned.shutdown()
         report.add("invoke.warm.p50", unit: "us", warm.p50, baseline: baseline.p50, target: 150, note: "pipe echo to python3")
@@ -54,7 +54,7 @@ struct InvokeBenchmark: AsyncParsableCommand {
         // Everything else on every CPU.
         _ = ProcessAffinity.pin(toCPUs: allCPUs)
         let engine = harness.engine(prestarted: 0)
-        let unpinnedBaseline = Self.echoLatencies(count: warmCount / 5)
+        let unpinnedBaseline = try CloudCallBenchmark.EchoProcess.latencies(count: warmCount / 5)
         let unpinned = Distribution(try await harness.serialLatencies(engine, gate: "noop", count: warmCount / 5, warmUp: 100))
         report.add(
             "invoke.warm.unpinned.p50", unit: "us", unpinned.p50, baseline: unpinnedBaseline.p50, note: "pipe echo to python3, unpinned")
@@ -82,14 +82,6 @@ struct InvokeBenchmark: AsyncParsableCommand {
         if !options.json {
             print("targets: invoke.warm.p50 ≤ 150 µs; invoke.throughput.cN ≥ 3000/s (rates to reach; no-op invocations, 2 cores)")
         }
-    }
-
-    /// Round trips (µs) through pipes to a plain python3 echoing them.
-    static func echoLatencies(count: Int) -> Distribution {
-        guard let echo = try? CloudCallBenchmark.EchoProcess() else { return Distribution([0]) }
-        let samples = Array((0..<(count + 500)).map { _ in echo.roundTrip() }.dropFirst(500))
-        echo.close()
-        return Distribution(samples)
     }
 
     /// Round trips per second of `callers` threads, each with its own echoing python3.
@@ -146,7 +138,7 @@ struct InvokeBenchmark: AsyncParsableCommand {
             try await fileSystem.addUser(Principal(["alice"]))
             let function = (try GuestRuntime.runtimesDirectory() as NSString).deletingLastPathComponent + "/Benchmarks/functions/noop"
             let image = try FunctionImage.pack(directory: function)
-            let blob = ExistingBlob(try store.blobs.open(try store.blobs.put(image))!)
+            let blob = try store.blobs.store(image)
             var context = try SecurityContext(privilege: alice)
             let alice = alice
             let home = try FSPath(parsing: "~")
