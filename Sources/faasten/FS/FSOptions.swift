@@ -29,16 +29,25 @@ struct FSOptions: ParsableArguments {
         if let store {
             return try StoreLocation(store)
         }
-        if let data { return .directory(data) }
+        return .directory(Self.dataDirectory(data))
+    }
+
+    /// `--data`, else `$FAASTEN_DATA`, else `~/.local/share/faasten`.
+    static func dataDirectory(_ data: String?) -> String {
+        if let data { return data }
         if let environment = ProcessInfo.processInfo.environment["FAASTEN_DATA"], !environment.isEmpty {
-            return .directory(environment)
+            return environment
         }
-        return .directory(NSHomeDirectory() + "/.local/share/faasten")
+        return NSHomeDirectory() + "/.local/share/faasten"
     }
 
     /// Opens the store the options name.
     func openStore() async throws -> any Store {
-        let location = try location()
+        try await Self.open(try location())
+    }
+
+    /// Opens a store, or says which one could not be opened.
+    static func open(_ location: StoreLocation) async throws -> any Store {
         do {
             return try await location.open()
         } catch {

@@ -46,8 +46,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard (4...31).contains(bcryptCost) else { throw CommandError("--bcrypt-cost must be from 4 to 31") }
         guard tokenLifetime >= 60 else { throw CommandError("--token-lifetime must be at least 60 seconds") }
         guard let level = Logger.Level(rawValue: logLevel) else { throw CommandError("--log-level: unknown level \(logLevel)") }
-        let dataDirectory = ((data ?? ProcessInfo.processInfo.environment["FAASTEN_DATA"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? NSHomeDirectory() + "/.local/share/faasten") as NSString).expandingTildeInPath
+        let dataDirectory = (FSOptions.dataDirectory(data) as NSString).expandingTildeInPath
         try? FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
 
         LoggingSystem.bootstrap { label in
@@ -59,13 +58,7 @@ struct ServeCommand: AsyncParsableCommand {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let logger = Logger(label: "faasten")
 
-        let location = try store.map { try StoreLocation($0) } ?? .directory(dataDirectory)
-        let opened: any Store
-        do {
-            opened = try await location.open()
-        } catch {
-            throw CommandError("cannot open the store at \(location): \(error)")
-        }
+        let opened = try await FSOptions.open(try store.map { try StoreLocation($0) } ?? .directory(dataDirectory))
         let fileSystem = FileSystem(store: opened)
         do {
             _ = try await fileSystem.bootstrap()
