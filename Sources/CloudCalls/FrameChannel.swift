@@ -46,6 +46,10 @@ public final class FrameChannel: @unchecked Sendable {
     public let input: Int32
     public let output: Int32
     public let maxMessageBytes: Int
+    /// Whether `output` is a socket, decided once: a socket is written with
+    /// send(MSG_NOSIGNAL), a pipe with write (a send on a pipe fails, and would cost a
+    /// second system call on every frame).
+    private let outputIsSocket: Bool
     /// Bytes read but not yet consumed are `storage[start..<end]`; the storage only grows.
     private var storage = [UInt8](repeating: 0, count: 1 << 16)
     private var start = 0
@@ -57,6 +61,8 @@ public final class FrameChannel: @unchecked Sendable {
         self.input = input
         self.output = output
         self.maxMessageBytes = maxMessageBytes
+        var info = stat()
+        outputIsSocket = fstat(output, &info) == 0 && info.st_mode & S_IFMT == S_IFSOCK
     }
 
     /// The next frame's bytes, waiting until `deadline` (`nil`: no deadline).
@@ -108,11 +114,12 @@ public final class FrameChannel: @unchecked Sendable {
         let failure: FrameError? = frame.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {
-                // send(MSG_NOSIGNAL): a guest that went away must not kill us with SIGPIPE.
-                var written = send(output, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
-                if written < 0 && errno == ENOTSOCK {
-                    written = Glibc.write(output, raw.baseAddress! + offset, raw.count - offset)
-                }
+                // On a socket, MSG_NOSIGNAL: a guest that went away must not kill us with
+                // SIGPIPE (on a pipe, the process ignores SIGPIPE: see BubblewrapBackend).
+                let written =
+                    outputIsSocket
+                    ? send(output, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
+                    : Glibc.write(output, raw.baseAddress! + offset, raw.count - offset)
                 if written < 0 {
                     if errno == EINTR { continue }
                     if errno == EPIPE || errno == ECONNRESET { return .closed }
