@@ -25,6 +25,13 @@ extension HTTPField.Name {
     static let faastenEndLabel = Self("X-Faasten-End-Label")!
     static let faastenInvocation = Self("X-Faasten-Invocation")!
     static let prefer = Self("Prefer")!
+    static let githubSignature = Self("X-Hub-Signature-256")!
+    static let githubEvent = Self("X-GitHub-Event")!
+    static let githubDelivery = Self("X-GitHub-Delivery")!
+    static let faastenSignature = Self("X-Faasten-Signature")!
+    static let faastenTimestamp = Self("X-Faasten-Timestamp")!
+    static let faastenEvent = Self("X-Faasten-Event")!
+    static let faastenDelivery = Self("X-Faasten-Delivery")!
 }
 
 extension Request {

@@ -43,14 +43,7 @@ extension Gateway {
             let caller = try await self.caller(request)
             var request = request
             let body = try await request.jsonFields(upTo: limit)
-            let privilege: Component
-            do {
-                privilege = try Component(parsing: try body.string("privilege"))
-            } catch let error as APIError {
-                throw error
-            } catch {
-                throw APIError.badRequest("privilege: \(error)")
-            }
+            guard let privilege = try Self.component(body, "privilege") else { throw APIError.badRequest("privilege is required") }
             let expiresIn = try body.optionalInt("expires_in", in: 1...(366 * 86400))
             let (token, expiresAt) = try await self.accounts.delegate(caller, privilege: privilege, expiresIn: expiresIn)
             return JSONValue.object([

@@ -88,19 +88,19 @@ extension Gateway {
         let delivery: String
         switch row.source {
         case "github":
-            guard let signature = request.headers[HTTPField.Name("X-Hub-Signature-256")!] else {
+            guard let signature = request.headers[.githubSignature] else {
                 throw APIError.unauthorized("X-Hub-Signature-256 is missing: set the webhook's secret")
             }
-            guard let type = request.headers[HTTPField.Name("X-GitHub-Event")!], !type.isEmpty,
-                let id = request.headers[HTTPField.Name("X-GitHub-Delivery")!], !id.isEmpty
+            guard let type = request.headers[.githubEvent], !type.isEmpty,
+                let id = request.headers[.githubDelivery], !id.isEmpty
             else { throw APIError.badRequest("X-GitHub-Event and X-GitHub-Delivery are required") }
             guard Triggers.signatureIsValid(signature, message: body, secret: secret) else {
                 throw APIError.unauthorized("the signature does not match the body and the trigger's secret")
             }
             (event, delivery) = (type, id)
         default:
-            guard let signature = request.headers[HTTPField.Name("X-Faasten-Signature")!],
-                let stamp = request.headers[HTTPField.Name("X-Faasten-Timestamp")!]
+            guard let signature = request.headers[.faastenSignature],
+                let stamp = request.headers[.faastenTimestamp]
             else { throw APIError.badRequest("X-Faasten-Signature and X-Faasten-Timestamp are required") }
             guard let time = Double(stamp), time.isFinite else { throw APIError.badRequest("X-Faasten-Timestamp must be unix seconds") }
             guard Triggers.signatureIsValid(signature, message: Array("\(stamp).".utf8) + body, secret: secret) else {
@@ -110,8 +110,8 @@ extension Gateway {
             guard abs(Date().timeIntervalSince1970 - time) <= triggers.timestampTolerance else {
                 throw APIError.unauthorized("the timestamp is more than \(Int(triggers.timestampTolerance)) s from the server's clock")
             }
-            event = request.headers[HTTPField.Name("X-Faasten-Event")!] ?? "event"
-            delivery = request.headers[HTTPField.Name("X-Faasten-Delivery")!] ?? signature
+            event = request.headers[.faastenEvent] ?? "event"
+            delivery = request.headers[.faastenDelivery] ?? signature
         }
         guard event.utf8.count <= 128, delivery.utf8.count <= 256 else { throw APIError.badRequest("the event or delivery id is too long") }
         // A trigger acts for its owner: not once the owner is disabled or gone.

@@ -87,11 +87,7 @@ public final class Triggers: Sendable {
     func create(_ caller: Caller, _ body: JSONFields, now: Date = Date()) async throws -> (TriggerRow, Definition) {
         guard let owner = caller.principal else { throw APIError.unauthorized("creating a trigger needs a token: log in first") }
         let name = try body.string("name")
-        do {
-            try Accounts.validate(name: name)
-        } catch {
-            throw APIError.badRequest("name must be 1-64 characters of a-z, 0-9, '-', '_' and '.', starting with a letter or digit")
-        }
+        try Accounts.validate(name: name)
         let source = try body.string("source")
         guard ["github", "generic", "schedule"].contains(source) else { throw APIError.badRequest("source must be github, generic or schedule") }
         var gate = try Gateway.path(try body.string("gate"))
@@ -145,9 +141,10 @@ public final class Triggers: Sendable {
             _ = try await fileSystem.transaction(.write, &context) { session, context throws(FSError) in
                 let homeEntry = try session.resolve(home, &context)
                 let directory: Entry
-                if session.listNames(homeEntry, &context).contains("triggers") {
+                do throws(FSError) {
                     directory = try session.lookup(homeEntry, "triggers", &context)
-                } else {
+                } catch {
+                    guard case .notFound = error else { throw error }
                     directory = try session.create(.directory, label: ownerLabel, named: "triggers", in: homeEntry, &context)
                 }
                 return try session.create(.file(bytes), label: ownerLabel, named: name, in: directory, &context)
@@ -309,13 +306,6 @@ public final class Triggers: Sendable {
     static func randomHex(_ count: Int) -> String {
         var random = SystemRandomNumberGenerator()
         return (0..<count).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &random)) }.joined()
-    }
-}
-
-extension FileSystemSession {
-    /// The names in a directory, or none if it cannot be listed.
-    fileprivate func listNames(_ directory: Entry, _ context: inout SecurityContext) -> [String] {
-        ((try? list(directory, &context)) ?? []).map(\.name)
     }
 }
 
