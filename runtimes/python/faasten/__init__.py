@@ -16,12 +16,14 @@ flow rule is ``RefusedError`` and names the rule.
 Labels, privileges and components are strings in Faasten's label syntax:
 ``"alice&bob,alice"``, ``"alice"``, ``"T"``.
 """
+from faasten._channel import frame as _frame
 from faasten._wire import cloudcalls as wire
 
 __all__ = [
     "Syscall", "Directory", "FacetedDirectory", "File", "BlobEntry", "Gate", "Service", "Blob", "NewBlob",
     "ResponseDict", "ResponseStr", "ResponseRaw", "FaastenError", "RefusedError", "NotFoundError",
     "AlreadyExistsError", "WrongKindError", "InvalidArgumentError", "LimitExceededError", "UnsupportedError",
+    "UnavailableError",
 ]
 
 _EMPTY = wire.Empty()
@@ -355,11 +357,6 @@ class NewBlob:
 
 
 # --- The syscall object ---------------------------------------------------------
-
-def _frame(message):
-    body = message.encode()
-    return len(body).to_bytes(4, "big") + body
-
 
 # Calls without arguments are the same bytes every time: framed once, here.
 _CONSTANT_CALLS = {name: _frame(wire.GuestMessage(call=wire.Call(**{name: _EMPTY})))

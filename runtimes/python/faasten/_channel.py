@@ -4,6 +4,12 @@ import os
 from faasten._wire import cloudcalls as wire
 
 
+def frame(message):
+    """A message as it goes on the wire: 4-byte big-endian length, then the bytes."""
+    body = message.encode()
+    return len(body).to_bytes(4, "big") + body
+
+
 class ChannelClosed(Exception):
     """The host closed the channel (or said goodbye)."""
 
@@ -18,8 +24,7 @@ class Channel:
         self.max_bytes = max_bytes
 
     def send(self, message):
-        body = message.encode()
-        self.send_frame(len(body).to_bytes(4, "big") + body)
+        self.send_frame(frame(message))
 
     def send_frame(self, frame):
         """Writes an already framed message."""
