@@ -98,6 +98,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Cluster mode: the durable invocation queue on PostgreSQL, its gateway and worker sides.
+        .target(
+            name: "Cluster",
+            dependencies: [
+                "Worker", "FileSystem", "Store", "Labels", "Monitor",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // A JSON value decoded without a schema: the gateway's bodies, fstn's output.
         .target(name: "JSONValues"),
         // A throwaway PostgreSQL server on loopback, for tests and benchmarks.
@@ -114,6 +123,7 @@ let package = Package(
                 "Sandbox",
                 "Worker",
                 "Gateway",
+                "Cluster",
                 "Processes",
                 "CloudCalls",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -156,6 +166,7 @@ let package = Package(
                 "Monitor",
                 "Sandbox",
                 "Worker",
+                "Cluster",
                 "Processes",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -217,6 +228,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
+        ),
+        // Cluster mode: the queue on a real PostgreSQL server, gateway and worker processes killed mid-work.
+        .testTarget(
+            name: "ClusterTests",
+            dependencies: ["Cluster", "Worker", "FileSystem", "Store", "Labels", "LocalPostgres", "FaastenTestSupport"]
         ),
         // Programs that tests start, watch and kill (e.g. a writer killed mid-transaction).
         .executableTarget(

@@ -12,10 +12,12 @@ import ServiceLifecycle
 import Store
 import Worker
 
-/// The HTTP API in front of one worker: accounts and tokens, the labeled file system,
-/// invocations, the audit log and operations endpoints (see docs/api.md).
+/// The HTTP API in front of a dispatcher (a worker in this process, or a cluster's
+/// queue): accounts and tokens, the labeled file system, invocations, the audit log
+/// and operations endpoints (see docs/api.md).
 public final class Gateway: Sendable {
-    public let worker: Worker
+    /// Where invocations go.
+    public let dispatcher: any Dispatcher
     public let fileSystem: FileSystem
     public let accounts: Accounts
     public let audit: AuditLog
@@ -26,21 +28,29 @@ public final class Gateway: Sendable {
     let logger: Logger
     private let state = DrainState()
 
-    /// A gateway over `worker` (whose configuration should report to `audit`), signing
+    /// A gateway over `dispatcher` (whose workers should report to `audit`), signing
     /// with `keys`.
     public init(
-        worker: Worker, keys: SigningKeys, audit: AuditLog, configuration: GatewayConfiguration = GatewayConfiguration(),
+        dispatcher: any Dispatcher, keys: SigningKeys, audit: AuditLog, configuration: GatewayConfiguration = GatewayConfiguration(),
         metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), logger: Logger = Logger(label: "faasten.gateway")
     ) {
-        self.worker = worker
-        fileSystem = worker.fileSystem
+        self.dispatcher = dispatcher
+        fileSystem = dispatcher.fileSystem
         self.keys = keys
         self.audit = audit
         self.configuration = configuration
         self.metrics = metrics
         self.logger = logger
-        accounts = Accounts(fileSystem: worker.fileSystem, keys: keys, audit: audit, configuration: configuration)
-        triggers = Triggers(fileSystem: worker.fileSystem, worker: worker, audit: audit, logger: logger)
+        accounts = Accounts(fileSystem: dispatcher.fileSystem, keys: keys, audit: audit, configuration: configuration)
+        triggers = Triggers(fileSystem: dispatcher.fileSystem, dispatcher: dispatcher, audit: audit, logger: logger)
+    }
+
+    /// A gateway over a worker in this process (the embedded mode).
+    public convenience init(
+        worker: Worker, keys: SigningKeys, audit: AuditLog, configuration: GatewayConfiguration = GatewayConfiguration(),
+        metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), logger: Logger = Logger(label: "faasten.gateway")
+    ) {
+        self.init(dispatcher: worker, keys: keys, audit: audit, configuration: configuration, metrics: metrics, logger: logger)
     }
 
     /// Creates the administrator's account if it does not exist; returns its new

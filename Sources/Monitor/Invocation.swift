@@ -74,6 +74,8 @@ public enum InvocationFailure: Error, Hashable, Sendable, CustomStringConvertibl
     case sandbox(String)
     /// The kernel killed the function for exceeding its memory limit.
     case memoryLimit
+    /// A failure another process recorded (a cluster worker), as its code and reason.
+    case reported(code: String, reason: String)
 
     /// A short machine-readable name: `timeout`, `exited`, `protocol`, `response-too-large`,
     /// `sandbox`, `memory-limit`.
@@ -85,6 +87,7 @@ public enum InvocationFailure: Error, Hashable, Sendable, CustomStringConvertibl
         case .responseTooLarge: return "response-too-large"
         case .sandbox: return "sandbox"
         case .memoryLimit: return "memory-limit"
+        case let .reported(code, _): return code
         }
     }
 
@@ -96,6 +99,7 @@ public enum InvocationFailure: Error, Hashable, Sendable, CustomStringConvertibl
         case let .responseTooLarge(bytes, limit): return "the response of \(bytes) bytes exceeds the limit of \(limit)"
         case let .sandbox(reason): return "sandbox failure: \(reason)"
         case .memoryLimit: return "the function was killed at its memory limit"
+        case let .reported(_, reason): return reason
         }
     }
 }

@@ -126,6 +126,13 @@ public protocol StoreTransaction {
     /// A trigger's deliveries, newest first.
     func deliveries(trigger: String, limit: Int) throws -> [DeliveryRow]
 
+    /// The token signing keys gateways share (cluster mode), by name: `(name, PEM)`.
+    func signingKeys() throws -> [(name: String, pem: String)]
+    /// Adds a signing key.
+    func insertSigningKey(name: String, pem: String) throws
+    /// Removes a signing key.
+    func deleteSigningKey(_ name: String) throws
+
     /// A value of the store-wide key/value table (e.g. the root object's id).
     func metadata(_ key: String) throws -> String?
     /// Sets a value of the store-wide key/value table.
@@ -223,11 +230,16 @@ public struct InvocationRow: Sendable, Hashable {
     /// The function's stdout and stderr, labeled with the invocation's final label.
     public var logs: [UInt8]?
     public var logLabel: String?
+    /// The cluster worker that ran it (`nil` in the embedded mode).
+    public var worker: String?
+    /// How many times a cluster worker claimed it (a worker lost mid-run means a retry).
+    public var attempts: Int
 
     public init(
         id: String, gate: ObjectID? = nil, target: String, parent: String? = nil, invoker: String, startLabel: String,
         status: String, submittedAt: Double, startedAt: Double? = nil, finishedAt: Double? = nil, responseStatus: Int? = nil,
-        result: [UInt8]? = nil, resultLabel: String? = nil, error: String? = nil, logs: [UInt8]? = nil, logLabel: String? = nil
+        result: [UInt8]? = nil, resultLabel: String? = nil, error: String? = nil, logs: [UInt8]? = nil, logLabel: String? = nil,
+        worker: String? = nil, attempts: Int = 0
     ) {
         self.id = id
         self.gate = gate
@@ -245,6 +257,8 @@ public struct InvocationRow: Sendable, Hashable {
         self.error = error
         self.logs = logs
         self.logLabel = logLabel
+        self.worker = worker
+        self.attempts = attempts
     }
 }
 

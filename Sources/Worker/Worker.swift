@@ -19,7 +19,7 @@ import Store
 /// chain's invoker clearance, runs the function with the gate's privilege from the
 /// lifted start label, and labels the result with the final label downgraded by the
 /// gate's declassify component. Every invocation is recorded.
-public final class Worker: Sendable {
+public final class Worker: Dispatcher {
     public let fileSystem: FileSystem
     public let configuration: WorkerConfiguration
     let pool: SandboxPool
@@ -30,6 +30,7 @@ public final class Worker: Sendable {
     let services: ServiceCaller
     let placement: CPUPlacement?
     let background = BackgroundInvocations()
+    private let asynchronousCalls = DispatcherSlot()
 
     /// An engine over `backend` with the staged guest `runtimes` (by name).
     public init(
@@ -110,24 +111,60 @@ public final class Worker: Sendable {
         await recorder.flush()
     }
 
-    /// Why invocation records could not be written lately (`nil`: they are being written).
-    public func recordingFailure() async -> String? {
-        await recorder.failure
+    /// The pool, and whether records are being written.
+    public func status() async -> DispatcherStatus {
+        var status = DispatcherStatus(pool: await poolStatus())
+        if let failure = await recorder.failure { status.failures["records"] = failure }
+        return status
     }
 
     /// What the pool holds: memory used, idle and pre-started sandboxes, waiting invocations.
-    public func poolStatus() async -> (usedMB: Int, idle: Int, prestarted: Int, waiting: Int) {
+    public func poolStatus() async -> PoolStatus {
         let snapshot = await pool.snapshot
-        return (snapshot.usedMB, snapshot.idle, snapshot.prestarted, snapshot.waiting)
+        return PoolStatus(usedMB: snapshot.usedMB, idle: snapshot.idle, prestarted: snapshot.prestarted, waiting: snapshot.waiting)
     }
 
-    static func newID() -> String {
+    /// What a warm sandbox here is known by (see ``affinity(of:startLabel:)``): for a
+    /// cluster's cache-aware claiming.
+    public func warmAffinities() async -> [String] {
+        await pool.warmAffinities()
+    }
+
+    /// The name of a warm sandbox that could serve `gate` from `startLabel`: its pool key
+    /// and its label. Equal names mean the sandbox may serve it (its label flows to the
+    /// start label); the pool checks that again when it lends the sandbox.
+    public static func affinity(of gate: ResolvedGate, startLabel: Label) -> String {
+        SandboxPool.Key(function: gate.function, privilege: gate.privilege).affinity(label: startLabel)
+    }
+
+    /// Where a function's asynchronous calls go: to this worker (the default) or to a
+    /// cluster's durable queue.
+    public func sendAsynchronousCalls(to dispatcher: any Dispatcher) {
+        asynchronousCalls.set(dispatcher)
+    }
+
+    func submitAsynchronousCall(_ request: InvokeRequest) async throws -> String {
+        if let dispatcher = asynchronousCalls.get() { return try await dispatcher.submit(request) }
+        return try await submit(request)
+    }
+
+    /// A new invocation id.
+    public static func newID() -> String {
         UUID().uuidString.lowercased()
     }
 
     // MARK: One invocation
 
     func run(_ request: InvokeRequest, id: String, submittedAt: Double) async -> InvokeResult {
+        let (result, row) = await perform(request, id: id, submittedAt: submittedAt)
+        await recorder.record(row)
+        return result
+    }
+
+    /// Runs an invocation and returns how it ended with its final record, which it
+    /// leaves to the caller to write (a cluster worker writes it only if its claim on
+    /// the invocation still holds).
+    public func perform(_ request: InvokeRequest, id: String, submittedAt: Double) async -> (InvokeResult, InvocationRow) {
         var row = Self.row(request, id: id, submittedAt: submittedAt)
         row.startedAt = Date().timeIntervalSince1970
         row.status = "running"
@@ -149,44 +186,19 @@ public final class Worker: Sendable {
             row.status = "failed"
             row.error = "busy: \(reason)"
         }
-        await recorder.record(row)
-        return result
+        return (result, row)
     }
 
     private func execute(_ request: InvokeRequest, id: String, row: inout InvocationRow) async -> InvokeResult {
-        // Resolve in the invoker's context: the path and every gate lift the start label.
-        var context: SecurityContext
-        do {
-            context = try SecurityContext(label: request.startLabel, privilege: request.invoker, clearance: request.clearance)
-        } catch {
-            return InvokeResult(id: id, outcome: .refused(error), label: request.startLabel)
+        let admitted: Admission.Admitted
+        switch await Admission.admit(request, in: fileSystem, maxChainDepth: configuration.maxChainDepth) {
+        case let .success(value): admitted = value
+        case let .failure(refusal): return InvokeResult(id: id, outcome: .refused(refusal.error), label: refusal.label)
         }
-        let resolved: ResolvedGate
-        do {
-            switch request.target {
-            case let .path(path):
-                resolved = try await fileSystem.transaction(.read, &context) { session, context throws(FSError) in
-                    try session.resolveGate(try session.resolve(path, &context), &context)
-                }
-            case let .gate(entry):
-                resolved = try await fileSystem.transaction(.read, &context) { session, context throws(FSError) in
-                    try session.resolveGate(entry, &context)
-                }
-            case let .resolved(gate):
-                resolved = gate
-            }
-        } catch {
-            return InvokeResult(id: id, outcome: .refused(error), label: context.label)
-        }
+        let resolved = admitted.gate
+        let context = admitted.invokerContext
+        let functionContext = admitted.functionContext
         row.gate = resolved.gate
-        // The function runs with the gate's privilege from the lifted start label.
-        let functionContext: SecurityContext
-        do throws(FSError) {
-            try authorize(resolved, context, depth: request.depth)
-            functionContext = try SecurityContext(label: context.label, privilege: resolved.privilege, clearance: request.clearance)
-        } catch {
-            return InvokeResult(id: id, outcome: .refused(error), label: context.label)
-        }
         let function = resolved.function
         guard let runtime = runtimes[function.runtime] else {
             return InvokeResult(id: id, outcome: .failed(.sandbox("no runtime named \(function.runtime)")), label: context.label)
@@ -222,14 +234,9 @@ public final class Worker: Sendable {
         }
     }
 
-    /// The invoke rule (the invoker's privilege implies the chain's invoker clearance)
-    /// and the chain's depth: checked before any function of `gate` runs, and by a
-    /// calling function before it may queue an asynchronous call.
+    /// The invoke rule and the chain's depth (see ``Admission/authorize(_:_:depth:maxChainDepth:)``).
     func authorize(_ gate: ResolvedGate, _ context: SecurityContext, depth: Int) throws(FSError) {
-        try context.checkInvoke(requiring: gate.invokerIntegrityClearance)
-        guard depth <= configuration.maxChainDepth else {
-            throw .limitExceeded("gates in a chain of calls", limit: configuration.maxChainDepth)
-        }
+        try Admission.authorize(gate, context, depth: depth, maxChainDepth: configuration.maxChainDepth)
     }
 
     /// A sandbox lent to one invocation, and whether it came from the pre-started ones.
@@ -241,7 +248,7 @@ public final class Worker: Sendable {
     private func acquire(
         function: FunctionSpec, runtime: GuestRuntime, gate: ObjectID, privilege: Privilege, startLabel: Label, nested: Bool
     ) async throws -> Lease {
-        let key = SandboxPool.Key(runtime: runtime.name, image: function.image, privilege: privilege, memoryMB: function.memoryMB)
+        let key = SandboxPool.Key(function: function, privilege: privilege)
         let need = SandboxPool.Need(
             key: key, startLabel: startLabel, gate: gate,
             concurrency: function.concurrency > 0 ? function.concurrency : configuration.defaultConcurrency,
@@ -321,7 +328,8 @@ public final class Worker: Sendable {
         }
     }
 
-    static func row(_ request: InvokeRequest, id: String, submittedAt: Double) -> InvocationRow {
+    /// The record of `request` before it runs (status `queued`).
+    public static func row(_ request: InvokeRequest, id: String, submittedAt: Double) -> InvocationRow {
         InvocationRow(
             id: id, target: request.target.description, parent: request.parent, invoker: request.invoker.description,
             startLabel: request.startLabel.description, status: "queued", submittedAt: submittedAt)
@@ -398,6 +406,12 @@ public struct InvokeResult: Sendable {
     /// Otherwise: the label the invoker's context reached before the refusal. Whatever
     /// is shown of the result must pass the release check against this label.
     public let label: Label
+
+    public init(id: String, outcome: Outcome, label: Label) {
+        self.id = id
+        self.outcome = outcome
+        self.label = label
+    }
 }
 
 /// Submitted invocations running in the background, so that a shutdown can wait for them.
@@ -419,4 +433,13 @@ final class BackgroundInvocations: @unchecked Sendable {
             try? await Task.sleep(for: .milliseconds(20))
         }
     }
+}
+
+/// A dispatcher set once after construction (the cluster's, for asynchronous calls).
+final class DispatcherSlot: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: (any Dispatcher)?
+
+    func set(_ dispatcher: any Dispatcher) { lock.withLock { value = dispatcher } }
+    func get() -> (any Dispatcher)? { lock.withLock { value } }
 }

@@ -126,13 +126,18 @@ struct InvokeBenchmark: AsyncParsableCommand {
         let runtime: GuestRuntime
         let alice: Privilege
 
-        init() async throws {
-            directory = NSTemporaryDirectory() + "faasten-bench-invoke-\(getpid())"
+        /// The gates on `store` (default: SQLite in a temporary directory).
+        init(store given: (any Store)? = nil) async throws {
+            directory = NSTemporaryDirectory() + "faasten-bench-invoke-\(getpid())-\(UUID().uuidString.prefix(8))"
             alice = try Privilege(parsing: "alice")
             backend = try BubblewrapBackend(requireLimits: getuid() == 0)
             staging = try StagingArea(root: directory + "/staging")
             runtime = try staging.stage(runtime: try GuestRuntime.python(runtimes: try GuestRuntime.runtimesDirectory()))
-            store = try SQLiteStore(directory: directory + "/data")
+            if let given {
+                store = given
+            } else {
+                store = try SQLiteStore(directory: directory + "/data")
+            }
             fileSystem = FileSystem(store: store)
             try await fileSystem.bootstrap()
             try await fileSystem.addUser(Principal(["alice"]))
@@ -154,12 +159,13 @@ struct InvokeBenchmark: AsyncParsableCommand {
             }
         }
 
-        /// An engine with the default configuration and `prestarted` sandboxes per runtime.
-        func engine(prestarted: Int) -> Worker {
+        /// An engine with the default configuration and `prestarted` sandboxes per runtime
+        /// (on `fileSystem`, default this harness's).
+        func engine(prestarted: Int, fileSystem: FileSystem? = nil) -> Worker {
             var configuration = WorkerConfiguration()
             configuration.prestartedPerRuntime = prestarted
             return Worker(
-                fileSystem: fileSystem, backend: backend, staging: staging, runtimes: [runtime.name: runtime],
+                fileSystem: fileSystem ?? self.fileSystem, backend: backend, staging: staging, runtimes: [runtime.name: runtime],
                 configuration: configuration)
         }
 
@@ -172,7 +178,7 @@ struct InvokeBenchmark: AsyncParsableCommand {
         }
 
         /// Latencies (µs) of `count` invocations one after another.
-        func serialLatencies(_ worker: Worker, gate: String, count: Int, warmUp: Int, pause: Double = 0) async throws -> [Double] {
+        func serialLatencies(_ worker: any Dispatcher, gate: String, count: Int, warmUp: Int, pause: Double = 0) async throws -> [Double] {
             let request = try request(gate)
             var samples: [Double] = []
             samples.reserveCapacity(count)
@@ -184,12 +190,12 @@ struct InvokeBenchmark: AsyncParsableCommand {
                 guard case .completed = result.outcome else { throw BenchmarkError("the no-op invocation failed: \(result.outcome)") }
                 if index >= warmUp { samples.append(elapsed) }
             }
-            await worker.flushRecords()
+            await (worker as? Worker)?.flushRecords()
             return samples
         }
 
         /// Invocations per second of `callers` concurrent callers.
-        func throughput(_ worker: Worker, gate: String, callers: Int, seconds: Double) async throws -> Double {
+        func throughput(_ worker: any Dispatcher, gate: String, callers: Int, seconds: Double) async throws -> Double {
             let request = try request(gate)
             // Warm `callers` sandboxes first.
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -215,7 +221,7 @@ struct InvokeBenchmark: AsyncParsableCommand {
                 return try await group.reduce(0, +)
             }
             let elapsed = Double(Stopwatch.nanoseconds() - start) / 1e9
-            await worker.flushRecords()
+            await (worker as? Worker)?.flushRecords()
             return Double(total) / elapsed
         }
 

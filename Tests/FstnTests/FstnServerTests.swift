@@ -217,16 +217,13 @@ struct FstnServerTests {
 
     /// A `faasten serve` on 127.0.0.1 with a fresh data directory; stopped by ``stop()``.
     final class Server {
-        let child: ChildProcess
+        let process: LaunchedProduct
         let url: String
         let data: TemporaryDirectory
         let config: TemporaryDirectory
 
-        /// How long a server may take to print its address.
-        static let startTimeout: Int32 = 60_000
-
-        private init(child: ChildProcess, url: String, data: TemporaryDirectory, config: TemporaryDirectory) {
-            self.child = child
+        private init(process: LaunchedProduct, url: String, data: TemporaryDirectory, config: TemporaryDirectory) {
+            self.process = process
             self.url = url
             self.data = data
             self.config = config
@@ -235,32 +232,11 @@ struct FstnServerTests {
         static func start() throws -> Server {
             let data = try TemporaryDirectory()
             let config = try TemporaryDirectory()
-            let stdout = try RawPipe.make()
-            let log = open(data.url.path + "/server.log", O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
-            defer { close(log) }
-            let child = try ChildProcess(
-                try BuiltProducts.path("faasten"),
-                ["serve", "--data", data.url.path + "/data", "--listen", "127.0.0.1:0", "--no-limits"],
-                stdout: .descriptor(stdout.write), stderr: .descriptor(log))
-            close(stdout.write)
-            guard let line = readLine(stdout.read, timeoutMilliseconds: startTimeout),
-                let range = line.range(of: "faasten listening on ")
-            else {
-                child.signal(SIGKILL)
-                child.wait()
-                close(stdout.read)
-                let log = (try? String(contentsOfFile: data.url.path + "/server.log", encoding: .utf8)) ?? ""
-                throw StartFailure(description: "faasten serve did not print its address; its log:\n\(log)")
-            }
-            let server = Server(child: child, url: String(line[range.upperBound...]), data: data, config: config)
-            // Keep reading its stdout so that it never blocks on a full pipe; the server's
-            // exit ends the reading.
-            let descriptor = stdout.read
-            Thread.detachNewThread {
-                _ = RawPipe.readAll(descriptor)
-                close(descriptor)
-            }
-            return server
+            let process = try LaunchedProduct.start(
+                "faasten", ["serve", "--data", data.url.path + "/data", "--listen", "127.0.0.1:0", "--no-limits"],
+                log: data.url.path + "/server.log", ready: "faasten listening on ")
+            let url = process.readyValue(after: "faasten listening on ") ?? ""
+            return Server(process: process, url: url, data: data, config: config)
         }
 
         /// Runs `fstn` against this server with its own config directory.
@@ -272,39 +248,7 @@ struct FstnServerTests {
 
         /// SIGTERM, then SIGKILL if it has not stopped within 10 seconds.
         func stop() {
-            child.signal(SIGTERM)
-            let deadline = Date().addingTimeInterval(10)
-            while Date() < deadline {
-                var status: Int32 = 0
-                if waitpid(child.pid, &status, WNOHANG) == child.pid { return }
-                usleep(50_000)
-            }
-            child.signal(SIGKILL)
-            child.wait()
-        }
-
-        /// The first line of `descriptor`, or `nil` at end of file or after the timeout.
-        static func readLine(_ descriptor: Int32, timeoutMilliseconds: Int32) -> String? {
-            var line: [UInt8] = []
-            let deadline = Date().addingTimeInterval(Double(timeoutMilliseconds) / 1000)
-            while true {
-                let left = Int32(deadline.timeIntervalSinceNow * 1000)
-                guard left > 0 else { return nil }
-                var request = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-                let ready = poll(&request, 1, left)
-                if ready < 0 && errno == EINTR { continue }
-                guard ready > 0 else { return nil }
-                var byte: UInt8 = 0
-                let n = read(descriptor, &byte, 1)
-                if n < 0 && errno == EINTR { continue }
-                guard n == 1 else { return nil }
-                if byte == UInt8(ascii: "\n") { return String(decoding: line, as: UTF8.self) }
-                line.append(byte)
-            }
-        }
-
-        struct StartFailure: Error, CustomStringConvertible {
-            let description: String
+            process.stop()
         }
     }
 

@@ -206,7 +206,7 @@ import Testing
             #expect(afterDowntime.first?["event"] as? String == "schedule")
 
             // A restarted server (a new Triggers over the same store) does not run it again.
-            let restarted = Triggers(fileSystem: h.gateway.fileSystem, worker: h.gateway.worker, audit: h.gateway.audit, logger: h.gateway.logger)
+            let restarted = Triggers(fileSystem: h.gateway.fileSystem, dispatcher: h.gateway.dispatcher, audit: h.gateway.audit, logger: h.gateway.logger)
             await restarted.tick(now: Date(timeIntervalSince1970: next + 3600 + 30))
             #expect(try await Self.deliveries(h, id, alice).count == 2)
             let shown = try await h.request(.GET, "/v1/triggers/\(id)", token: alice).json

@@ -148,7 +148,7 @@ public struct GateUpdate: Sendable, Hashable {
 }
 
 /// A gate chain followed to its function, with what the chain accumulated.
-public struct ResolvedGate: Sendable, Hashable {
+public struct ResolvedGate: Sendable, Hashable, Codable {
     public let function: FunctionSpec
     /// The direct gate at the end of the chain.
     public let gate: ObjectID

@@ -1,36 +1,57 @@
 import Crypto
 import Foundation
 import JWTKit
+import Store
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
-/// The ES256 keys tokens are signed with, kept as PEM files (mode 0600) in
-/// `DATA/keys`. The newest signs; every key still on disk verifies, so rotating does
-/// not invalidate tokens that have not expired. A key superseded for longer than the
-/// longest token lifetime can have signed nothing still valid, and is removed.
+/// The ES256 keys tokens are signed with: PEM files (mode 0600) in `DATA/keys` for
+/// one server, or rows of the store that every gateway of a cluster shares. The newest
+/// signs; every key still kept verifies, so rotating does not invalidate tokens that
+/// have not expired. A key superseded for longer than the longest token lifetime can
+/// have signed nothing still valid, and is removed.
+///
+/// Gateways sharing the store pick up a key another one made when a token signed with
+/// it arrives (and every `refreshInterval` in any case, which also drops removed keys).
 public actor SigningKeys {
-    public let directory: String
+    /// Where the keys are kept.
+    public enum Storage: Sendable {
+        case directory(String)
+        case store(any Store)
+    }
+
+    public let storage: Storage
     let collection = JWTKeyCollection()
     private(set) var current: JWKIdentifier
     private var known: [String] = []
+    private var loadedAt = ContinuousClock.now
+    /// How often keys shared through the store are read again.
+    static let refreshInterval: Duration = .seconds(30)
 
     /// Loads the keys in `directory`, creating the directory and a first key if needed.
     public init(directory: String) async throws {
-        self.directory = directory
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         chmod(directory, 0o700)
-        var names = try Self.keyNames(in: directory)
-        if names.isEmpty {
-            names = [try Self.createKey(in: directory)]
+        try await self.init(storage: .directory(directory))
+    }
+
+    /// Loads the keys shared through `store` (a cluster's gateways), creating a first
+    /// one if there is none.
+    public init(store: any Store) async throws {
+        try await self.init(storage: .store(store))
+    }
+
+    private init(storage: Storage) async throws {
+        self.storage = storage
+        var keys = try await Self.load(storage)
+        if keys.isEmpty {
+            try await Self.add(Self.newKey(), to: storage)
+            keys = try await Self.load(storage)
         }
-        for name in names {
-            let pem = try String(contentsOfFile: "\(directory)/\(name).pem", encoding: .utf8)
-            await collection.add(ecdsa: try ES256PrivateKey(pem: pem), kid: JWKIdentifier(string: name))
-        }
-        known = names
-        current = JWKIdentifier(string: names.last!)
+        current = JWKIdentifier(string: keys.last!.name)
+        try await install(keys)
     }
 
     /// The key id new tokens are signed with.
@@ -40,54 +61,105 @@ public actor SigningKeys {
     /// `keepFor` ago.
     @discardableResult
     public func rotate(keepFor: Duration) async throws -> String {
-        let name = try Self.createKey(in: directory)
-        let pem = try String(contentsOfFile: "\(directory)/\(name).pem", encoding: .utf8)
-        await collection.add(ecdsa: try ES256PrivateKey(pem: pem), kid: JWKIdentifier(string: name))
-        known.append(name)
-        current = JWKIdentifier(string: name)
+        let key = Self.newKey()
+        try await Self.add(key, to: storage)
         // Key names start with their creation time, so a key's successor says when it
         // stopped signing.
         let cutoff = Date().timeIntervalSince1970 - Double(keepFor.components.seconds)
-        for (index, old) in known.dropLast().enumerated() {
-            guard let supersededAt = Self.createdAt(known[index + 1]), supersededAt < cutoff else { continue }
-            try? FileManager.default.removeItem(atPath: "\(directory)/\(old).pem")
-            _ = await collection.remove(kid: JWKIdentifier(string: old))
+        let names = try await Self.load(storage).map(\.name)
+        for (index, old) in names.dropLast().enumerated() {
+            guard let supersededAt = Self.createdAt(names[index + 1]), supersededAt < cutoff else { continue }
+            try await Self.remove(old, from: storage)
         }
-        known = known.filter { FileManager.default.fileExists(atPath: "\(directory)/\($0).pem") }
-        return name
+        try await install(try await Self.load(storage))
+        return key.name
     }
 
     func sign(_ claims: some JWTPayload) async throws -> String {
-        try await collection.sign(claims, kid: current)
+        if case .store = storage, ContinuousClock.now - loadedAt > Self.refreshInterval { try? await refresh() }
+        return try await collection.sign(claims, kid: current)
     }
 
     func verify<Claims: JWTPayload>(_ token: String, as type: Claims.Type) async throws -> Claims {
-        try await collection.verify(token, as: type)
+        do {
+            return try await collection.verify(token, as: type)
+        } catch {
+            // Perhaps signed with a key another gateway made since: read the keys again
+            // (at most once a second, so that bad tokens cannot make every request a read).
+            guard case .store = storage, ContinuousClock.now - loadedAt > .seconds(1) else { throw error }
+            try await refresh()
+            return try await collection.verify(token, as: type)
+        }
     }
 
-    private static func keyNames(in directory: String) throws -> [String] {
-        try FileManager.default.contentsOfDirectory(atPath: directory)
-            .filter { $0.hasSuffix(".pem") }
-            .map { String($0.dropLast(4)) }
-            .sorted()
+    private func refresh() async throws {
+        try await install(try await Self.load(storage))
+    }
+
+    /// Makes `keys` (sorted by name) the known keys: the newest signs.
+    private func install(_ keys: [(name: String, pem: String)]) async throws {
+        let names = keys.map(\.name)
+        for key in keys where !known.contains(key.name) {
+            await collection.add(ecdsa: try ES256PrivateKey(pem: key.pem), kid: JWKIdentifier(string: key.name))
+        }
+        for old in known where !names.contains(old) {
+            _ = await collection.remove(kid: JWKIdentifier(string: old))
+        }
+        known = names
+        if let newest = names.last { current = JWKIdentifier(string: newest) }
+        loadedAt = .now
+    }
+
+    // MARK: Storage
+
+    private static func load(_ storage: Storage) async throws -> [(name: String, pem: String)] {
+        switch storage {
+        case let .directory(directory):
+            return try FileManager.default.contentsOfDirectory(atPath: directory)
+                .filter { $0.hasSuffix(".pem") }
+                .sorted()
+                .map { (name: String($0.dropLast(4)), pem: try String(contentsOfFile: "\(directory)/\($0)", encoding: .utf8)) }
+        case let .store(store):
+            let keys = try await store.transaction(.read) { try $0.signingKeys() }
+            return keys.sorted { $0.name < $1.name }
+        }
+    }
+
+    private static func add(_ key: (name: String, pem: String), to storage: Storage) async throws {
+        switch storage {
+        case let .directory(directory):
+            try writePrivately(Array(key.pem.utf8), to: "\(directory)/\(key.name).pem")
+        case let .store(store):
+            try await store.transaction(.write) { try $0.insertSigningKey(name: key.name, pem: key.pem) }
+        }
+    }
+
+    private static func remove(_ name: String, from storage: Storage) async throws {
+        switch storage {
+        case let .directory(directory):
+            try? FileManager.default.removeItem(atPath: "\(directory)/\(name).pem")
+        case let .store(store):
+            try await store.transaction(.write) { try $0.deleteSigningKey(name) }
+        }
     }
 
     private static func createdAt(_ name: String) -> Double? {
         name.split(separator: "-").first.flatMap { Double($0) }
     }
 
-    /// Writes a new key, readable only by this user, named `<unix time>-<random>`.
-    private static func createKey(in directory: String) throws -> String {
+    /// A new key named `<unix time>-<random>`.
+    private static func newKey() -> (name: String, pem: String) {
         let time = String(format: "%012d", Int(Date().timeIntervalSince1970))
-        let name = "\(time)-\(UUID().uuidString.prefix(8).lowercased())"
-        let path = "\(directory)/\(name).pem"
-        let pem = Array(ES256PrivateKey().pemRepresentation.utf8)
+        return (name: "\(time)-\(UUID().uuidString.prefix(8).lowercased())", pem: ES256PrivateKey().pemRepresentation)
+    }
+
+    /// Writes a new file readable only by this user.
+    private static func writePrivately(_ bytes: [UInt8], to path: String) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw GatewayError.setup("cannot create \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
-        let written = pem.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        guard written == pem.count else { throw GatewayError.setup("cannot write \(path)") }
-        return name
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        guard written == bytes.count else { throw GatewayError.setup("cannot write \(path)") }
     }
 }
 

@@ -70,7 +70,7 @@ extension Gateway {
     private func view(_ id: String, _ caller: Caller) async throws(APIError) -> InvocationView {
         let view: InvocationView?
         do {
-            view = try await worker.invocation(id, visibleTo: caller.privilege)
+            view = try await dispatcher.invocation(id, visibleTo: caller.privilege)
         } catch {
             throw APIError(.internalServerError, "internal", "cannot read the invocation record: \(error)")
         }
@@ -102,7 +102,7 @@ extension Gateway {
         if allowAsync && wantsAsync {
             let id: String
             do {
-                id = try await worker.submit(invocation)
+                id = try await dispatcher.submit(invocation)
             } catch {
                 throw APIError.unavailable("cannot queue the invocation: \(error)")
             }
@@ -111,7 +111,7 @@ extension Gateway {
             response.headers[.location] = "/v1/invocations/\(id)"
             return response
         }
-        let result = await worker.invoke(invocation)
+        let result = await dispatcher.invoke(invocation)
         let end = result.label.description
         func labeled(_ error: APIError) -> APIError {
             var error = error

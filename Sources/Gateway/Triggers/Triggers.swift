@@ -14,7 +14,7 @@ import Worker
 /// indexes it by a random id, and records its deliveries.
 public final class Triggers: Sendable {
     let fileSystem: FileSystem
-    let worker: Worker
+    let dispatcher: any Dispatcher
     let audit: AuditLog
     let logger: Logger
     /// Webhook tolerance for generic signatures' timestamps, in seconds.
@@ -22,9 +22,9 @@ public final class Triggers: Sendable {
     /// The largest webhook body.
     public let maxBodyBytes = 5 << 20
 
-    init(fileSystem: FileSystem, worker: Worker, audit: AuditLog, logger: Logger) {
+    init(fileSystem: FileSystem, dispatcher: any Dispatcher, audit: AuditLog, logger: Logger) {
         self.fileSystem = fileSystem
-        self.worker = worker
+        self.dispatcher = dispatcher
         self.audit = audit
         self.logger = logger
     }
@@ -211,7 +211,7 @@ public final class Triggers: Sendable {
         var result: [(DeliveryRow, String)] = []
         for delivery in rows {
             var outcome = delivery.outcome
-            if let id = delivery.invocation, let record = try await worker.invocation(id) {
+            if let id = delivery.invocation, let record = try await dispatcher.invocation(id) {
                 outcome = record.status
             }
             result.append((delivery, outcome))
@@ -240,7 +240,7 @@ public final class Triggers: Sendable {
             headers: ["x-faasten-event": event, "x-faasten-delivery": delivery, "x-faasten-trigger": definition.name])
         var updated = record
         do {
-            updated.invocation = try await worker.submit(request)
+            updated.invocation = try await dispatcher.submit(request)
         } catch {
             // Not recorded, so that the sender's redelivery runs it.
             _ = try? await store.transaction(.write) { try $0.deleteDelivery(trigger: record.trigger, delivery: record.delivery) }

@@ -4,8 +4,9 @@ import PostgresNIO
 /// A `postgres://user:password@host:port/database?sslmode=…` address.
 ///
 /// `sslmode=disable` (the default for loopback hosts) sends plain text;
-/// `require` insists on TLS; `prefer` uses it when the server offers it. Credentials
-/// belong in configuration or the environment, never in the repository.
+/// `require` insists on TLS with a certificate that verifies (against the system's
+/// roots, or `sslrootcert=/path/ca.pem`); `prefer` uses TLS when the server offers it.
+/// Credentials belong in configuration or the environment, never in the repository.
 public struct PostgresLocation: Sendable, CustomStringConvertible {
     public var host: String
     public var port: Int
@@ -13,6 +14,8 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
     public var password: String?
     public var database: String
     public var tlsMode: String
+    /// A PEM file of the certificate authorities to trust instead of the system's.
+    public var rootCertificate: String?
 
     public init(host: String, port: Int, username: String, password: String?, database: String, tlsMode: String = "disable") {
         self.host = host
@@ -64,24 +67,31 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
         }
         guard !host.isEmpty else { throw StoreError("no host in PostgreSQL URL: \(text)") }
         var tls = (host == "127.0.0.1" || host == "localhost" || host == "::1") ? "disable" : "prefer"
+        var rootCertificate: String?
         for pair in query.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1)
-            guard parts.count == 2 else { continue }
-            if parts[0] == "sslmode" {
+            guard parts.count == 2 else { throw StoreError("bad query parameter in PostgreSQL URL: \(pair)") }
+            switch parts[0] {
+            case "sslmode":
                 guard ["disable", "prefer", "require"].contains(parts[1]) else {
                     throw StoreError("sslmode must be disable, prefer or require, not \(parts[1])")
                 }
                 tls = String(parts[1])
+            case "sslrootcert":
+                rootCertificate = Self.decode(parts[1])
+            default:
+                throw StoreError("unknown PostgreSQL URL parameter \(parts[0]) (known: sslmode, sslrootcert)")
             }
         }
         self.init(
             host: host, port: port, username: user, password: password,
             database: path.isEmpty ? user : Self.decode(path[...]), tlsMode: tls)
+        self.rootCertificate = rootCertificate
     }
 
     /// The URL without the password.
     public var description: String {
-        "postgres://\(username)@\(host):\(port)/\(database)?sslmode=\(tlsMode)"
+        "postgres://\(username)@\(host):\(port)/\(database)?sslmode=\(tlsMode)" + (rootCertificate.map { "&sslrootcert=\($0)" } ?? "")
     }
 
     func configuration() throws -> PostgresConnection.Configuration {
@@ -90,7 +100,9 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
         case "disable":
             tls = .disable
         default:
-            let context = try NIOSSLContext(configuration: .makeClientConfiguration())
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            if let rootCertificate { configuration.trustRoots = .file(rootCertificate) }
+            let context = try NIOSSLContext(configuration: configuration)
             tls = tlsMode == "require" ? .require(context) : .prefer(context)
         }
         return PostgresConnection.Configuration(

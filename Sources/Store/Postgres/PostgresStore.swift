@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOCore
 import NIOPosix
@@ -98,6 +99,8 @@ final class PostgresExecutor: Sendable {
     let threads: NIOThreadPool
     let eventLoops: MultiThreadedEventLoopGroup
     let logger: Logger
+    /// LISTEN connections on `eventLoops`, stopped before them.
+    let listeners = Listeners()
 
     init(location: PostgresLocation, connections: Int) {
         var logger = Logger(label: "faasten.store.postgres")
@@ -168,6 +171,7 @@ final class PostgresExecutor: Sendable {
     }
 
     func shutdown() async {
+        for listener in listeners.removeAll() { await listener.stop() }
         pool.close()
         try? await threads.shutdownGracefully()
         try? await eventLoops.shutdownGracefully()
@@ -295,29 +299,34 @@ struct PostgresTransaction: StoreTransaction {
     }
 
     func saveInvocation(_ record: InvocationRow) throws {
+        _ = try changed(Self.saveInvocationQuery(record))
+    }
+
+    /// The upsert of an invocation record, also used inside the queue's statements.
+    static func saveInvocationQuery(_ record: InvocationRow) -> PostgresQuery {
         let result = record.result.map { ByteBuffer(bytes: $0) }
         let logs = record.logs.map { ByteBuffer(bytes: $0) }
         let responseStatus = record.responseStatus.map { Int32(clamping: $0) }
-        _ = try changed(
-            """
+        return """
             INSERT INTO invocations (id, gate, target, parent, invoker, start_label, status, submitted_at, started_at,
-                finished_at, response_status, result, result_label, error, logs, log_label)
+                finished_at, response_status, result, result_label, error, logs, log_label, worker, attempts)
             VALUES (\(record.id), \(record.gate), \(record.target), \(record.parent), \(record.invoker),
                 \(record.startLabel), \(record.status), \(record.submittedAt), \(record.startedAt), \(record.finishedAt),
-                \(responseStatus), \(result), \(record.resultLabel), \(record.error), \(logs), \(record.logLabel))
+                \(responseStatus), \(result), \(record.resultLabel), \(record.error), \(logs), \(record.logLabel),
+                \(record.worker), \(Int32(clamping: record.attempts)))
             ON CONFLICT (id) DO UPDATE SET gate = EXCLUDED.gate, status = EXCLUDED.status,
                 started_at = EXCLUDED.started_at, finished_at = EXCLUDED.finished_at,
                 response_status = EXCLUDED.response_status, result = EXCLUDED.result,
                 result_label = EXCLUDED.result_label, error = EXCLUDED.error, logs = EXCLUDED.logs,
-                log_label = EXCLUDED.log_label
-            """)
+                log_label = EXCLUDED.log_label, worker = EXCLUDED.worker, attempts = EXCLUDED.attempts
+            """
     }
 
     func invocation(_ id: String) throws -> InvocationRow? {
         try rows(
             """
             SELECT id, gate, target, parent, invoker, start_label, status, submitted_at, started_at, finished_at,
-                response_status, result, result_label, error, logs, log_label
+                response_status, result, result_label, error, logs, log_label, worker, attempts
             FROM invocations WHERE id = \(id)
             """
         ).first.map { row in
@@ -332,11 +341,13 @@ struct PostgresTransaction: StoreTransaction {
             let error = try columns[13].decode(String?.self)
             let logs = try columns[14].decode(ByteBuffer?.self)
             let logLabel = try columns[15].decode(String?.self)
+            let worker = try columns[16].decode(String?.self)
+            let attempts = try columns[17].decode(Int32.self)
             return InvocationRow(
                 id: id, gate: gate, target: target, parent: parent, invoker: invoker, startLabel: startLabel, status: status,
                 submittedAt: submittedAt, startedAt: startedAt, finishedAt: finishedAt, responseStatus: responseStatus.map(Int.init),
                 result: result.map { Array($0.readableBytesView) }, resultLabel: resultLabel, error: error,
-                logs: logs.map { Array($0.readableBytesView) }, logLabel: logLabel)
+                logs: logs.map { Array($0.readableBytesView) }, logLabel: logLabel, worker: worker, attempts: Int(attempts))
         }
     }
 
@@ -519,6 +530,21 @@ struct PostgresTransaction: StoreTransaction {
         ).map(Self.delivery)
     }
 
+    func signingKeys() throws -> [(name: String, pem: String)] {
+        try rows("SELECT name, pem FROM signing_keys ORDER BY name").map {
+            let (name, pem) = try $0.decode((String, String).self)
+            return (name: name, pem: pem)
+        }
+    }
+
+    func insertSigningKey(name: String, pem: String) throws {
+        _ = try changed("INSERT INTO signing_keys (name, pem) VALUES (\(name), \(pem))")
+    }
+
+    func deleteSigningKey(_ name: String) throws {
+        _ = try changed("DELETE FROM signing_keys WHERE name = \(name)")
+    }
+
     func metadata(_ key: String) throws -> String? {
         try rows("SELECT value FROM metadata WHERE key = \(key)").first?.decode(String.self)
     }
@@ -526,5 +552,19 @@ struct PostgresTransaction: StoreTransaction {
     func setMetadata(_ key: String, _ value: String) throws {
         _ = try changed(
             "INSERT INTO metadata (key, value) VALUES (\(key), \(value)) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value")
+    }
+}
+
+/// The listeners of one store, to stop when it closes.
+final class Listeners: @unchecked Sendable {
+    private let lock = NSLock()
+    private var all: [PostgresListener] = []
+
+    func add(_ listener: PostgresListener) { lock.withLock { all.append(listener) } }
+    func removeAll() -> [PostgresListener] {
+        lock.withLock {
+            defer { all = [] }
+            return all
+        }
     }
 }

@@ -258,18 +258,18 @@ struct SQLiteTransaction: StoreTransaction {
         let arguments: StatementArguments = [
             record.id, record.gate, record.target, record.parent, record.invoker, record.startLabel, record.status,
             record.submittedAt, record.startedAt, record.finishedAt, record.responseStatus, record.result.map { Data($0) },
-            record.resultLabel, record.error, record.logs.map { Data($0) }, record.logLabel,
+            record.resultLabel, record.error, record.logs.map { Data($0) }, record.logLabel, record.worker, record.attempts,
         ]
         _ = try execute(
             """
             INSERT INTO invocations (id, gate, target, parent, invoker, start_label, status, submitted_at, started_at,
-                finished_at, response_status, result, result_label, error, logs, log_label)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                finished_at, response_status, result, result_label, error, logs, log_label, worker, attempts)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (id) DO UPDATE SET gate = excluded.gate, status = excluded.status,
                 started_at = excluded.started_at, finished_at = excluded.finished_at,
                 response_status = excluded.response_status, result = excluded.result,
                 result_label = excluded.result_label, error = excluded.error, logs = excluded.logs,
-                log_label = excluded.log_label
+                log_label = excluded.log_label, worker = excluded.worker, attempts = excluded.attempts
             """, arguments)
     }
 
@@ -277,7 +277,7 @@ struct SQLiteTransaction: StoreTransaction {
         try row(
             """
             SELECT id, gate, target, parent, invoker, start_label, status, submitted_at, started_at, finished_at,
-                response_status, result, result_label, error, logs, log_label
+                response_status, result, result_label, error, logs, log_label, worker, attempts
             FROM invocations WHERE id = ?
             """, [id]
         ).map { row in
@@ -286,7 +286,8 @@ struct SQLiteTransaction: StoreTransaction {
             return InvocationRow(
                 id: row[0], gate: row[1], target: row[2], parent: row[3], invoker: row[4], startLabel: row[5], status: row[6],
                 submittedAt: row[7], startedAt: row[8], finishedAt: row[9], responseStatus: row[10], result: result.map { [UInt8]($0) },
-                resultLabel: row[12], error: row[13], logs: logs.map { [UInt8]($0) }, logLabel: row[15])
+                resultLabel: row[12], error: row[13], logs: logs.map { [UInt8]($0) }, logLabel: row[15], worker: row[16],
+                attempts: row[17])
         }
     }
 
@@ -434,6 +435,18 @@ struct SQLiteTransaction: StoreTransaction {
         try rows(
             "SELECT \(Self.deliveryColumns) FROM deliveries WHERE trigger_id = ? ORDER BY at DESC, delivery LIMIT ?", [trigger, limit]
         ).map(Self.delivery)
+    }
+
+    func signingKeys() throws -> [(name: String, pem: String)] {
+        try rows("SELECT name, pem FROM signing_keys ORDER BY name", []).map { (name: $0[0], pem: $0[1]) }
+    }
+
+    func insertSigningKey(name: String, pem: String) throws {
+        _ = try execute("INSERT INTO signing_keys (name, pem) VALUES (?, ?)", [name, pem])
+    }
+
+    func deleteSigningKey(_ name: String) throws {
+        _ = try execute("DELETE FROM signing_keys WHERE name = ?", [name])
     }
 
     func metadata(_ key: String) throws -> String? {

@@ -247,6 +247,71 @@ enum Migrations {
                 """,
                 "CREATE INDEX deliveries_by_time ON deliveries (trigger_id, at)",
             ]),
+        // Cluster mode: the durable invocation queue, the worker registry and the token
+        // signing keys shared by every gateway. SQLite gets the same tables so that the
+        // two schemas stay one; only PostgreSQL deployments use them.
+        Migration(
+            version: 5, name: "cluster queue, workers and shared signing keys",
+            sqlite: [
+                "ALTER TABLE invocations ADD COLUMN worker TEXT",
+                "ALTER TABLE invocations ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0",
+                """
+                CREATE TABLE queue (
+                    id TEXT PRIMARY KEY,
+                    request BLOB NOT NULL,
+                    affinity TEXT NOT NULL,
+                    enqueued_at REAL NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    max_attempts INTEGER NOT NULL,
+                    worker TEXT,
+                    lease_until REAL)
+                """,
+                "CREATE INDEX queue_by_time ON queue (enqueued_at)",
+                "CREATE INDEX queue_by_affinity ON queue (affinity, enqueued_at)",
+                """
+                CREATE TABLE workers (
+                    id TEXT PRIMARY KEY,
+                    host TEXT NOT NULL,
+                    pid INTEGER NOT NULL,
+                    memory_mb INTEGER NOT NULL,
+                    slots INTEGER NOT NULL,
+                    running INTEGER NOT NULL DEFAULT 0,
+                    warm TEXT NOT NULL DEFAULT '[]',
+                    started_at REAL NOT NULL,
+                    heartbeat_at REAL NOT NULL)
+                """,
+                "CREATE TABLE signing_keys (name TEXT PRIMARY KEY, pem TEXT NOT NULL)",
+            ],
+            postgres: [
+                "ALTER TABLE invocations ADD COLUMN worker TEXT",
+                "ALTER TABLE invocations ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0",
+                """
+                CREATE TABLE queue (
+                    id TEXT PRIMARY KEY,
+                    request BYTEA NOT NULL,
+                    affinity TEXT NOT NULL,
+                    enqueued_at DOUBLE PRECISION NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    max_attempts INTEGER NOT NULL,
+                    worker TEXT,
+                    lease_until DOUBLE PRECISION)
+                """,
+                "CREATE INDEX queue_by_time ON queue (enqueued_at)",
+                "CREATE INDEX queue_by_affinity ON queue (affinity, enqueued_at)",
+                """
+                CREATE TABLE workers (
+                    id TEXT PRIMARY KEY,
+                    host TEXT NOT NULL,
+                    pid INTEGER NOT NULL,
+                    memory_mb INTEGER NOT NULL,
+                    slots INTEGER NOT NULL,
+                    running INTEGER NOT NULL DEFAULT 0,
+                    warm TEXT[] NOT NULL DEFAULT '{}',
+                    started_at DOUBLE PRECISION NOT NULL,
+                    heartbeat_at DOUBLE PRECISION NOT NULL)
+                """,
+                "CREATE TABLE signing_keys (name TEXT PRIMARY KEY, pem TEXT NOT NULL)",
+            ]),
     ]
 
     /// The newest schema version this build knows.

@@ -44,7 +44,7 @@ struct ChainInvoker: GuestInvoker {
         guard request.sync else {
             let id = try Self.wait { [worker] () async throws(FSError) -> String in
                 do {
-                    return try await worker.submit(call)
+                    return try await worker.submitAsynchronousCall(call)
                 } catch {
                     throw .unavailable("cannot record the invocation: \(error)")
                 }

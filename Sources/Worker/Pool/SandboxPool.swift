@@ -28,6 +28,18 @@ actor SandboxPool {
         let image: BlobName
         let privilege: Privilege
         let memoryMB: Int
+
+        init(function: FunctionSpec, privilege: Privilege) {
+            runtime = function.runtime
+            image = function.image
+            self.privilege = privilege
+            memoryMB = function.memoryMB
+        }
+
+        /// This key and a sandbox label as one string (see `Worker.affinity(of:startLabel:)`).
+        func affinity(label: Label) -> String {
+            "\(runtime)\n\(image.hex)\n\(memoryMB)\n\(privilege)\n\(label)"
+        }
     }
 
     /// What an invocation needs.
@@ -189,6 +201,19 @@ actor SandboxPool {
 
     private static func terminateInBackground(_ host: SandboxHost) {
         Thread.detachNewThread { host.terminate() }
+    }
+
+    /// The affinities of the idle warm sandboxes, most recently used first (at most 64).
+    func warmAffinities() -> [String] {
+        var seen = Set<String>()
+        var names: [String] = []
+        for host in idle.values.flatMap({ $0 }).sorted(by: { $0.lastUsed > $1.lastUsed }) {
+            guard let key = host.key, let label = host.label else { continue }
+            let name = key.affinity(label: label)
+            if seen.insert(name).inserted { names.append(name) }
+            if names.count == 64 { break }
+        }
+        return names
     }
 
     /// What the pool holds, for tests and monitoring.

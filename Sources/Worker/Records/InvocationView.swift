@@ -68,14 +68,3 @@ public struct InvocationView: Sendable {
         }
     }
 }
-
-extension Worker {
-    /// The record of invocation `id` as `privilege` may see it; `nil` if there is no such
-    /// invocation or `privilege` does not speak for its invoker (an invocation is its
-    /// invoker's business).
-    public func invocation(_ id: String, visibleTo privilege: Privilege) async throws -> InvocationView? {
-        guard let row = try await invocation(id) else { return nil }
-        guard let invoker = try? Privilege(parsing: row.invoker), privilege.canDelegate(invoker) else { return nil }
-        return InvocationView(row, for: privilege)
-    }
-}

@@ -30,32 +30,17 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "The data directory (default: $FAASTEN_DATA or ~/.local/share/faasten).") var data: String?
     @Option(help: "A store location instead of the data directory's SQLite: postgres://user@host:port/db.") var store: String?
-    @Option(help: "HOST:PORT to listen on (port 0: any free port).") var listen: String = "127.0.0.1:8080"
+    @OptionGroup var http: HTTPOptions
     @Flag(help: "Create the users alice and bob and install the photo app (examples/photos).") var demo = false
     @Flag(help: "Run without cgroup limits if none can be created (development machines only).") var noLimits = false
-    @Option(help: "Seconds an access token lives.") var tokenLifetime: Int = 3600
-    @Option(help: "bcrypt cost for passwords (4-31).") var bcryptCost: Int = 12
     @Option(help: "Memory all sandboxes together may use (MiB).") var memory: Int = 2048
-    @Option(help: "Largest blob upload, in MiB.") var maxBlob: Int = 1024
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: String = "info"
 
     func run() async throws {
-        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port) else {
-            throw CommandError("--listen takes HOST:PORT, e.g. 127.0.0.1:8080, not \(listen)")
-        }
-        guard (4...31).contains(bcryptCost) else { throw CommandError("--bcrypt-cost must be from 4 to 31") }
-        guard tokenLifetime >= 60 else { throw CommandError("--token-lifetime must be at least 60 seconds") }
-        guard let level = Logger.Level(rawValue: logLevel) else { throw CommandError("--log-level: unknown level \(logLevel)") }
+        let configuration = try http.configuration()
         let dataDirectory = (FSOptions.dataDirectory(data) as NSString).expandingTildeInPath
         try? FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
-        let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let registry = try ServerProcess.bootstrap(logLevel: logLevel)
         let logger = Logger(label: "faasten")
 
         let opened = try await FSOptions.open(try store.map { try StoreLocation($0) } ?? .directory(dataDirectory))
@@ -77,55 +62,16 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw CommandError("\(error)")
         }
-        var configuration = GatewayConfiguration()
-        configuration.host = String(listen[..<colon])
-        configuration.port = port
-        configuration.tokenLifetime = .seconds(tokenLifetime)
-        configuration.bcryptCost = UInt8(bcryptCost)
-        guard maxBlob > 0 else { throw CommandError("--max-blob must be positive") }
-        configuration.maxBlobBytes = Int64(maxBlob) << 20
         let gateway = Gateway(worker: worker, keys: keys, audit: audit, configuration: configuration, metrics: registry, logger: logger)
-
-        if let password = try await gateway.ensureAdmin() {
-            let path = dataDirectory + "/admin-password"
-            FileManager.default.createFile(atPath: path, contents: Data((password + "\n").utf8), attributes: [.posixPermissions: 0o600])
-            logger.notice("created the account \(configuration.adminName); its password is in \(path)")
-        }
+        try await ServerProcess.ensureAdmin(gateway, directory: dataDirectory, logger: logger)
         if demo {
             let examples = URL(fileURLWithPath: try GuestRuntime.runtimesDirectory()).deletingLastPathComponent().appendingPathComponent("examples").path
             for note in try await gateway.installDemo(examples: examples) { logger.notice("demo: \(note)") }
         }
         await worker.warmUp()
-
-        let host = configuration.host
-        let application = gateway.application { port in
-            FileDescriptorOutput.standardOutput.writeLine("faasten listening on http://\(host):\(port)")
-        }
-        let services = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: [
-                    .init(service: application), .init(service: TriggerScheduler(triggers: gateway.triggers)),
-                    .init(service: Drainer(gateway: gateway)),
-                ],
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        do {
-            try await services.run()
-        } catch {
-            logger.error("the server stopped: \(error)")
-        }
+        await ServerProcess.serve(gateway, logger: logger)
         await worker.shutdown()
         await audit.flush()
         try? await opened.close()
-    }
-}
-
-/// Stops new invocations as soon as a graceful shutdown begins, while the HTTP server
-/// lets the requests in flight finish.
-struct Drainer: ServiceLifecycle.Service {
-    let gateway: Gateway
-
-    func run() async throws {
-        try? await gracefulShutdown()
-        gateway.drain()
     }
 }

@@ -1,0 +1,177 @@
+import FileSystem
+import Foundation
+import Labels
+import Logging
+import Store
+import Worker
+
+/// The gateway's side of a cluster: checks an invocation as the embedded worker would,
+/// records and enqueues it in one transaction, and for a synchronous caller waits for
+/// the notification that its record is final.
+///
+/// ```swift
+/// let dispatcher = ClusterDispatcher(fileSystem: fs, queue: PostgresQueue(store: store))
+/// dispatcher.start()
+/// let result = await dispatcher.invoke(request)   // run by whichever worker claims it
+/// ```
+///
+/// The resolution and the invoke rule are checked here, so that a refusal is answered
+/// at once (and recorded, as the embedded worker records it); the gate is queued as
+/// resolved, with the start label its resolution lifted, and the worker checks the
+/// invoke rule again before it runs it.
+public final class ClusterDispatcher: Dispatcher {
+    public let fileSystem: FileSystem
+    public let queue: PostgresQueue
+    public let configuration: ClusterConfiguration
+    /// The limits the embedded worker would apply (the chain depth).
+    let limits: WorkerConfiguration
+    let waiters = Wakeups()
+    private let listening = ListenerState()
+    private let logger = Logger(label: "faasten.cluster.dispatcher")
+
+    public init(
+        fileSystem: FileSystem, queue: PostgresQueue, configuration: ClusterConfiguration = ClusterConfiguration(),
+        limits: WorkerConfiguration = WorkerConfiguration()
+    ) {
+        self.fileSystem = fileSystem
+        self.queue = queue
+        self.configuration = configuration
+        self.limits = limits
+    }
+
+    /// Starts listening for finished invocations (before the first synchronous call).
+    public func start() {
+        let waiters = waiters
+        let listening = listening
+        listening.set(
+            queue.listen(
+                PostgresQueue.doneChannel,
+                listening: {
+                    listening.connected = true
+                    waiters.notifyAll()
+                },
+                handler: { id in waiters.notify(id) }))
+    }
+
+    /// Stops listening.
+    public func stop() {
+        listening.cancel()
+    }
+
+    // MARK: Dispatcher
+
+    public func invoke(_ request: InvokeRequest) async -> InvokeResult {
+        let id = Worker.newID()
+        let submittedAt = Date().timeIntervalSince1970
+        let admitted: Admission.Admitted
+        switch await admit(request, id: id, submittedAt: submittedAt) {
+        case let .refused(result): return result
+        case let .admitted(value): admitted = value
+        }
+        let label = admitted.invokerContext.label
+        waiters.expect(id)
+        defer { waiters.forget(id) }
+        do {
+            try await enqueue(request, admitted, id: id, submittedAt: submittedAt)
+        } catch {
+            return InvokeResult(id: id, outcome: .busy("cannot queue the invocation: \(error)"), label: label)
+        }
+        let limit = Double(admitted.gate.function.timeoutMilliseconds) / 1000 + configuration.queueWaitSeconds
+        let deadline = ContinuousClock.now + .milliseconds(Int64(limit * 1000))
+        while true {
+            if let row = try? await invocation(id), let result = InvokeResult(record: row) { return result }
+            let now = ContinuousClock.now
+            guard now < deadline else {
+                return InvokeResult(
+                    id: id,
+                    outcome: .busy("not finished within \(Int(limit)) s; it is still queued or running as invocation \(id)"),
+                    label: label)
+            }
+            await waiters.wait(id, timeout: min(deadline - now, .milliseconds(Int64(configuration.recheckSeconds * 1000))))
+        }
+    }
+
+    public func submit(_ request: InvokeRequest) async throws -> String {
+        let id = Worker.newID()
+        let submittedAt = Date().timeIntervalSince1970
+        switch await admit(request, id: id, submittedAt: submittedAt) {
+        case .refused: return id
+        case let .admitted(admitted):
+            try await enqueue(request, admitted, id: id, submittedAt: submittedAt)
+            return id
+        }
+    }
+
+    public func invocation(_ id: String) async throws -> InvocationRow? {
+        try await fileSystem.store.transaction(.read) { try $0.invocation(id) }
+    }
+
+    public func status() async -> DispatcherStatus {
+        var status = DispatcherStatus()
+        do {
+            let (queued, leased) = try await queue.depth()
+            let live = try await queue.workers().filter { $0.silentFor < configuration.leaseSeconds }
+            status.queue = QueueStatus(queued: queued, leased: leased, liveWorkers: live.count, liveSlots: live.reduce(0) { $0 + $1.slots })
+            if live.isEmpty { status.failures["workers"] = "no worker has sent a heartbeat in the last \(Int(configuration.leaseSeconds)) s" }
+        } catch {
+            status.failures["queue"] = "\(error)"
+        }
+        if !listening.connected { status.failures["notifications"] = "not listening for finished invocations yet" }
+        return status
+    }
+
+    // MARK: Steps
+
+    private enum Admitted {
+        case admitted(Admission.Admitted)
+        /// Refused, and recorded as the embedded worker records a refusal.
+        case refused(InvokeResult)
+    }
+
+    private func admit(_ request: InvokeRequest, id: String, submittedAt: Double) async -> Admitted {
+        switch await Admission.admit(request, in: fileSystem, maxChainDepth: limits.maxChainDepth) {
+        case let .success(admitted):
+            return .admitted(admitted)
+        case let .failure(refusal):
+            var row = Worker.row(request, id: id, submittedAt: submittedAt)
+            row.status = "failed"
+            row.finishedAt = Date().timeIntervalSince1970
+            row.error = "refused: \(refusal.error)"
+            row.resultLabel = refusal.label.description
+            do {
+                try await queue.recordFinal(row)
+            } catch {
+                logger.error("cannot record the refused invocation \(id): \(error)")
+            }
+            return .refused(InvokeResult(id: id, outcome: .refused(refusal.error), label: refusal.label))
+        }
+    }
+
+    private func enqueue(_ request: InvokeRequest, _ admitted: Admission.Admitted, id: String, submittedAt: Double) async throws {
+        var row = Worker.row(request, id: id, submittedAt: submittedAt)
+        row.gate = admitted.gate.gate
+        let encoded = try QueuedRequest(request, admitted: admitted, submittedAt: submittedAt).encoded()
+        let affinity = Worker.affinity(of: admitted.gate, startLabel: admitted.functionContext.label)
+        try await queue.enqueue(row, request: encoded, affinity: affinity, maxAttempts: configuration.maxAttempts)
+    }
+}
+
+/// The LISTEN connection of a dispatcher, and whether it is established.
+final class ListenerState: @unchecked Sendable {
+    private let lock = NSLock()
+    private var listener: PostgresListener?
+    private var isConnected = false
+
+    func set(_ listener: PostgresListener) {
+        lock.withLock { self.listener = listener }
+    }
+
+    func cancel() {
+        lock.withLock { listener }?.cancel()
+    }
+
+    var connected: Bool {
+        get { lock.withLock { isConnected } }
+        set { lock.withLock { isConnected = newValue } }
+    }
+}

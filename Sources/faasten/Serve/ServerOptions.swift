@@ -1,0 +1,140 @@
+import ArgumentParser
+import Foundation
+import Gateway
+import Logging
+import Metrics
+import Prometheus
+import ServiceLifecycle
+import Store
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The HTTP server's options, shared by `faasten serve` and `faasten gateway`.
+struct HTTPOptions: ParsableArguments {
+    @Option(help: "HOST:PORT to listen on (port 0: any free port).") var listen: String = "127.0.0.1:8080"
+    @Option(help: "Seconds an access token lives.") var tokenLifetime: Int = 3600
+    @Option(help: "bcrypt cost for passwords (4-31).") var bcryptCost: Int = 12
+    @Option(help: "Largest blob upload, in MiB.") var maxBlob: Int = 1024
+
+    /// The gateway's configuration, or why the options are wrong.
+    func configuration() throws -> GatewayConfiguration {
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port) else {
+            throw CommandError("--listen takes HOST:PORT, e.g. 127.0.0.1:8080, not \(listen)")
+        }
+        guard (4...31).contains(bcryptCost) else { throw CommandError("--bcrypt-cost must be from 4 to 31") }
+        guard tokenLifetime >= 60 else { throw CommandError("--token-lifetime must be at least 60 seconds") }
+        guard maxBlob > 0 else { throw CommandError("--max-blob must be positive") }
+        var configuration = GatewayConfiguration()
+        configuration.host = String(listen[..<colon])
+        configuration.port = port
+        configuration.tokenLifetime = .seconds(tokenLifetime)
+        configuration.bcryptCost = UInt8(bcryptCost)
+        configuration.maxBlobBytes = Int64(maxBlob) << 20
+        return configuration
+    }
+}
+
+/// Logging and metrics for a long-running process.
+enum ServerProcess {
+    /// Logs to stderr at `level`; metrics into the returned Prometheus registry.
+    static func bootstrap(logLevel: String) throws -> PrometheusCollectorRegistry {
+        guard let level = Logger.Level(rawValue: logLevel) else { throw CommandError("--log-level: unknown level \(logLevel)") }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        return registry
+    }
+
+    /// Creates the administrator's account if the store has none, and writes its first
+    /// password to `directory/admin-password` (0600).
+    static func ensureAdmin(_ gateway: Gateway, directory: String, logger: Logger) async throws {
+        guard let password = try await gateway.ensureAdmin() else { return }
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let path = directory + "/admin-password"
+        FileManager.default.createFile(atPath: path, contents: Data((password + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        logger.notice("created the account \(gateway.configuration.adminName); its password is in \(path)")
+    }
+
+    /// Serves `gateway` (and `services`) until SIGTERM or SIGINT; on the first signal the
+    /// gateway refuses new invocations while requests in flight finish. The first
+    /// stdout line is `faasten listening on http://HOST:PORT`.
+    static func serve(_ gateway: Gateway, services: [ServiceGroupConfiguration.ServiceConfiguration] = [], logger: Logger) async {
+        let host = gateway.configuration.host
+        let application = gateway.application { port in
+            FileDescriptorOutput.standardOutput.writeLine("faasten listening on http://\(host):\(port)")
+        }
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [
+                    .init(service: application), .init(service: TriggerScheduler(triggers: gateway.triggers)),
+                    .init(service: Drainer(gateway: gateway)),
+                ] + services,
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            logger.error("the server stopped: \(error)")
+        }
+    }
+}
+
+/// Stops new invocations as soon as a graceful shutdown begins, while the HTTP server
+/// lets the requests in flight finish.
+struct Drainer: ServiceLifecycle.Service {
+    let gateway: Gateway
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        gateway.drain()
+    }
+}
+
+/// Where a cluster process finds PostgreSQL: `--store` or `$FAASTEN_STORE`; the
+/// password in the URL, in `--store-password-file`, or in `$PGPASSWORD` (so that it
+/// need not appear in a process listing).
+struct ClusterStoreOptions: ParsableArguments {
+    @Option(help: "The cluster's database: postgres://user@host:port/db?sslmode=require (default: $FAASTEN_STORE).")
+    var store: String?
+    @Option(help: "A file holding the database password (instead of the URL or $PGPASSWORD).")
+    var storePasswordFile: String?
+    @Option(help: "Database connections this process keeps.") var connections: Int = 8
+    @Option(help: "Seconds a worker's claim lasts without a heartbeat (the same on every process).") var lease: Double = 15
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: String = "info"
+
+    func location() throws -> PostgresLocation {
+        guard let text = store ?? ProcessInfo.processInfo.environment["FAASTEN_STORE"], !text.isEmpty else {
+            throw CommandError("--store postgres://user@host:port/db (or $FAASTEN_STORE) is required")
+        }
+        guard case var .postgres(location) = try StoreLocation(text) else {
+            throw CommandError("a cluster needs PostgreSQL: --store postgres://user@host:port/db, not \(text)")
+        }
+        if location.password == nil {
+            if let file = storePasswordFile {
+                guard let contents = try? String(contentsOfFile: file, encoding: .utf8) else {
+                    throw CommandError("cannot read --store-password-file \(file)")
+                }
+                location.password = contents.trimmingCharacters(in: .newlines)
+            } else if let password = ProcessInfo.processInfo.environment["PGPASSWORD"] {
+                location.password = password
+            }
+        }
+        return location
+    }
+
+    func open() async throws -> PostgresStore {
+        guard (1...256).contains(connections) else { throw CommandError("--connections must be from 1 to 256") }
+        guard lease >= 1 else { throw CommandError("--lease must be at least 1 second") }
+        let location = try location()
+        do {
+            return try await PostgresStore(location: location, connections: connections)
+        } catch {
+            throw CommandError("cannot open the store at \(location): \(error)")
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import ArgumentParser
+import Cluster
+import FileSystem
+import Foundation
+import Gateway
+import Logging
+import ServiceLifecycle
+import Store
+import Worker
+
+/// `faasten worker`: runs invocations from a cluster's queue in local sandboxes.
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Run invocations from a cluster's durable queue in bubblewrap sandboxes.",
+        discussion: """
+            Listens on nothing: it connects to PostgreSQL, registers its capacity, and claims
+            queued invocations (woken by LISTEN/NOTIFY), preferring those it has a warm sandbox
+            for. SIGTERM or SIGINT stops claiming, lets running invocations finish and gives the
+            rest back to the queue. Function images are cached under --cache by their hash.
+            See docs/operations.md.
+            """)
+
+    @OptionGroup var cluster: ClusterStoreOptions
+    @Option(help: "Memory all sandboxes together may use (MiB).") var memory: Int = 2048
+    @Option(help: "Invocations run at once (default: memory / 128, from 1 to 64).") var slots: Int?
+    @Option(help: "Where unpacked function images and sandbox slots are kept (default: a temporary directory).") var cache: String?
+    @Flag(help: "Run without cgroup limits if none can be created (development machines only).") var noLimits = false
+
+    func run() async throws {
+        guard memory >= 64 else { throw CommandError("--memory must be at least 64 (MiB)") }
+        let slots = slots ?? min(64, max(1, memory / 128))
+        guard (1...1024).contains(slots) else { throw CommandError("--slots must be from 1 to 1024") }
+        _ = try ServerProcess.bootstrap(logLevel: cluster.logLevel)
+        let logger = Logger(label: "faasten")
+        let store = try await cluster.open()
+        let fileSystem = FileSystem(store: store)
+        do {
+            _ = try await fileSystem.bootstrap()
+        } catch {
+            throw CommandError("cannot initialize the file system: \(error)")
+        }
+        let audit = AuditLog(store: store)
+        var workerConfiguration = WorkerConfiguration()
+        workerConfiguration.memoryBudgetMB = memory
+        workerConfiguration.audit = audit
+        // Results travel to the caller through their records: keep them whole (the
+        // monitor bounds a response).
+        workerConfiguration.maxRecordedResultBytes = .max
+        let worker: Worker
+        do {
+            worker = try Worker.bubblewrap(
+                fileSystem: fileSystem, configuration: workerConfiguration, requireLimits: !noLimits, stagingRoot: cache)
+        } catch {
+            throw CommandError("\(error)")
+        }
+        var configuration = ClusterConfiguration()
+        configuration.leaseSeconds = cluster.lease
+        configuration.slots = slots
+        let member = ClusterWorker(worker: worker, queue: PostgresQueue(store: store), configuration: configuration)
+        FileDescriptorOutput.standardOutput.writeLine("faasten worker \(member.id) serving the queue at \(store.location)")
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: member)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            logger.error("the worker stopped: \(error)")
+        }
+        await audit.flush()
+        try? await store.close()
+    }
+}

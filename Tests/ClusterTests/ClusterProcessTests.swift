@@ -1,0 +1,172 @@
+import Cluster
+import FaastenTestSupport
+import Foundation
+import Labels
+import Store
+import Testing
+import Worker
+
+/// Gateways and workers as separate processes on one PostgreSQL server, killed as
+/// machines die.
+@Suite("cluster: gateways and workers on PostgreSQL", .serialized)
+struct ClusterProcessTests {
+    @Test func throughputRisesFromOneWorkerToTwo() async throws {
+        let cluster = try ClusterFixture()
+        defer { cluster.stopAll() }
+        let gateway = try cluster.startGateway()
+        try cluster.deployWork(gateway.url)
+        let first = try cluster.startWorker(slots: 1)
+        _ = first
+        let store = try await cluster.store()
+        let dispatcher = cluster.dispatcher(store)
+        defer { dispatcher.stop() }
+
+        // Each invocation sleeps 0.4 s: a worker with one slot runs 2.5 a second at most.
+        func batch(_ tag: Int) async throws -> (seconds: Double, workers: Set<String>) {
+            let start = Date()
+            var ids: [String] = []
+            for n in 0..<6 { ids.append(try await dispatcher.submit(try ClusterFixture.work(#"{"sleep": 0.4, "n": \#(tag * 10 + n)}"#))) }
+            let rows = try await ClusterFixture.finished(ids, in: store, timeout: 60)
+            #expect(rows.values.allSatisfy { $0.status == "completed" }, "\(rows.values.map(\.error))")
+            return (Date().timeIntervalSince(start), Set(rows.values.compactMap(\.worker)))
+        }
+        let one = try await batch(1)
+        try cluster.startWorker(slots: 1)
+        let two = try await batch(2)
+        #expect(one.workers.count == 1)
+        #expect(two.workers.count == 2, "the second worker ran nothing: \(two.workers)")
+        // 6 × 0.4 s on one slot (≥ 2.4 s) against 3 × 0.4 s on two (≥ 1.2 s).
+        #expect(two.seconds < one.seconds * 0.8, "1 worker: \(one.seconds) s, 2 workers: \(two.seconds) s")
+        try await store.close()
+    }
+
+    @Test func anInvocationWhoseWorkerIsKilledCompletesOnAnother() async throws {
+        let cluster = try ClusterFixture()
+        defer { cluster.stopAll() }
+        let gateway = try cluster.startGateway()
+        try cluster.deployWork(gateway.url)
+        let workers = [try cluster.startWorker(slots: 1), try cluster.startWorker(slots: 1)]
+        let store = try await cluster.store()
+        let dispatcher = cluster.dispatcher(store)
+        defer { dispatcher.stop() }
+
+        let id = try await dispatcher.submit(try ClusterFixture.work(#"{"sleep": 3, "n": 7}"#))
+        // Wait until a worker runs it, then kill that worker mid-invocation.
+        var holder: String?
+        for _ in 0..<100 where holder == nil {
+            let row = try await dispatcher.invocation(id)
+            if row?.status == "running" { holder = row?.worker } else { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        let first = try #require(holder, "no worker started the invocation")
+        let pid = try #require(try await ClusterFixture.workers(store)[first]?.pid)
+        let victim = try #require(workers.first { Int($0.child.pid) == pid })
+        victim.kill()
+
+        let row = try #require(try await ClusterFixture.finished([id], in: store, timeout: 60)[id])
+        #expect(row.status == "completed", "\(row.error ?? "")")
+        #expect(row.worker != first && row.worker != nil)
+        #expect(row.attempts == 2)
+        #expect(String(decoding: row.result ?? [], as: UTF8.self).contains(#""n": 7"#))
+        #expect(try await PostgresQueue(store: store).depth() == (0, 0))
+        try await store.close()
+    }
+
+    @Test func asynchronousInvocationsAcceptedByAKilledGatewayStillComplete() async throws {
+        let cluster = try ClusterFixture()
+        defer { cluster.stopAll() }
+        let gateway = try cluster.startGateway()
+        try cluster.deployWork(gateway.url)
+        // No worker yet: the gateway only accepts.
+        var ids: [String] = []
+        for n in 0..<5 {
+            let queued = try cluster.fstn(gateway.url, ["invoke", "~:work", #"{"n": \#(n)}"#, "--async"])
+            try #require(queued.status == 0, "\(queued.stderr)")
+            ids.append(queued.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        gateway.process.kill()
+
+        try cluster.startWorker(slots: 2)
+        let store = try await cluster.store()
+        let rows = try await ClusterFixture.finished(ids, in: store, timeout: 60)
+        #expect(rows.count == 5 && rows.values.allSatisfy { $0.status == "completed" }, "\(rows.values.map(\.error))")
+
+        // Another gateway answers for them: the state is in the database.
+        let second = try cluster.startGateway()
+        let login = try cluster.fstn(second.url, ["login", "carol", "--password-stdin"], input: "carol-password\n")
+        try #require(login.status == 0, "\(login.stderr)")
+        let shown = try cluster.fstn(second.url, ["--json", "invocation", ids[3]])
+        #expect(shown.status == 0, "\(shown.stderr)")
+        #expect(shown.stdout.contains(#"\"n\": 3"#) || shown.stdout.contains(#""n": 3"#), "\(shown.stdout)")
+        // A synchronous call through the new gateway waits for a worker's result, labeled.
+        let sync = try cluster.fstn(second.url, ["invoke", "~:work", #"{"n": 42}"#])
+        #expect(sync.status == 0, "\(sync.stderr)")
+        #expect(sync.stdout.contains(#""n": 42"#) && sync.stderr.contains("label T,carol"), "\(sync.stdout) \(sync.stderr)")
+        try await store.close()
+    }
+
+    @Test func tenThousandQueuedInvocationsEachCompleteExactlyOnce() async throws {
+        let cluster = try ClusterFixture()
+        defer { cluster.stopAll() }
+        let gateway = try cluster.startGateway()
+        try cluster.deployWork(gateway.url)
+        let store = try await cluster.store()
+        let dispatcher = cluster.dispatcher(store)
+        defer { dispatcher.stop() }
+        let queue = PostgresQueue(store: store)
+        // Every final record is announced once on the done channel: count them per id.
+        let announcements = Announcements()
+        let listener = queue.listen(PostgresQueue.doneChannel, listening: { announcements.listening() }) { announcements.add($0) }
+        defer { listener.cancel() }
+        while !announcements.isListening { try await Task.sleep(for: .milliseconds(20)) }
+
+        let total = 10_000
+        let ids = try await withThrowingTaskGroup(of: [String].self) { group in
+            for part in 0..<16 {
+                group.addTask {
+                    var ids: [String] = []
+                    for n in stride(from: part, to: total, by: 16) {
+                        ids.append(try await dispatcher.submit(try ClusterFixture.work(#"{"n": \#(n)}"#)))
+                    }
+                    return ids
+                }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        #expect(Set(ids).count == total)
+        // The workers start with the whole queue waiting.
+        try cluster.startWorker(slots: 8)
+        try cluster.startWorker(slots: 8)
+
+        let rows = try await ClusterFixture.finished(ids, in: store, timeout: 600)
+        #expect(rows.count == total)
+        #expect(
+            rows.values.allSatisfy { $0.status == "completed" && $0.attempts == 1 },
+            "\(rows.values.filter { $0.attempts != 1 }.count) retried; \(cluster.logLines(containing: "warning").prefix(20))")
+        #expect(Set(rows.values.compactMap(\.worker)).count == 2)
+        // Each result is the answer to its own request.
+        var numbers = Set<Int>()
+        for row in rows.values {
+            let body = try JSONSerialization.jsonObject(with: Data(row.result ?? [])) as? [String: Any]
+            if let n = body?["n"] as? Int { numbers.insert(n) }
+        }
+        #expect(numbers == Set(0..<total))
+        #expect(try await queue.depth() == (0, 0))
+        // No duplicate result: one announcement per invocation.
+        try await Task.sleep(for: .milliseconds(500))
+        let counts = announcements.counts
+        #expect(counts.count == total && counts.values.allSatisfy { $0 == 1 }, "\(counts.values.filter { $0 != 1 }.count) ids announced other than once")
+        try await store.close()
+    }
+}
+
+/// Notifications received, per payload.
+final class Announcements: @unchecked Sendable {
+    private let lock = NSLock()
+    private var seen: [String: Int] = [:]
+    private var established = false
+
+    func add(_ id: String) { lock.withLock { seen[id, default: 0] += 1 } }
+    func listening() { lock.withLock { established = true } }
+    var isListening: Bool { lock.withLock { established } }
+    var counts: [String: Int] { lock.withLock { seen } }
+}
