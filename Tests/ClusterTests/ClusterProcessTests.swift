@@ -104,6 +104,37 @@ struct ClusterProcessTests {
         try await store.close()
     }
 
+    @Test func aRefusedInvocationIsAnsweredAtOnceAndNeverQueued() async throws {
+        let cluster = try ClusterFixture()
+        defer { cluster.stopAll() }
+        let gateway = try cluster.startGateway()
+        try cluster.deployWork(gateway.url)
+        let function = TestSandboxes.fixture("clusterwork")
+        let deployed = try cluster.fstn(gateway.url, ["deploy", function, "--path", "~:private", "--invoker-clearance", "carol"])
+        try #require(deployed.status == 0, "\(deployed.stderr)")
+        for step in [["register", "bob", "--password-stdin"], ["login", "bob", "--password-stdin"]] {
+            let result = try cluster.fstn(gateway.url, step, input: "bob-password\n")
+            try #require(result.status == 0, "\(result.stderr)")
+        }
+        // No worker runs: a refusal must not wait for one.
+        let refused = try cluster.fstn(gateway.url, ["--user", "bob", "invoke", "home:<carol,carol>:private", "{}"])
+        #expect(refused.status == 1, "\(refused.stdout) \(refused.stderr)")
+        // Why is labeled with what the resolution saw (carol's home): bob learns only that it was refused.
+        #expect(refused.stderr.contains("refused"), "\(refused.stderr)")
+        let queuedRefusal = try cluster.fstn(gateway.url, ["--user", "bob", "invoke", "home:<carol,carol>:private", "{}", "--async"])
+        #expect(queuedRefusal.status == 0, "\(queuedRefusal.stderr)")
+        let store = try await cluster.store()
+        #expect(try await PostgresQueue(store: store).depth() == (0, 0))
+        let id = queuedRefusal.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let row = try #require(try await store.transaction(.read) { try $0.invocation(id) })
+        #expect(row.status == "failed" && row.error?.hasPrefix("refused: ") == true, "\(row.error ?? "")")
+        // carol may.
+        let allowed = try cluster.fstn(gateway.url, ["--user", "carol", "invoke", "~:private", #"{"n": 1}"#, "--async"])
+        #expect(allowed.status == 0)
+        #expect(try await PostgresQueue(store: store).depth().queued == 1)
+        try await store.close()
+    }
+
     @Test func tenThousandQueuedInvocationsEachCompleteExactlyOnce() async throws {
         let cluster = try ClusterFixture()
         defer { cluster.stopAll() }
