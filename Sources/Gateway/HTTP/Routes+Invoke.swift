@@ -24,7 +24,7 @@ extension Gateway {
             var fields: [String: JSONValue] = [
                 "id": .string(view.id), "target": .string(view.target), "parent": view.parent.map(JSONValue.string) ?? .null,
                 "invoker": .string(view.invoker), "state": .string(view.state), "submitted_at": .number(view.submittedAt),
-                "started_at": view.startedAt.map(JSONValue.number) ?? .null, "finished_at": view.finishedAt.map(JSONValue.number) ?? .null,
+                "started_at": view.startedAt.map(JSONValue.number) ?? .null, "finished_at": view.finishedAt.map(JSONValue.number) ?? .null, "attempts": .number(Double(view.attempts)),
                 "result_label": view.resultLabel.map { .string($0.description) } ?? .null,
             ]
             switch view.outcome {

@@ -16,6 +16,8 @@ public struct InvocationView: Sendable {
     public let submittedAt: Double
     public let startedAt: Double?
     public let finishedAt: Double?
+    /// How many times a cluster worker took it up (0 in the embedded mode).
+    public let attempts: Int
     /// The label the result carries, once finished.
     public let resultLabel: Label?
     /// How it ended, or why it may not be shown.
@@ -41,6 +43,7 @@ public struct InvocationView: Sendable {
         submittedAt = row.submittedAt
         startedAt = row.startedAt
         finishedAt = row.finishedAt
+        attempts = row.attempts
         let finished = row.status == "completed" || row.status == "failed"
         state = finished ? "finished" : row.status
         guard finished else {
