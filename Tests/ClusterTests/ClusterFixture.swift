@@ -16,6 +16,8 @@ final class ClusterFixture: @unchecked Sendable {
     let directory: TemporaryDirectory
     let config: TemporaryDirectory
     private var launched: [LaunchedProduct] = []
+    /// A directory every process keeps blobs in (`--blobs`), or `nil`: in the database.
+    var sharedBlobs: String?
     private var count = 0
     /// Seconds a worker's claim lasts: short, so that a killed worker is noticed soon.
     static let lease = "2"
@@ -37,7 +39,8 @@ final class ClusterFixture: @unchecked Sendable {
         count += 1
         let process = try LaunchedProduct.start(
             "faasten",
-            ["gateway", "--store", url, "--listen", "127.0.0.1:0", "--bcrypt-cost", "4", "--lease", Self.lease, "--data", directory.path],
+            ["gateway", "--store", url, "--listen", "127.0.0.1:0", "--bcrypt-cost", "4", "--lease", Self.lease, "--data", directory.path]
+                + (sharedBlobs.map { ["--blobs", $0] } ?? []),
             log: directory.path + "/gateway-\(count).log", ready: "faasten listening on ")
         launched.append(process)
         return (process, process.readyValue(after: "faasten listening on ") ?? "")
@@ -52,7 +55,7 @@ final class ClusterFixture: @unchecked Sendable {
             [
                 "worker", "--store", url, "--lease", Self.lease, "--memory", "1024", "--slots", "\(slots)", "--no-limits",
                 "--cache", directory.path + "/cache-\(count)",
-            ],
+            ] + (sharedBlobs.map { ["--blobs", $0] } ?? []),
             log: directory.path + "/worker-\(count).log", ready: "serving the queue")
         launched.append(process)
         return process

@@ -104,6 +104,45 @@ struct ClusterProcessTests {
         try await store.close()
     }
 
+    @Test func aFunctionsAsynchronousCallGoesThroughTheQueue() async throws {
+        let cluster = try ClusterFixture()
+        defer { cluster.stopAll() }
+        let gateway = try cluster.startGateway()
+        try cluster.deployWork(gateway.url)
+        let deployed = try cluster.fstn(gateway.url, ["deploy", TestSandboxes.fixture("toolkit"), "--path", "~:toolkit"])
+        try #require(deployed.status == 0, "\(deployed.stderr)")
+        try cluster.startWorker(slots: 2)
+        let steps = #"{"steps": [{"call": "home:<carol,carol>:work", "sync": false, "payload": {"n": 9}}, {"call": "home:<carol,carol>:work", "sync": true, "payload": {"n": 10}}]}"#
+        let result = try cluster.fstn(gateway.url, ["--json", "invoke", "~:toolkit", steps])
+        try #require(result.status == 0, "\(result.stdout) \(result.stderr)")
+        // The asynchronous call's id, from the toolkit's report of its first step.
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let body = try #require((report["body"] as? String).flatMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] })
+        let steps0 = try #require(body["results"] as? [[String: Any]])
+        let child = try #require(steps0.first?["id"] as? String, "\(steps0)")
+        #expect((steps0.last?["data"] as? [String: Any])?["n"] as? Int == 10)
+
+        let store = try await cluster.store()
+        let row = try #require(try await ClusterFixture.finished([child], in: store, timeout: 60)[child])
+        #expect(row.status == "completed" && String(decoding: row.result ?? [], as: UTF8.self).contains(#""n": 9"#))
+        // Claimed from the queue by a worker (a call run in the caller's process has no claim).
+        #expect(row.attempts == 1 && row.worker != nil && row.parent != nil)
+        try await store.close()
+    }
+
+    @Test func blobsCanLiveInASharedDirectoryInsteadOfTheDatabase() async throws {
+        let cluster = try ClusterFixture()
+        defer { cluster.stopAll() }
+        cluster.sharedBlobs = cluster.directory.path + "/blobs"
+        let gateway = try cluster.startGateway()
+        try cluster.deployWork(gateway.url)
+        try cluster.startWorker(slots: 1)
+        let result = try cluster.fstn(gateway.url, ["invoke", "~:work", #"{"n": 5}"#])
+        #expect(result.status == 0 && result.stdout.contains(#""n": 5"#), "\(result.stdout) \(result.stderr)")
+        let stored = try FileManager.default.subpathsOfDirectory(atPath: cluster.directory.path + "/blobs")
+        #expect(!stored.isEmpty, "the function image is not in the shared directory")
+    }
+
     @Test func aRefusedInvocationIsAnsweredAtOnceAndNeverQueued() async throws {
         let cluster = try ClusterFixture()
         defer { cluster.stopAll() }

@@ -22,8 +22,9 @@ public final class PostgresStore: Store {
     let executor: PostgresExecutor
 
     /// Connects and migrates the schema. `connections` bounds both the pool and
-    /// the number of transactions in flight.
-    public init(location: PostgresLocation, connections: Int = 8) async throws {
+    /// the number of transactions in flight. Blobs are kept in the database, or in
+    /// `blobDirectory` (a directory every process sharing the database mounts).
+    public init(location: PostgresLocation, connections: Int = 8, blobDirectory: String? = nil) async throws {
         self.location = location
         let executor = PostgresExecutor(location: location, connections: connections)
         self.executor = executor
@@ -33,7 +34,16 @@ public final class PostgresStore: Store {
             await executor.shutdown()
             throw error
         }
-        blobs = PostgresBlobStore(executor: executor)
+        if let blobDirectory {
+            do {
+                blobs = try LocalBlobStore(directory: blobDirectory)
+            } catch {
+                await executor.shutdown()
+                throw error
+            }
+        } else {
+            blobs = PostgresBlobStore(executor: executor)
+        }
     }
 
     public func transaction<T: Sendable>(

@@ -103,6 +103,8 @@ struct ClusterStoreOptions: ParsableArguments {
     var store: String?
     @Option(help: "A file holding the database password (instead of the URL or $PGPASSWORD).")
     var storePasswordFile: String?
+    @Option(help: "Keep blobs in this shared directory (mounted by every gateway and worker) instead of the database.")
+    var blobs: String?
     @Option(help: "Database connections this process keeps.") var connections: Int = 8
     @Option(help: "Seconds a worker's claim lasts without a heartbeat (the same on every process).") var lease: Double = 15
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: String = "info"
@@ -132,7 +134,7 @@ struct ClusterStoreOptions: ParsableArguments {
         guard lease >= 1 else { throw CommandError("--lease must be at least 1 second") }
         let location = try location()
         do {
-            return try await PostgresStore(location: location, connections: connections)
+            return try await PostgresStore(location: location, connections: connections, blobDirectory: blobs)
         } catch {
             throw CommandError("cannot open the store at \(location): \(error)")
         }
