@@ -232,7 +232,10 @@ let package = Package(
         // Cluster mode: the queue on a real PostgreSQL server, gateway and worker processes killed mid-work.
         .testTarget(
             name: "ClusterTests",
-            dependencies: ["Cluster", "Worker", "FileSystem", "Store", "Labels", "LocalPostgres", "FaastenTestSupport"]
+            dependencies: [
+                "Cluster", "Worker", "FileSystem", "Store", "Labels", "LocalPostgres", "Processes", "FaastenTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
         ),
         // Programs that tests start, watch and kill (e.g. a writer killed mid-transaction).
         .executableTarget(

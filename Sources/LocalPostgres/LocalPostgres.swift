@@ -31,8 +31,20 @@ public final class LocalPostgres: @unchecked Sendable {
         public let description: String
     }
 
-    /// Starts a new server. `durable: false` turns fsync off (tests only).
-    public init(durable: Bool = false) throws {
+    /// A certificate and its key (PEM files) for the server to offer TLS with.
+    public struct TLSFiles: Sendable {
+        public let certificate: String
+        public let key: String
+
+        public init(certificate: String, key: String) {
+            self.certificate = certificate
+            self.key = key
+        }
+    }
+
+    /// Starts a new server. `durable: false` turns fsync off (tests only); `tls` makes
+    /// it offer TLS (it still accepts plain connections: clients choose).
+    public init(durable: Bool = false, tls: TLSFiles? = nil) throws {
         binaries = try Self.findBinaries()
         runAs = getuid() == 0 ? "postgres" : nil
         let template = NSTemporaryDirectory() + "faasten-pg-XXXXXX"
@@ -48,6 +60,15 @@ public final class LocalPostgres: @unchecked Sendable {
             try runPostgres("initdb", ["-D", data, "-U", username, "--auth=trust", "-E", "UTF8", "--no-sync", "--no-locale"])
             var options = "-h 127.0.0.1 -p \(port) -k \(directory) -c max_connections=200"
             if !durable { options += " -F -c synchronous_commit=off -c full_page_writes=off" }
+            if let tls {
+                // The server reads them as its own user, and insists on a private key.
+                for (source, name) in [(tls.certificate, "server.crt"), (tls.key, "server.key")] {
+                    try Self.run("/bin/cp", [source, data + "/" + name])
+                    try Self.run("/bin/chmod", ["0600", data + "/" + name])
+                    if let user = runAs { try Self.run("/bin/chown", [user, data + "/" + name]) }
+                }
+                options += " -c ssl=on -c ssl_cert_file=server.crt -c ssl_key_file=server.key"
+            }
             try runPostgres("pg_ctl", ["-w", "-t", "60", "-D", data, "-l", directory + "/server.log", "-o", options, "start"])
         } catch {
             try? FileManager.default.removeItem(atPath: directory)
