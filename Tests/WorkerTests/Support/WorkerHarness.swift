@@ -30,7 +30,7 @@ struct WorkerHarness {
         return try await withFileSystem(backend) { fileSystem in
             let worker = Worker(
                 fileSystem: fileSystem, backend: sandboxes.backend, staging: sandboxes.staging,
-                runtimes: [sandboxes.runtime.name: sandboxes.runtime], configuration: configuration)
+                runtimes: sandboxes.availableRuntimes, configuration: configuration)
             let harness = WorkerHarness(fileSystem: fileSystem, worker: worker)
             do {
                 let result = try await body(harness)
@@ -50,7 +50,10 @@ struct WorkerHarness {
         invokerClearance: String = "T", declassify: String? = nil, memoryMB: Int = 128, timeoutMilliseconds: Int = 30_000,
         fresh: Bool = false, concurrency: Int = 0, directory: String? = nil
     ) async throws -> Entry {
-        let image = try FunctionImage.pack(directory: directory ?? TestSandboxes.fixture(fixture))
+        let functionDirectory = directory ?? TestSandboxes.fixture(fixture)
+        let image = try FunctionImage.pack(directory: functionDirectory)
+        let runtime = GuestRuntime.runtimeName(forFunctionIn: functionDirectory) ?? "python3"
+        if runtime != "python3" { _ = try TestSandboxes.get().runtime(runtime) }  // fails with what to install
         guard let (parent, name) = try path(gatePath).parentAndName else { throw CancellationError() }
         let blob = try fileSystem.store.blobs.store(image)
         let spec = try (
@@ -63,7 +66,7 @@ struct WorkerHarness {
             let imageEntry = try fs.create(.blob(blob), label: spec.label, named: name + ".image", in: directory, &context)
             let gate = GateSpec(
                 target: .function(
-                    runtime: "python3", image: imageEntry, memoryMB: memoryMB, timeoutMilliseconds: timeoutMilliseconds,
+                    runtime: runtime, image: imageEntry, memoryMB: memoryMB, timeoutMilliseconds: timeoutMilliseconds,
                     fresh: fresh, concurrency: concurrency),
                 privilege: spec.privilege, invokerIntegrityClearance: spec.clearance, declassify: spec.declassify)
             return try fs.create(.gate(gate), label: spec.label, named: name, in: directory, &context)
