@@ -87,6 +87,8 @@ export class MessageType {
         this.oneofs.get(field.oneof).push(entry);
       }
     }
+    // Encoded in field-number order, as protobuf implementations do.
+    this.fields.sort((a, b) => a.no - b.no);
     Object.freeze(this.fields);
     return this;
   }
@@ -157,14 +159,11 @@ function split64(type, field, value, signed) {
   return [low, high];
 }
 
+/** The zigzag encoding of a signed 64-bit integer: (n << 1) ^ (n >> 63), as [low, high]. */
 function zigzag64(type, field, value) {
-  if (typeof value === "bigint") {
-    if (value < -(1n << 63n) || value >= (1n << 63n)) throw fail(type, field, `${value} is out of range`);
-    const bits = value >= 0n ? value << 1n : ((-value) << 1n) - 1n;
-    return [Number(bits & 0xffffffffn), Number(bits >> 32n)];
-  }
-  if (!Number.isSafeInteger(value)) throw fail(type, field, `${value} is not a safe integer (use a BigInt)`);
-  return split64(type, field, value >= 0 ? value * 2 : -value * 2 - 1, false);
+  const [low, high] = split64(type, field, value, true);
+  const sign = high & 0x80000000 ? 0xffffffff : 0;
+  return [((low << 1) ^ sign) >>> 0, (((high << 1) | (low >>> 31)) ^ sign) >>> 0];
 }
 
 function checkInt32(type, field, value, min, max) {
