@@ -266,6 +266,15 @@ function mapKey(type, field, keyType, key) {
   }
 }
 
+/** A nested message's size, recorded in `sizes` before those of the messages inside it
+ * (the order in which writeMessage takes them). */
+function nestedSize(type, message, sizes, depth) {
+  const slot = sizes.length;
+  sizes.push(0);
+  sizes[slot] = sizeOf(type, message, sizes, depth);
+  return sizes[slot];
+}
+
 /** The message's size; pushes the sizes of nested messages (in pre-order) on `sizes`. */
 function sizeOf(type, message, sizes, depth) {
   if (message === null || typeof message !== "object") throw new TypeError(`${type.name}: expected an object`);
@@ -289,10 +298,7 @@ function sizeOf(type, message, sizes, depth) {
         let entry = 1 + scalarSize(type, field, field.key, mapKey(type, field, field.key, key));
         if (field.key === T.STRING) entry += uintSize(entry - 1);
         if (field.value === T.MESSAGE) {
-          const slot = sizes.length;
-          sizes.push(0);
-          const inner = sizeOf(field.message(), entryValue ?? {}, sizes, depth + 1);
-          sizes[slot] = inner;
+          const inner = nestedSize(field.message(), entryValue ?? {}, sizes, depth + 1);
           entry += 1 + uintSize(inner) + inner;
         } else {
           const inner = scalarSize(type, field, field.value, entryValue);
@@ -311,10 +317,7 @@ function sizeOf(type, message, sizes, depth) {
         size += tagSize + uintSize(packed) + packed;
       } else if (field.type === T.MESSAGE) {
         for (const item of value) {
-          const slot = sizes.length;
-          sizes.push(0);
-          const inner = sizeOf(field.message(), item, sizes, depth + 1);
-          sizes[slot] = inner;
+          const inner = nestedSize(field.message(), item, sizes, depth + 1);
           size += tagSize + uintSize(inner) + inner;
         }
       } else {
@@ -324,10 +327,7 @@ function sizeOf(type, message, sizes, depth) {
         }
       }
     } else if (field.type === T.MESSAGE) {
-      const index = sizes.length;
-      sizes.push(0);
-      const inner = sizeOf(field.message(), value, sizes, depth + 1);
-      sizes[index] = inner;
+      const inner = nestedSize(field.message(), value, sizes, depth + 1);
       size += tagSize + uintSize(inner) + inner;
     } else {
       const inner = scalarSize(type, field, field.type, value);
