@@ -53,7 +53,16 @@ export class Response {
   static raw(bytes, status = 200, headers = {}) {
     return new Response(bytes, status, headers);
   }
+
+  /** Whether `value` is a Response, also one made by another copy of this module (a
+   * function that vendors the SDK into its node_modules). */
+  static [Symbol.hasInstance](value) {
+    return value !== null && typeof value === "object" && value[RESPONSE] === true;
+  }
 }
+
+const RESPONSE = Symbol.for("faasten.Response");
+Response.prototype[RESPONSE] = true;
 
 // --- Errors ---------------------------------------------------------------------
 

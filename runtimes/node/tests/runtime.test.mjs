@@ -4,7 +4,7 @@
 // Run from the repository root (Node 18 or newer): node --test runtimes/node/tests/
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, test } from "node:test";
@@ -35,13 +35,15 @@ export async function handle(syscall, { payload, headers, invoker }) {
 }
 `;
 
-/** A function directory with the SDK where `import "faasten"` finds it. */
-function functionDirectory(source = WORKLOAD) {
+/** A function directory with the SDK where `import "faasten"` finds it (the runtime's
+ * own module, or with `copy` a copy of it, as a function vendoring the SDK has). */
+function functionDirectory(source = WORKLOAD, { copy = false } = {}) {
   const directory = mkdtempSync(join(tmpdir(), "faasten-runtime-"));
   directories.push(directory);
   writeFileSync(join(directory, "workload.mjs"), source);
   mkdirSync(join(directory, "node_modules"));
-  symlinkSync(SDK, join(directory, "node_modules", "faasten"));
+  if (copy) cpSync(SDK, join(directory, "node_modules", "faasten"), { recursive: true });
+  else symlinkSync(SDK, join(directory, "node_modules", "faasten"));
   return directory;
 }
 
@@ -159,6 +161,16 @@ test("a failing function gets a 500 with its error, and the sandbox keeps servin
   }
   host.invoke({ label: true });
   assert.equal(body(await host.response(() => ({ label: "T,T" }))).label, "T,T");
+  await host.close();
+});
+
+test("a Response from a vendored copy of the SDK is still a Response", async () => {
+  const host = new FakeHost(functionDirectory(WORKLOAD, { copy: true }));
+  await host.handshake();
+  host.invoke({ hello: "copy" });
+  const response = await host.response();
+  assert.equal(response.status, 201);
+  assert.deepStrictEqual(body(response).echo, { hello: "copy" });
   await host.close();
 });
 
