@@ -93,14 +93,7 @@ public struct GuestRuntime: Sendable {
     /// shim), its standard library and exactly the shared libraries it and its
     /// extension modules load, plus the guest loop at `/opt/faasten/python`.
     public static func python(runtimes: String) throws -> GuestRuntime {
-        let guest = runtimes + "/python"
-        guard FileManager.default.fileExists(atPath: guest + "/faasten_runtime.py") else {
-            throw SandboxError.setup("\(guest)/faasten_runtime.py is missing")
-        }
-        let binary = URL(fileURLWithPath: "/usr/bin/python3").resolvingSymlinksInPath().path
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            throw SandboxError.setup("/usr/bin/python3 is missing; install it with: sudo apt-get install -y python3")
-        }
+        let (guest, binary) = try locate(guest: runtimes + "/python", loop: "faasten_runtime.py", interpreter: "/usr/bin/python3", package: "python3")
         let version = URL(fileURLWithPath: binary).lastPathComponent  // python3.11
         let stdlib = "/usr/lib/\(version)"
         guard FileManager.default.fileExists(atPath: stdlib + "/os.py") else {
@@ -140,14 +133,7 @@ public struct GuestRuntime: Sendable {
     /// processes). `NODE_OPTIONS` is empty: nothing from the host's environment
     /// reaches the interpreter.
     public static func node(runtimes: String) throws -> GuestRuntime {
-        let guest = runtimes + "/node"
-        guard FileManager.default.fileExists(atPath: guest + "/faasten_runtime.mjs") else {
-            throw SandboxError.setup("\(guest)/faasten_runtime.mjs is missing")
-        }
-        let binary = URL(fileURLWithPath: "/usr/bin/node").resolvingSymlinksInPath().path
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            throw SandboxError.setup("/usr/bin/node is missing; install it with: sudo apt-get install -y nodejs")
-        }
+        let (guest, binary) = try locate(guest: runtimes + "/node", loop: "faasten_runtime.mjs", interpreter: "/usr/bin/node", package: "nodejs")
         var binds = [Bind(source: binary, destination: "/usr/bin/node")]
         binds += try sharedLibraries(of: [binary])
         binds += try nodeSharedBuiltins(binary)
@@ -162,6 +148,19 @@ public struct GuestRuntime: Sendable {
             binds: binds,
             environment: ["NODE_OPTIONS": ""],
             heap: .v8)
+    }
+
+    /// The guest loop's directory (checked to hold `loop`) and the interpreter's real
+    /// path (behind its symlinks), or what to install.
+    static func locate(guest: String, loop: String, interpreter: String, package: String) throws(SandboxError) -> (String, String) {
+        guard FileManager.default.fileExists(atPath: guest + "/" + loop) else {
+            throw .setup("\(guest)/\(loop) is missing")
+        }
+        let binary = URL(fileURLWithPath: interpreter).resolvingSymlinksInPath().path
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            throw .setup("\(interpreter) is missing; install it with: sudo apt-get install -y \(package)")
+        }
+        return (guest, binary)
     }
 
     /// V8's heap limits for a sandbox of `memoryBytes`: without them V8 sizes its heap
