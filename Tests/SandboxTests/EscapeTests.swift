@@ -132,6 +132,30 @@ struct EscapeTests {
         try await Self.hostKeepsServing(runtime)
     }
 
+    @Test func aJavaScriptHeapPastItsLimitEndsWithV8sOutOfMemoryBeforeTheKernelKillsIt() async throws {
+        try #require(getuid() == 0, "memory limits need cgroups: run the tests as root")
+        _ = try await Self.attempt(Attempt(attempt: "heap"), runtime: .node, limits: ResourceLimits(memoryBytes: 128 << 20)) {
+            outcome, function in
+            guard case let .failed(failure) = outcome.status else {
+                Issue.record("an endless JavaScript heap answered")
+                return
+            }
+            #expect(failure.code == "exited")
+            // V8 stopped at the heap limit the runtime derived from the memory limit.
+            #expect(!function.sandbox.hitMemoryLimit)
+        }
+        try await Self.hostKeepsServing(.node)
+    }
+
+    @Test func nodesHeapLimitsFollowTheMemoryLimit() {
+        let runtime = GuestRuntime(name: "node", command: ["/usr/bin/node", "main.mjs"], binds: [], environment: [:], heap: .v8)
+        #expect(runtime.command(memoryBytes: 128 << 20) == ["/usr/bin/node", "--max-old-space-size=66", "--max-semi-space-size=2", "main.mjs"])
+        #expect(runtime.command(memoryBytes: 1 << 30).contains("--max-old-space-size=738"))
+        #expect(runtime.command(memoryBytes: 32 << 20).contains("--max-old-space-size=16"))
+        let python = GuestRuntime(name: "python3", command: ["/usr/bin/python3", "main.py"], binds: [], environment: [:])
+        #expect(python.command(memoryBytes: 128 << 20) == ["/usr/bin/python3", "main.py"])
+    }
+
     @Test(arguments: TestRuntime.allCases)
     func anEndlessLoopTimesOut(runtime: TestRuntime) async throws {
         let started = ContinuousClock.now

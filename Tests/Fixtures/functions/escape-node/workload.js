@@ -100,6 +100,11 @@ const attempts = {
     for (let i = 0; i < megabytes; i++) hoard.push(Buffer.alloc(1 << 20, 1));
     return `allocated ${megabytes} MiB`;
   },
+  // JavaScript objects past V8's heap limit (sized from the sandbox's memory limit).
+  heap: () => {
+    const hoard = [];
+    for (;;) hoard.push(new Array(100000).fill(hoard.length));
+  },
   loop: () => {
     for (;;) {
       // spin
