@@ -31,13 +31,13 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Run without cgroup limits if none can be created (development machines only).") var noLimits = false
 
     func run() async throws {
-        let context = try options.context()
-        let store = try await options.openStore()
-        let fileSystem = FileSystem(store: store)
         let functionDirectory = (function as NSString).expandingTildeInPath
         guard let runtimeName = GuestRuntime.runtimeName(forFunctionIn: functionDirectory) else {
             throw CommandError("\(function) has no \(GuestRuntime.entryPoints.map(\.file).joined(separator: ", "))")
         }
+        let context = try options.context()
+        let store = try await options.openStore()
+        let fileSystem = FileSystem(store: store)
         let runner: FunctionRunner
         do {
             let backend = try BubblewrapBackend(requireLimits: !noLimits)
