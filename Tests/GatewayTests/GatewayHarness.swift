@@ -41,7 +41,7 @@ struct GatewayHarness {
             workerConfiguration.audit = audit
             let worker = Worker(
                 fileSystem: fileSystem, backend: sandboxes.backend, staging: sandboxes.staging,
-                runtimes: sandboxes.availableRuntimes, configuration: workerConfiguration)
+                runtimes: [sandboxes.runtime.name: sandboxes.runtime], configuration: workerConfiguration)
             let keys = try await SigningKeys(directory: directory.path + "/keys")
             var configuration = GatewayConfiguration()
             configuration.port = 0

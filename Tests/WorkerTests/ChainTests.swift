@@ -220,7 +220,7 @@ import Worker
     }
 
     @Test func labelsAreCarriedFromPythonThroughJavaScriptToPythonAndBack() async throws {
-        try await WorkerHarness.with { harness in
+        try await WorkerHarness.with(node: true) { harness in
             try await Self.setUp(harness)
             let innermost: [String: Any] = ["steps": [["read": "home:<alice,alice>:secret"]]]
             let middle: [String: Any] = [
@@ -267,7 +267,7 @@ import Worker
     }
 
     @Test func aJavaScriptFunctionGetsADeclassifiedResultFromAPythonGateWithThePrivilege() async throws {
-        try await WorkerHarness.with { harness in
+        try await WorkerHarness.with(node: true) { harness in
             try await Self.setUp(harness)
             let secretCall: [String: Any] = ["steps": [["read": "home:<alice,alice>:secret"]]]
             let body = try await harness.invoke(

@@ -51,13 +51,6 @@ public final class TestSandboxes: Sendable {
         }
     }
 
-    /// The runtimes that can run here, for an engine: by name. (A test of a function in
-    /// a missing one fails when it asks for it with ``runtime(_:)``.)
-    public var availableRuntimes: [String: GuestRuntime] {
-        var runtimes = [runtime.name: runtime]
-        if case let .success(node) = node { runtimes[node.name] = node }
-        return runtimes
-    }
 
     /// A function directory under Tests/Fixtures/functions.
     public static func fixture(_ name: String) -> String {

@@ -23,14 +23,22 @@ struct WorkerHarness {
         return configuration
     }
 
+    /// Runs `body` with an engine of the Python runtime, and with `node` the JavaScript
+    /// one too (failing with what to install if it cannot run here).
     static func with<T>(
-        _ configuration: WorkerConfiguration = testing, backend: Backend = .sqlite, _ body: (WorkerHarness) async throws -> T
+        _ configuration: WorkerConfiguration = testing, backend: Backend = .sqlite, node: Bool = false,
+        _ body: (WorkerHarness) async throws -> T
     ) async throws -> T {
         let sandboxes = try TestSandboxes.get()
-        return try await withFileSystem(backend) { fileSystem in
+        var runtimes = [sandboxes.runtime.name: sandboxes.runtime]
+        if node {
+            let runtime = try sandboxes.runtime("node")
+            runtimes[runtime.name] = runtime
+        }
+        return try await withFileSystem(backend) { [runtimes] fileSystem in
             let worker = Worker(
-                fileSystem: fileSystem, backend: sandboxes.backend, staging: sandboxes.staging,
-                runtimes: sandboxes.availableRuntimes, configuration: configuration)
+                fileSystem: fileSystem, backend: sandboxes.backend, staging: sandboxes.staging, runtimes: runtimes,
+                configuration: configuration)
             let harness = WorkerHarness(fileSystem: fileSystem, worker: worker)
             do {
                 let result = try await body(harness)
@@ -53,7 +61,6 @@ struct WorkerHarness {
         let functionDirectory = directory ?? TestSandboxes.fixture(fixture)
         let image = try FunctionImage.pack(directory: functionDirectory)
         let runtime = GuestRuntime.runtimeName(forFunctionIn: functionDirectory) ?? "python3"
-        if runtime != "python3" { _ = try TestSandboxes.get().runtime(runtime) }  // fails with what to install
         guard let (parent, name) = try path(gatePath).parentAndName else { throw CancellationError() }
         let blob = try fileSystem.store.blobs.store(image)
         let spec = try (
