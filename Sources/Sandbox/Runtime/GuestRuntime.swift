@@ -182,7 +182,10 @@ public struct GuestRuntime: Sendable {
     /// The files a Debian-built `node` loads at start (`NODE_SHARED_BUILTIN_…_PATH` in its
     /// build configuration); it aborts without them. None for builds that embed them.
     static func nodeSharedBuiltins(_ binary: String) throws -> [Bind] {
-        let result = try ChildProcess.run(binary, ["--no-addons", "-p", "(process.config.target_defaults.defines || []).join('\\n')"])
+        // An empty environment: NODE_OPTIONS and the like of whoever runs the worker must
+        // not change what this trusted probe runs or prints.
+        let result = try ChildProcess.run(
+            binary, ["--no-addons", "-p", "(process.config.target_defaults.defines || []).join('\\n')"], environment: [:])
         guard result.status.succeeded else {
             throw SandboxError.setup("\(binary) does not start: \(result.errors)")
         }
