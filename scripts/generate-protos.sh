@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the committed Swift code for proto/*.proto, then the committed
-# Python codec for the function runtime (runtimes/python/faasten/_wire).
+# codecs of the function runtimes (runtimes/python/faasten/_wire,
+# runtimes/node/faasten/_wire).
 #
 # Needs protoc (apt-get install protobuf-compiler) and protoc-gen-swift built from
 # swift-protobuf at the version Package.swift uses:
@@ -8,9 +9,11 @@
 #   git checkout 1.39.0 && swift build -c release --product protoc-gen-swift
 # then set PROTOC_GEN_SWIFT to the built binary (.build/release/protoc-gen-swift).
 #
-# The Python step needs /usr/bin/python3 with google.protobuf at generation time
-# only (apt-get install python3-protobuf); the plugin is
-# scripts/protoc-gen-faasten-python and its output uses the standard library only.
+# The Python and JavaScript steps need /usr/bin/python3 with google.protobuf at
+# generation time only (apt-get install python3-protobuf); the plugins are
+# scripts/protoc-gen-faasten-python (output: standard library only) and
+# scripts/protoc-gen-faasten-js (output: schema tables for the hand-written
+# runtimes/node/faasten/_wire/protobuf.mjs; no npm package).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,3 +36,7 @@ echo "generated Sources/CloudCalls/Generated/cloudcalls.pb.swift"
 protoc --plugin=protoc-gen-faastenpy=scripts/protoc-gen-faasten-python \
   --faastenpy_out=runtimes/python/faasten/_wire -I proto proto/cloudcalls.proto
 echo "generated runtimes/python/faasten/_wire/cloudcalls.py"
+
+protoc --plugin=protoc-gen-faastenjs=scripts/protoc-gen-faasten-js \
+  --faastenjs_out=runtimes/node/faasten/_wire -I proto proto/cloudcalls.proto
+echo "generated runtimes/node/faasten/_wire/cloudcalls.mjs"

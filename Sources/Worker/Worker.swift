@@ -27,40 +27,52 @@ public final class Worker: Dispatcher {
     let backend: any SandboxBackend
     let staging: StagingArea
     let runtimes: [String: GuestRuntime]
+    let unavailableRuntimes: [String: String]
     let services: ServiceCaller
     let placement: CPUPlacement?
     let background = BackgroundInvocations()
     private let asynchronousCalls = DispatcherSlot()
 
-    /// An engine over `backend` with the staged guest `runtimes` (by name).
+    /// An engine over `backend` with the staged guest `runtimes` (by name), and why
+    /// others this worker would run are not available (reported to their invocations).
     public init(
         fileSystem: FileSystem, backend: any SandboxBackend, staging: StagingArea, runtimes: [String: GuestRuntime],
-        configuration: WorkerConfiguration = WorkerConfiguration()
+        unavailableRuntimes: [String: String] = [:], configuration: WorkerConfiguration = WorkerConfiguration()
     ) {
         self.fileSystem = fileSystem
         self.configuration = configuration
         self.backend = backend
         self.staging = staging
         self.runtimes = runtimes
+        self.unavailableRuntimes = unavailableRuntimes
         pool = SandboxPool(configuration: configuration)
         recorder = InvocationRecorder(store: fileSystem.store)
         services = ServiceCaller(configuration: configuration)
         placement = CPUPlacement(enabled: configuration.colocateSandboxes)
     }
 
-    /// The standard engine: bubblewrap sandboxes and the Python runtime from the
-    /// repository's `runtimes` directory (or `$FAASTEN_RUNTIMES`).
+    /// The standard engine: bubblewrap sandboxes and the Python and JavaScript runtimes
+    /// from the repository's `runtimes` directory (or `$FAASTEN_RUNTIMES`). Python is
+    /// required; without `/usr/bin/node`, gates of runtime `node` fail with the reason.
     public static func bubblewrap(
         fileSystem: FileSystem, configuration: WorkerConfiguration = WorkerConfiguration(), requireLimits: Bool = true,
         stagingRoot: String? = nil
     ) throws -> Worker {
         let backend = try BubblewrapBackend(requireLimits: requireLimits)
         let staging = try StagingArea(root: stagingRoot)
-        let python = try staging.stage(runtime: try GuestRuntime.python(runtimes: try GuestRuntime.runtimesDirectory()))
-        let worker = Worker(
-            fileSystem: fileSystem, backend: backend, staging: staging, runtimes: [python.name: python],
+        let directory = try GuestRuntime.runtimesDirectory()
+        let python = try staging.stage(runtime: try GuestRuntime.python(runtimes: directory))
+        var runtimes = [python.name: python]
+        var unavailable: [String: String] = [:]
+        do {
+            let node = try staging.stage(runtime: try GuestRuntime.node(runtimes: directory))
+            runtimes[node.name] = node
+        } catch {
+            unavailable["node"] = "\(error)"
+        }
+        return Worker(
+            fileSystem: fileSystem, backend: backend, staging: staging, runtimes: runtimes, unavailableRuntimes: unavailable,
             configuration: configuration)
-        return worker
     }
 
     /// Starts the pre-started sandboxes (they are also refilled as they are used).
@@ -201,7 +213,9 @@ public final class Worker: Dispatcher {
         row.gate = resolved.gate
         let function = resolved.function
         guard let runtime = runtimes[function.runtime] else {
-            return InvokeResult(id: id, outcome: .failed(.sandbox("no runtime named \(function.runtime)")), label: context.label)
+            let reason = unavailableRuntimes[function.runtime].map { "the \(function.runtime) runtime is not available: \($0)" }
+            return InvokeResult(
+                id: id, outcome: .failed(.sandbox(reason ?? "no runtime named \(function.runtime)")), label: context.label)
         }
         let lease: Lease
         do {

@@ -11,11 +11,12 @@ import Worker
     import Glibc
 #endif
 
-/// `faasten-bench invoke`: invocations of a no-op Python function through the Worker API.
+/// `faasten-bench invoke`: invocations of a no-op Python function through the Worker API,
+/// and with `--runtime node` of its JavaScript twin beside it.
 struct InvokeBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "invoke",
-        abstract: "Invocations of a no-op Python function through the Worker API: warm, cold, and throughput.",
+        abstract: "Invocations of a no-op function through the Worker API: warm, cold, and throughput.",
         discussion: """
             invoke.warm: one caller invoking the gate ~:noop by path (resolution, authorization,
             the pool, the sandbox round trip, the record), with a warm sandbox.
@@ -24,6 +25,9 @@ struct InvokeBenchmark: AsyncParsableCommand {
             invoke.throughput.cN: N callers invoking as fast as they can for --seconds.
             Baselines, in the same run: a 24-byte round trip through pipes to a pre-started
             /usr/bin/python3 echoing them (N of them, for throughput), and a bare bwrap python3 run.
+            With --runtime node, also invoke.warm.node and invoke.cold.node: the same for a
+            no-op JavaScript function, each beside the Python figure measured in the same run
+            (ratio = node / python).
             """
     )
 
@@ -31,14 +35,18 @@ struct InvokeBenchmark: AsyncParsableCommand {
     @Option(help: "Seconds each throughput run lasts.") var seconds: Double = 3
     @Option(help: "The CPU the latency runs are pinned to; -1 to leave placement to the scheduler.")
     var cpu: Int = 0
+    @Option(help: "python3 (the default), or node to measure JavaScript functions beside Python ones.")
+    var runtime: String = "python3"
 
     func run() async throws {
         let warmCount = options.iterations(5000)
         let coldCount = options.iterations(40)
         let duration = options.quick ? min(seconds, 1) : seconds
         let allCPUs = ThreadAffinity.current()
+        guard ["python3", "node"].contains(runtime) else { throw BenchmarkError("--runtime must be python3 or node") }
+        let withNode = runtime == "node"
         var report = BenchmarkReport(title: "faasten-bench invoke (latency pinned to CPU \(cpu); throughput and cold on \(allCPUs.count) CPUs)")
-        let harness = try await Harness()
+        let harness = try await Harness(node: withNode)
         defer { harness.close() }
 
         // Warm latency, pinned like faasten-bench cloudcall: on these VMs waking an idle
@@ -47,9 +55,15 @@ struct InvokeBenchmark: AsyncParsableCommand {
         let pinned = harness.engine(prestarted: 0)
         let baseline = try CloudCallBenchmark.EchoProcess.latencies(count: warmCount)
         let warm = Distribution(try await harness.serialLatencies(pinned, gate: "noop", count: warmCount, warmUp: 300))
+        let warmNode = withNode
+            ? Distribution(try await harness.serialLatencies(pinned, gate: "noop-node", count: warmCount, warmUp: 300)) : nil
         await pinned.shutdown()
         report.add("invoke.warm.p50", unit: "us", warm.p50, baseline: baseline.p50, target: 150, note: "pipe echo to python3")
         report.add("invoke.warm.p99", unit: "us", warm.p99, baseline: baseline.p99, note: "pipe echo to python3")
+        if let warmNode {
+            report.add("invoke.warm.node.p50", unit: "us", warmNode.p50, baseline: warm.p50, note: "the Python function, same run")
+            report.add("invoke.warm.node.p99", unit: "us", warmNode.p99, baseline: warm.p99, note: "the Python function, same run")
+        }
 
         // Everything else on every CPU.
         _ = ProcessAffinity.pin(toCPUs: allCPUs)
@@ -68,9 +82,15 @@ struct InvokeBenchmark: AsyncParsableCommand {
 
         let bare = Distribution(try (0..<coldCount).map { _ in try BareSandbox.start(runtime: harness.runtime) })
         let cold = Distribution(try await harness.serialLatencies(engine, gate: "fresh", count: coldCount, warmUp: 2))
+        let coldNode = withNode
+            ? Distribution(try await harness.serialLatencies(engine, gate: "fresh-node", count: coldCount, warmUp: 2)) : nil
         await engine.shutdown()
         report.add("invoke.cold.p50", unit: "us", cold.p50, baseline: bare.p50, note: "bare bwrap python3 -S -c pass")
         report.add("invoke.cold.p99", unit: "us", cold.p99, baseline: bare.p99, note: "bare bwrap python3 -S -c pass")
+        if let coldNode {
+            report.add("invoke.cold.node.p50", unit: "us", coldNode.p50, baseline: cold.p50, note: "the Python function, same run")
+            report.add("invoke.cold.node.p99", unit: "us", coldNode.p99, baseline: cold.p99, note: "the Python function, same run")
+        }
 
         let prestarting = harness.engine(prestarted: 2)
         await prestarting.warmUp()
@@ -115,7 +135,8 @@ struct InvokeBenchmark: AsyncParsableCommand {
         var value: Int { lock.withLock { total } }
     }
 
-    /// A file system with alice's no-op gates (one reusing sandboxes, one fresh), and
+    /// A file system with alice's no-op gates (one reusing sandboxes, one fresh; with
+    /// `node`, the same for the JavaScript function: `noop-node`, `fresh-node`), and
     /// engines over it.
     final class Harness: @unchecked Sendable {
         let directory: String
@@ -123,16 +144,26 @@ struct InvokeBenchmark: AsyncParsableCommand {
         let store: any Store
         let staging: StagingArea
         let backend: BubblewrapBackend
+        /// The Python runtime (the bare-sandbox baseline runs its interpreter).
         let runtime: GuestRuntime
+        let runtimes: [String: GuestRuntime]
         let alice: Privilege
 
-        /// The gates on `store` (default: SQLite in a temporary directory).
-        init(store given: (any Store)? = nil) async throws {
+        /// The gates on `store` (default: SQLite in a temporary directory); with `node`,
+        /// the Node.js runtime beside Python's.
+        init(node: Bool = false, store given: (any Store)? = nil) async throws {
             directory = NSTemporaryDirectory() + "faasten-bench-invoke-\(getpid())-\(UUID().uuidString.prefix(8))"
             alice = try Privilege(parsing: "alice")
             backend = try BubblewrapBackend(requireLimits: getuid() == 0)
             staging = try StagingArea(root: directory + "/staging")
-            runtime = try staging.stage(runtime: try GuestRuntime.python(runtimes: try GuestRuntime.runtimesDirectory()))
+            let runtimesDirectory = try GuestRuntime.runtimesDirectory()
+            runtime = try staging.stage(runtime: try GuestRuntime.python(runtimes: runtimesDirectory))
+            var runtimes = [runtime.name: runtime]
+            if node {
+                let nodeRuntime = try staging.stage(runtime: try GuestRuntime.node(runtimes: runtimesDirectory))
+                runtimes[nodeRuntime.name] = nodeRuntime
+            }
+            self.runtimes = runtimes
             if let given {
                 store = given
             } else {
@@ -141,20 +172,24 @@ struct InvokeBenchmark: AsyncParsableCommand {
             fileSystem = FileSystem(store: store)
             try await fileSystem.bootstrap()
             try await fileSystem.addUser(Principal(["alice"]))
-            let function = (try GuestRuntime.runtimesDirectory() as NSString).deletingLastPathComponent + "/Benchmarks/functions/noop"
-            let image = try FunctionImage.pack(directory: function)
-            let blob = try store.blobs.store(image)
+            let functions = (runtimesDirectory as NSString).deletingLastPathComponent + "/Benchmarks/functions/"
+            let images = try [("", "python3", "noop"), ("-node", "node", "noop-node")].filter { runtimes[$0.1] != nil }.map {
+                (suffix: $0.0, runtime: $0.1, blob: try store.blobs.store(try FunctionImage.pack(directory: functions + $0.2)))
+            }
             var context = try SecurityContext(privilege: alice)
             let alice = alice
             let home = try FSPath(parsing: "~")
             try await fileSystem.transaction(.write, &context) { fs, context throws(FSError) in
                 let directory = try fs.resolve(home, &context)
-                let imageEntry = try fs.create(.blob(blob), label: nil, named: "noop.image", in: directory, &context)
-                for (name, fresh) in [("noop", false), ("fresh", true)] {
-                    let spec = GateSpec(
-                        target: .function(runtime: "python3", image: imageEntry, memoryMB: 128, timeoutMilliseconds: 10_000, fresh: fresh),
-                        privilege: alice)
-                    _ = try fs.create(.gate(spec), label: nil, named: name, in: directory, &context)
+                for image in images {
+                    let imageEntry = try fs.create(.blob(image.blob), label: nil, named: "noop\(image.suffix).image", in: directory, &context)
+                    for (name, fresh) in [("noop", false), ("fresh", true)] {
+                        let spec = GateSpec(
+                            target: .function(
+                                runtime: image.runtime, image: imageEntry, memoryMB: 128, timeoutMilliseconds: 10_000, fresh: fresh),
+                            privilege: alice)
+                        _ = try fs.create(.gate(spec), label: nil, named: name + image.suffix, in: directory, &context)
+                    }
                 }
             }
         }
@@ -165,7 +200,7 @@ struct InvokeBenchmark: AsyncParsableCommand {
             var configuration = WorkerConfiguration()
             configuration.prestartedPerRuntime = prestarted
             return Worker(
-                fileSystem: fileSystem ?? self.fileSystem, backend: backend, staging: staging, runtimes: [runtime.name: runtime],
+                fileSystem: fileSystem ?? self.fileSystem, backend: backend, staging: staging, runtimes: runtimes,
                 configuration: configuration)
         }
 

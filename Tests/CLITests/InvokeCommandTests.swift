@@ -112,6 +112,13 @@ struct InvokeCommandTests {
         #expect(output.contains(#""size": [64, 48]"#))
     }
 
+    @Test func theJavaScriptWordCountAppInstallsAndRunsWithOneCommand() throws {
+        let (status, output) = try install("wordcount")
+        #expect(status == 0, "\(output)")
+        #expect(output.contains(#""saved":"home:<alice,wc>:sonnet.txt.counts","label":"alice,wc""#))
+        #expect(output.contains("the result is labeled alice,wc and privilege bob does not satisfy its secrecy alice"))
+    }
+
     @Test func theSocialAppInstallsAndRunsWithOneCommand() throws {
         let (status, output) = try install("social")
         #expect(status == 0, "\(output)")

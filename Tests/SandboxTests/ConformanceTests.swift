@@ -7,7 +7,9 @@ import Sandbox
 import Store
 import Testing
 
-/// Every CloudCall, allowed and refused, from Python in a real sandbox, on both stores.
+/// Every CloudCall, allowed and refused, from Python and from JavaScript in a real
+/// sandbox, on both stores. The fixtures (`conformance`, `conformance-node`) make the
+/// same calls and expect the same answers.
 @Suite("CloudCall conformance")
 struct ConformanceTests {
     /// alice and bob with homes; bob's home holds `secret` ("bob data").
@@ -22,13 +24,13 @@ struct ConformanceTests {
 
     /// Runs one scenario and expects every check to pass; returns the final label.
     static func run(
-        _ scenario: String, backend: Backend, context: SecurityContext, blobs: @escaping (FileSystem) throws -> [String: ExistingBlob] = { _ in [:] },
+        _ scenario: String, runtime: TestRuntime, backend: Backend, context: SecurityContext, blobs: @escaping (FileSystem) throws -> [String: ExistingBlob] = { _ in [:] },
         after: (FileSystem) async throws -> Void = { _ in }
     ) async throws -> Label {
         let harness = try SandboxHarness.get()
         return try await withFileSystem(backend) { fs in
             try await prepare(fs)
-            let function = try harness.start("conformance", fileSystem: fs)
+            let function = try harness.start("conformance", runtime: runtime, fileSystem: fs)
             let outcome = try await function.invoke(Scenario(scenario: scenario), context: context, blobs: try blobs(fs))
             let answer = try outcome.json()
             let checks = answer["checks"] as? [[String: Any]] ?? []
@@ -43,15 +45,15 @@ struct ConformanceTests {
         }
     }
 
-    @Test(arguments: Backend.allCases)
-    func labelsAndPrivileges(backend: Backend) async throws {
-        let final = try await Self.run("labels", backend: backend, context: context("alice", clearance: "alice&bob,T"))
+    @Test(arguments: TestRuntime.allCases, Backend.allCases)
+    func labelsAndPrivileges(runtime: TestRuntime, backend: Backend) async throws {
+        let final = try await Self.run("labels", runtime: runtime, backend: backend, context: context("alice", clearance: "alice&bob,T"))
         #expect(final == (try label("bob,alice")))
     }
 
-    @Test(arguments: Backend.allCases)
-    func filesAndDirectories(backend: Backend) async throws {
-        let final = try await Self.run("files", backend: backend, context: context("alice"), after: { fs in
+    @Test(arguments: TestRuntime.allCases, Backend.allCases)
+    func filesAndDirectories(runtime: TestRuntime, backend: Backend) async throws {
+        let final = try await Self.run("files", runtime: runtime, backend: backend, context: context("alice"), after: { fs in
             // What was allowed is stored; what was refused is not.
             var alice = try context("alice")
             #expect(try await fs.read(fileAt: path("~:notes"), &alice).1 == bytes("v2"))
@@ -63,15 +65,15 @@ struct ConformanceTests {
         #expect(final == (try label("alice&bob,T")))
     }
 
-    @Test(arguments: Backend.allCases)
-    func facets(backend: Backend) async throws {
-        let final = try await Self.run("facets", backend: backend, context: context("bob"))
+    @Test(arguments: TestRuntime.allCases, Backend.allCases)
+    func facets(runtime: TestRuntime, backend: Backend) async throws {
+        let final = try await Self.run("facets", runtime: runtime, backend: backend, context: context("bob"))
         #expect(final == (try label("alice&bob,T")))
     }
 
-    @Test(arguments: Backend.allCases)
-    func blobs(backend: Backend) async throws {
-        _ = try await Self.run("blobs", backend: backend, context: context("alice"), blobs: { fs in
+    @Test(arguments: TestRuntime.allCases, Backend.allCases)
+    func blobs(runtime: TestRuntime, backend: Backend) async throws {
+        _ = try await Self.run("blobs", runtime: runtime, backend: backend, context: context("alice"), blobs: { fs in
             ["input": try storedBlob(fs, bytes("request blob bytes"))]
         }, after: { fs in
             var alice = try context("alice")
@@ -80,9 +82,9 @@ struct ConformanceTests {
         })
     }
 
-    @Test(arguments: Backend.allCases)
-    func gates(backend: Backend) async throws {
-        _ = try await Self.run("gates", backend: backend, context: context("alice"), after: { fs in
+    @Test(arguments: TestRuntime.allCases, Backend.allCases)
+    func gates(runtime: TestRuntime, backend: Backend) async throws {
+        _ = try await Self.run("gates", runtime: runtime, backend: backend, context: context("alice"), after: { fs in
             var alice = try context("alice")
             let gate = try await fs.read(gate: fs.resolve(path("~:thumb"), &alice), &alice)
             #expect(gate.privilege == (try Privilege(parsing: "alice/photo")))
@@ -90,18 +92,19 @@ struct ConformanceTests {
                 Issue.record("not a direct gate")
                 return
             }
-            #expect(function.memoryMB == 256 && function.runtime == "python3")
+            // Created with the SDK's default runtime: its own language's.
+            #expect(function.memoryMB == 256 && function.runtime == runtime.rawValue)
         })
     }
 
-    @Test(arguments: Backend.allCases)
-    func services(backend: Backend) async throws {
-        _ = try await Self.run("services", backend: backend, context: context("alice"))
+    @Test(arguments: TestRuntime.allCases, Backend.allCases)
+    func services(runtime: TestRuntime, backend: Backend) async throws {
+        _ = try await Self.run("services", runtime: runtime, backend: backend, context: context("alice"))
     }
 
-    @Test(arguments: Backend.allCases)
-    func pathHelpers(backend: Backend) async throws {
-        _ = try await Self.run("paths", backend: backend, context: context("alice"), after: { fs in
+    @Test(arguments: TestRuntime.allCases, Backend.allCases)
+    func pathHelpers(runtime: TestRuntime, backend: Backend) async throws {
+        _ = try await Self.run("paths", runtime: runtime, backend: backend, context: context("alice"), after: { fs in
             var alice = try context("alice")
             #expect(try await fs.read(fileAt: path("~:docs:a"), &alice).1 == bytes("A2"))
         })

@@ -10,8 +10,8 @@ import Testing
     import Glibc
 #endif
 
-/// Functions that try to get out: every attempt fails inside the sandbox, and the
-/// host keeps serving.
+/// Functions that try to get out, in Python and in JavaScript (`escape`,
+/// `escape-node`): every attempt fails inside the sandbox, and the host keeps serving.
 @Suite("Sandbox escapes", .serialized)
 struct EscapeTests {
     struct Attempt: Encodable {
@@ -35,12 +35,12 @@ struct EscapeTests {
     /// Runs one attempt in a fresh sandbox; returns the function's verdict, or the
     /// outcome when the function did not answer.
     static func attempt(
-        _ attempt: Attempt, limits: ResourceLimits = ResourceLimits(), timeout: Duration = .seconds(20),
+        _ attempt: Attempt, runtime: TestRuntime, limits: ResourceLimits = ResourceLimits(), timeout: Duration = .seconds(20),
         check: (InvocationOutcome, RunningFunction) throws -> Void = { _, _ in }
     ) async throws -> [String: Any]? {
         let harness = try SandboxHarness.get()
         return try await withFileSystem(.sqlite) { fs in
-            let function = try harness.start("escape", fileSystem: fs, limits: limits)
+            let function = try harness.start("escape", runtime: runtime, fileSystem: fs, limits: limits)
             let outcome = try await function.invoke(attempt, context: context("T"), timeout: timeout)
             try check(outcome, function)
             guard case let .completed(response) = outcome.status else { return nil }
@@ -49,21 +49,32 @@ struct EscapeTests {
     }
 
     /// The host still serves: a new sandbox answers.
-    static func hostKeepsServing() async throws {
-        let verdict = try await attempt(Attempt(attempt: "uid"))
+    static func hostKeepsServing(_ runtime: TestRuntime) async throws {
+        let verdict = try await attempt(Attempt(attempt: "uid"), runtime: runtime)
         #expect(verdict?["blocked"] as? Bool == true)
     }
 
-    @Test(arguments: [
-        "tcp_public", "udp", "inet6", "netlink", "packet", "read_shadow", "list_root", "write_outside_tmp",
-        "processes", "ptrace", "unshare", "clone_namespace", "mount", "keyctl", "bpf", "uid",
-    ])
-    func attemptIsBlocked(name: String) async throws {
-        let verdict = try await Self.attempt(Attempt(attempt: name))
-        #expect(verdict?["blocked"] as? Bool == true, "\(name): \(verdict?["detail"] ?? "no answer")")
+    /// Attempts made in both languages.
+    static let common = [
+        "tcp_public", "udp", "inet6", "read_shadow", "list_root", "write_outside_tmp", "processes", "uid",
+    ]
+    /// Raw sockets and system calls, which Python reaches through ctypes. JavaScript has
+    /// no way to make them (native addons are off: `native_addon`), and the seccomp
+    /// filter that refuses them is the same program for both runtimes.
+    static let pythonOnly = ["netlink", "packet", "ptrace", "unshare", "clone_namespace", "mount", "keyctl", "bpf"]
+    static let nodeOnly = ["native_addon"]
+    static let attempts: [(TestRuntime, String)] =
+        TestRuntime.allCases.flatMap { runtime in common.map { (runtime, $0) } }
+        + pythonOnly.map { (.python3, $0) } + nodeOnly.map { (.node, $0) }
+
+    @Test(arguments: attempts)
+    func attemptIsBlocked(runtime: TestRuntime, name: String) async throws {
+        let verdict = try await Self.attempt(Attempt(attempt: name), runtime: runtime)
+        #expect(verdict?["blocked"] as? Bool == true, "\(runtime) \(name): \(verdict?["detail"] ?? "no answer")")
     }
 
-    @Test func connectingToAListenerOnTheHostsLoopbackFails() async throws {
+    @Test(arguments: TestRuntime.allCases)
+    func connectingToAListenerOnTheHostsLoopbackFails(runtime: TestRuntime) async throws {
         // A real listener on the host's 127.0.0.1.
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(listener) }
@@ -78,34 +89,38 @@ struct EscapeTests {
         }
         try #require(ready && listen(listener, 8) == 0)
         let port = Int(UInt16(bigEndian: address.sin_port))
-        let verdict = try await Self.attempt(Attempt(attempt: "tcp", argument: .number(port)))
+        let verdict = try await Self.attempt(Attempt(attempt: "tcp", argument: .number(port)), runtime: runtime)
         #expect(verdict?["blocked"] as? Bool == true, "\(verdict?["detail"] ?? "")")
         var poller = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
         #expect(poll(&poller, 1, 0) == 0, "the listener saw a connection")
     }
 
-    @Test func theRepositoryIsNotVisible() async throws {
-        let verdict = try await Self.attempt(Attempt(attempt: "read_path", argument: .text(SandboxHarness.repository + "/Package.swift")))
+    @Test(arguments: TestRuntime.allCases)
+    func theRepositoryIsNotVisible(runtime: TestRuntime) async throws {
+        let verdict = try await Self.attempt(Attempt(attempt: "read_path", argument: .text(SandboxHarness.repository + "/Package.swift")), runtime: runtime)
         #expect(verdict?["blocked"] as? Bool == true, "\(verdict?["detail"] ?? "")")
     }
 
-    @Test func tmpIsWritable() async throws {
+    @Test(arguments: TestRuntime.allCases)
+    func tmpIsWritable(runtime: TestRuntime) async throws {
         // The control: /tmp works, so the refusals above are the sandbox's doing.
-        let verdict = try await Self.attempt(Attempt(attempt: "write_tmp"))
+        let verdict = try await Self.attempt(Attempt(attempt: "write_tmp"), runtime: runtime)
         #expect((verdict?["detail"] as? String)?.contains("allowed") == true)
     }
 
-    @Test func aForkBombStopsAtTheProcessLimit() async throws {
+    @Test(arguments: TestRuntime.allCases)
+    func aForkBombStopsAtTheProcessLimit(runtime: TestRuntime) async throws {
         try #require(getuid() == 0, "process limits need cgroups: run the tests as root")
-        let verdict = try await Self.attempt(Attempt(attempt: "fork_bomb"), limits: ResourceLimits(maxProcesses: 32))
+        let verdict = try await Self.attempt(Attempt(attempt: "fork_bomb"), runtime: runtime, limits: ResourceLimits(maxProcesses: 32))
         #expect(verdict?["blocked"] as? Bool == true, "\(verdict?["detail"] ?? "")")
-        try await Self.hostKeepsServing()
+        try await Self.hostKeepsServing(runtime)
     }
 
-    @Test func allocatingPastTheMemoryLimitIsKilled() async throws {
+    @Test(arguments: TestRuntime.allCases)
+    func allocatingPastTheMemoryLimitIsKilled(runtime: TestRuntime) async throws {
         try #require(getuid() == 0, "memory limits need cgroups: run the tests as root")
         _ = try await Self.attempt(
-            Attempt(attempt: "memory", argument: .number(300)), limits: ResourceLimits(memoryBytes: 96 << 20)
+            Attempt(attempt: "memory", argument: .number(300)), runtime: runtime, limits: ResourceLimits(memoryBytes: 96 << 20)
         ) { outcome, function in
             guard case let .failed(failure) = outcome.status else {
                 Issue.record("allocating 300 MiB under a 96 MiB limit succeeded")
@@ -114,12 +129,37 @@ struct EscapeTests {
             #expect(failure.code == "exited")
             #expect(function.sandbox.hitMemoryLimit)
         }
-        try await Self.hostKeepsServing()
+        try await Self.hostKeepsServing(runtime)
     }
 
-    @Test func anEndlessLoopTimesOut() async throws {
+    @Test func aJavaScriptHeapPastItsLimitEndsWithV8sOutOfMemoryBeforeTheKernelKillsIt() async throws {
+        try #require(getuid() == 0, "memory limits need cgroups: run the tests as root")
+        _ = try await Self.attempt(Attempt(attempt: "heap"), runtime: .node, limits: ResourceLimits(memoryBytes: 128 << 20)) {
+            outcome, function in
+            guard case let .failed(failure) = outcome.status else {
+                Issue.record("an endless JavaScript heap answered")
+                return
+            }
+            #expect(failure.code == "exited")
+            // V8 stopped at the heap limit the runtime derived from the memory limit.
+            #expect(!function.sandbox.hitMemoryLimit)
+        }
+        try await Self.hostKeepsServing(.node)
+    }
+
+    @Test func nodesHeapLimitsFollowTheMemoryLimit() {
+        let runtime = GuestRuntime(name: "node", command: ["/usr/bin/node", "main.mjs"], binds: [], environment: [:], heap: .v8)
+        #expect(runtime.command(memoryBytes: 128 << 20) == ["/usr/bin/node", "--max-old-space-size=66", "--max-semi-space-size=2", "main.mjs"])
+        #expect(runtime.command(memoryBytes: 1 << 30).contains("--max-old-space-size=738"))
+        #expect(runtime.command(memoryBytes: 32 << 20).contains("--max-old-space-size=16"))
+        let python = GuestRuntime(name: "python3", command: ["/usr/bin/python3", "main.py"], binds: [], environment: [:])
+        #expect(python.command(memoryBytes: 128 << 20) == ["/usr/bin/python3", "main.py"])
+    }
+
+    @Test(arguments: TestRuntime.allCases)
+    func anEndlessLoopTimesOut(runtime: TestRuntime) async throws {
         let started = ContinuousClock.now
-        _ = try await Self.attempt(Attempt(attempt: "loop"), timeout: .seconds(2)) { outcome, _ in
+        _ = try await Self.attempt(Attempt(attempt: "loop"), runtime: runtime, timeout: .seconds(2)) { outcome, _ in
             guard case let .failed(failure) = outcome.status else {
                 Issue.record("an endless loop answered")
                 return
@@ -127,17 +167,18 @@ struct EscapeTests {
             #expect(failure == .timeout)
         }
         #expect(ContinuousClock.now - started < .seconds(10))
-        try await Self.hostKeepsServing()
+        try await Self.hostKeepsServing(runtime)
     }
 
-    @Test func anExitingFunctionIsReported() async throws {
-        _ = try await Self.attempt(Attempt(attempt: "exit")) { outcome, _ in
+    @Test(arguments: TestRuntime.allCases)
+    func anExitingFunctionIsReported(runtime: TestRuntime) async throws {
+        _ = try await Self.attempt(Attempt(attempt: "exit"), runtime: runtime) { outcome, _ in
             guard case let .failed(failure) = outcome.status else {
-                Issue.record("os._exit answered")
+                Issue.record("exiting answered")
                 return
             }
             #expect(failure.code == "exited")
         }
-        try await Self.hostKeepsServing()
+        try await Self.hostKeepsServing(runtime)
     }
 }

@@ -204,3 +204,86 @@ import Worker
         }
     }
 }
+
+/// Chains across languages: a Python function calls a JavaScript function that calls
+/// a Python function; labels travel with the results whichever language produced them.
+@Suite(.serialized) struct MixedLanguageChainTests {
+    /// Public Python and JavaScript tools (privilege T), alice's Python declassifier, her
+    /// secret, and a public board anyone's untainted code may write.
+    private static func setUp(_ harness: WorkerHarness) async throws {
+        try await harness.createDirectory("home:<T,T>:apps", label: "T,T", as: "alice")
+        try await harness.install("toolkit", at: "home:<T,T>:apps:py", as: "alice", privilege: "T", label: "T,T")
+        try await harness.install("toolkit-node", at: "home:<T,T>:apps:js", as: "alice", privilege: "T", label: "T,T")
+        try await harness.install("toolkit", at: "home:<T,T>:apps:declassifier", as: "alice", privilege: "alice", label: "T,T")
+        try await harness.createFile("home:<alice,alice>:secret", "alice's secret", label: "alice,alice", as: "alice")
+        try await harness.createFile("home:<T,T>:board", "empty", label: "T,T", as: "alice")
+    }
+
+    @Test func labelsAreCarriedFromPythonThroughJavaScriptToPythonAndBack() async throws {
+        try await WorkerHarness.with(node: true) { harness in
+            try await Self.setUp(harness)
+            let innermost: [String: Any] = ["steps": [["read": "home:<alice,alice>:secret"]]]
+            let middle: [String: Any] = [
+                "steps": [
+                    ["write": "home:<T,T>:board", "data": "written before the call"],
+                    ["call": "home:<T,T>:apps:py", "payload": innermost],
+                    // Now carrying alice's secrecy: a public board is out of reach.
+                    ["write": "home:<T,T>:board", "data": "alice's secret, leaked"],
+                ]
+            ]
+            let body = try await harness.invoke(
+                "home:<T,T>:apps:py", as: "bob",
+                steps: [
+                    ["call": "home:<T,T>:apps:js", "payload": middle],
+                    ["write": "home:<T,T>:board", "data": "leaked by the outer function"],
+                ]
+            ).json()
+            let results = try #require(body["results"] as? [Any])
+            // Python → JavaScript: the JavaScript result comes back labeled alice,T.
+            let jsCall = try #require(results[0] as? [String: Any])
+            #expect(jsCall["status"] as? Int == 200)
+            #expect(jsCall["label"] as? String == "alice,T")
+            let js = try #require(jsCall["data"] as? [String: Any])
+            #expect(js["language"] as? String == "javascript")
+            #expect(js["label"] as? String == "alice,T")
+            #expect(js["invoker"] as? String == "T")
+            let jsResults = try #require(js["results"] as? [Any])
+            #expect(jsResults[0] as? String == "ok")
+            // JavaScript → Python: the innermost read tainted its result, and so the caller.
+            let pyCall = try #require(jsResults[1] as? [String: Any])
+            #expect(pyCall["label"] as? String == "alice,T")
+            #expect(((pyCall["data"] as? [String: Any])?["results"] as? [String]) == ["alice's secret"])
+            // The refused flows, in both languages.
+            let jsRefusal = try #require(jsResults[2] as? [String: Any])
+            #expect(jsRefusal["error"] as? String == "REFUSED")
+            #expect(jsRefusal["rule"] as? String == "write rule")
+            let pyRefusal = try #require(results[1] as? [String: Any])
+            #expect(pyRefusal["error"] as? String == "REFUSED")
+            #expect(pyRefusal["rule"] as? String == "write rule")
+            #expect(body["label"] as? String == "alice,T")
+            // Only the write made before anything secret was seen happened.
+            #expect(String(decoding: try await harness.read("home:<T,T>:board", as: "alice").bytes, as: UTF8.self) == "written before the call")
+        }
+    }
+
+    @Test func aJavaScriptFunctionGetsADeclassifiedResultFromAPythonGateWithThePrivilege() async throws {
+        try await WorkerHarness.with(node: true) { harness in
+            try await Self.setUp(harness)
+            let secretCall: [String: Any] = ["steps": [["read": "home:<alice,alice>:secret"]]]
+            let body = try await harness.invoke(
+                "home:<T,T>:apps:js", as: "bob",
+                steps: [
+                    ["call": "home:<T,T>:apps:declassifier", "payload": secretCall],
+                    ["call": "home:<T,T>:apps:py", "payload": secretCall],
+                ]
+            ).json()
+            let results = try #require(body["results"] as? [[String: Any]])
+            // Through alice's declassifier (privilege alice) it comes back public…
+            #expect(results[0]["label"] as? String == "T,T")
+            #expect(((results[0]["data"] as? [String: Any])?["results"] as? [String]) == ["alice's secret"])
+            // …through the public tool (privilege T) it taints the JavaScript caller.
+            #expect(results[1]["label"] as? String == "alice,T")
+            #expect(body["label"] as? String == "alice,T")
+        }
+    }
+}

@@ -162,7 +162,7 @@ public final class BubblewrapBackend: SandboxBackend, @unchecked Sendable {
         for (key, value) in environment.sorted(by: { $0.key < $1.key }) {
             command += ["--setenv", key, value]
         }
-        return command + ["--"] + spec.runtime.command
+        return command + ["--"] + spec.runtime.command(memoryBytes: spec.limits.memoryBytes)
     }
 
     /// Reads bubblewrap's `--info-fd` JSON (`{"child-pid": N, …}`) up to its closing brace.

@@ -55,14 +55,26 @@ public final class StagingArea: Sendable {
         }
     }
 
-    /// A read-only copy of a guest runtime (e.g. `runtimes/python`) under its content hash.
+    /// A read-only copy of a guest runtime (e.g. `runtimes/python`) under its content hash:
+    /// the directories bound under `/opt/faasten/` are copied, and other binds of files
+    /// inside them (the Node SDK at `/node_modules/faasten`) point into the copy.
     public func stage(runtime: GuestRuntime) throws(SandboxError) -> GuestRuntime {
-        let binds = try runtime.binds.map { (bind) throws(SandboxError) -> GuestRuntime.Bind in
-            guard bind.destination.hasPrefix("/opt/faasten/") else { return bind }
-            let staged = try stage(directory: bind.source, under: "runtimes", prefix: runtime.name + "-")
-            return GuestRuntime.Bind(source: staged, destination: bind.destination)
+        var copies: [(source: String, staged: String)] = []
+        for bind in runtime.binds where bind.destination.hasPrefix("/opt/faasten/") {
+            copies.append((bind.source, try stage(directory: bind.source, under: "runtimes", prefix: runtime.name + "-")))
         }
-        return GuestRuntime(name: runtime.name, command: runtime.command, binds: binds, environment: runtime.environment)
+        let binds = runtime.binds.map { bind -> GuestRuntime.Bind in
+            for copy in copies {
+                if bind.source == copy.source {
+                    return GuestRuntime.Bind(source: copy.staged, destination: bind.destination)
+                }
+                if bind.source.hasPrefix(copy.source + "/") {
+                    return GuestRuntime.Bind(source: copy.staged + bind.source.dropFirst(copy.source.count), destination: bind.destination)
+                }
+            }
+            return bind
+        }
+        return GuestRuntime(name: runtime.name, command: runtime.command, binds: binds, environment: runtime.environment, heap: runtime.heap)
     }
 
     /// A read-only copy of a function directory, under its content hash.

@@ -6,15 +6,70 @@ import Processes
 public struct GuestRuntime: Sendable {
     /// `python3` or `node`.
     public let name: String
-    /// argv inside the sandbox.
+    /// argv inside the sandbox (before the arguments sized from the memory limit; see
+    /// ``command(memoryBytes:)``).
     public let command: [String]
     /// Host path → sandbox path, bound read-only.
     public let binds: [Bind]
     public let environment: [String: String]
+    /// How the interpreter is told the sandbox's memory limit.
+    public let heap: HeapSizing
+
+    /// Arguments an interpreter needs to stay within the sandbox's memory limit.
+    public enum HeapSizing: Sendable, Hashable {
+        /// None: the interpreter allocates as the limit allows (CPython).
+        case unsized
+        /// V8's heap limits, derived from the memory limit (see ``nodeHeapArguments(memoryBytes:)``).
+        case v8
+    }
+
+    public init(name: String, command: [String], binds: [Bind], environment: [String: String], heap: HeapSizing = .unsized) {
+        self.name = name
+        self.command = command
+        self.binds = binds
+        self.environment = environment
+        self.heap = heap
+    }
+
+    /// argv inside a sandbox whose memory limit is `memoryBytes`.
+    public func command(memoryBytes: Int64) -> [String] {
+        switch heap {
+        case .unsized:
+            return command
+        case .v8:
+            return [command[0]] + Self.nodeHeapArguments(memoryBytes: memoryBytes) + command.dropFirst()
+        }
+    }
 
     public struct Bind: Sendable, Hashable {
         public let source: String
         public let destination: String
+
+        public init(source: String, destination: String) {
+            self.source = source
+            self.destination = destination
+        }
+    }
+
+    /// Entry points of a function directory and the runtime each implies, in the order
+    /// they are looked for (`fstn deploy` has the same list, in FstnKit's `DeployPlan`).
+    public static let entryPoints: [(file: String, runtime: String)] = [
+        ("workload.py", "python3"), ("workload.js", "node"), ("workload.mjs", "node"),
+    ]
+
+    /// The runtime a function directory is written for, from its entry point; `nil`
+    /// if it has none.
+    public static func runtimeName(forFunctionIn directory: String) -> String? {
+        entryPoints.first { FileManager.default.fileExists(atPath: directory + "/" + $0.file) }?.runtime
+    }
+
+    /// The runtime named `name` (`python3` or `node`), from the runtimes directory.
+    public static func named(_ name: String, runtimes: String) throws -> GuestRuntime {
+        switch name {
+        case "python3": return try python(runtimes: runtimes)
+        case "node": return try node(runtimes: runtimes)
+        default: throw SandboxError.setup("no runtime named \(name): the runtimes are python3 and node")
+        }
     }
 
     /// Where the guest runtimes (`runtimes/python`, …) are: `$FAASTEN_RUNTIMES`, or the
@@ -38,14 +93,7 @@ public struct GuestRuntime: Sendable {
     /// shim), its standard library and exactly the shared libraries it and its
     /// extension modules load, plus the guest loop at `/opt/faasten/python`.
     public static func python(runtimes: String) throws -> GuestRuntime {
-        let guest = runtimes + "/python"
-        guard FileManager.default.fileExists(atPath: guest + "/faasten_runtime.py") else {
-            throw SandboxError.setup("\(guest)/faasten_runtime.py is missing")
-        }
-        let binary = URL(fileURLWithPath: "/usr/bin/python3").resolvingSymlinksInPath().path
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            throw SandboxError.setup("/usr/bin/python3 is missing; install it with: sudo apt-get install -y python3")
-        }
+        let (guest, binary) = try locate(guest: runtimes + "/python", loop: "faasten_runtime.py", interpreter: "/usr/bin/python3", package: "python3")
         let version = URL(fileURLWithPath: binary).lastPathComponent  // python3.11
         let stdlib = "/usr/lib/\(version)"
         guard FileManager.default.fileExists(atPath: stdlib + "/os.py") else {
@@ -62,6 +110,91 @@ public struct GuestRuntime: Sendable {
             command: ["/usr/bin/python3", "-I", "-S", "-B", "/opt/faasten/python/faasten_runtime.py"],
             binds: binds,
             environment: ["PYTHONIOENCODING": "utf-8"])
+    }
+
+    /// Node.js: `/usr/bin/node` and exactly the shared libraries it loads (Debian's build
+    /// links `libnode`, ICU, OpenSSL, libuv and more; NodeSource's links only libc and
+    /// libstdc++), the JavaScript files Debian's build loads at start instead of
+    /// embedding them (its "shared builtins": acorn, cjs-module-lexer, undici), and the
+    /// guest loop at `/opt/faasten/node`. Two more binds let functions be written as the
+    /// SDK documents:
+    ///
+    /// - `/node_modules/faasten`: the SDK, found by `import … from "faasten"` from
+    ///   anywhere under `/srv` (and by the guest loop, so both share one module);
+    /// - `/package.json` (`{"type": "module"}`): `/srv/workload.js` is an ES module
+    ///   unless the function's own `/srv/package.json` says otherwise (Node 18 has no
+    ///   other way to say so).
+    ///
+    /// Flags: `--no-addons` (no native addons: native code has no business in a
+    /// JavaScript function, and its system calls would meet the same seccomp filter
+    /// and namespaces anyway), the V8 heap sized from the memory limit
+    /// (``nodeHeapArguments(memoryBytes:)``), and one V8 worker thread (the sandbox
+    /// shares one CPU with the thread serving it; more only cost memory and
+    /// processes). `NODE_OPTIONS` is empty: nothing from the host's environment
+    /// reaches the interpreter.
+    public static func node(runtimes: String) throws -> GuestRuntime {
+        let (guest, binary) = try locate(guest: runtimes + "/node", loop: "faasten_runtime.mjs", interpreter: "/usr/bin/node", package: "nodejs")
+        var binds = [Bind(source: binary, destination: "/usr/bin/node")]
+        binds += try sharedLibraries(of: [binary])
+        binds += try nodeSharedBuiltins(binary)
+        binds += [
+            Bind(source: guest, destination: "/opt/faasten/node"),
+            Bind(source: guest + "/faasten", destination: "/node_modules/faasten"),
+            Bind(source: guest + "/sandbox-root-package.json", destination: "/package.json"),
+        ]
+        return GuestRuntime(
+            name: "node",
+            command: ["/usr/bin/node", "--no-addons", "--v8-pool-size=1", "/opt/faasten/node/faasten_runtime.mjs"],
+            binds: binds,
+            environment: ["NODE_OPTIONS": ""],
+            heap: .v8)
+    }
+
+    /// The guest loop's directory (checked to hold `loop`) and the interpreter's real
+    /// path (behind its symlinks), or what to install.
+    static func locate(guest: String, loop: String, interpreter: String, package: String) throws(SandboxError) -> (String, String) {
+        guard FileManager.default.fileExists(atPath: guest + "/" + loop) else {
+            throw .setup("\(guest)/\(loop) is missing")
+        }
+        let binary = URL(fileURLWithPath: interpreter).resolvingSymlinksInPath().path
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            throw .setup("\(interpreter) is missing; install it with: sudo apt-get install -y \(package)")
+        }
+        return (guest, binary)
+    }
+
+    /// V8's heap limits for a sandbox of `memoryBytes`: without them V8 sizes its heap
+    /// from the host's memory (it cannot see the sandbox's cgroup) and lets garbage
+    /// pile up until the kernel kills the sandbox at its limit. The old generation gets
+    /// three quarters of what is left after `nodeBaselineMB` (the interpreter itself),
+    /// at least 16 MiB; each young-generation semi-space 1/64 of the limit, 1–16 MiB.
+    /// A function that outgrows its heap then ends with V8's "heap out of memory".
+    public static func nodeHeapArguments(memoryBytes: Int64) -> [String] {
+        let megabytes = Int(memoryBytes >> 20)
+        let oldSpace = max(16, (megabytes - nodeBaselineMB) * 3 / 4)
+        let semiSpace = min(16, max(1, megabytes / 64))
+        return ["--max-old-space-size=\(oldSpace)", "--max-semi-space-size=\(semiSpace)"]
+    }
+
+    /// Memory Node uses before running any function code (MiB, measured: 35–40).
+    static let nodeBaselineMB = 40
+
+    /// The files a Debian-built `node` loads at start (`NODE_SHARED_BUILTIN_…_PATH` in its
+    /// build configuration); it aborts without them. None for builds that embed them.
+    static func nodeSharedBuiltins(_ binary: String) throws -> [Bind] {
+        // An empty environment: NODE_OPTIONS and the like of whoever runs the worker must
+        // not change what this trusted probe runs or prints.
+        let result = try ChildProcess.run(
+            binary, ["--no-addons", "-p", "(process.config.target_defaults.defines || []).join('\\n')"], environment: [:])
+        guard result.status.succeeded else {
+            throw SandboxError.setup("\(binary) does not start: \(result.errors)")
+        }
+        return result.output.split(separator: "\n").compactMap { line -> Bind? in
+            guard line.hasPrefix("NODE_SHARED_BUILTIN_"), let equals = line.firstIndex(of: "=") else { return nil }
+            let path = String(line[line.index(after: equals)...])
+            guard path.hasPrefix("/"), FileManager.default.fileExists(atPath: path) else { return nil }
+            return Bind(source: URL(fileURLWithPath: path).resolvingSymlinksInPath().path, destination: path)
+        }
     }
 
     /// The libraries every manylinux wheel may link without bundling them (the

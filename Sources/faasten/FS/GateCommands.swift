@@ -24,7 +24,8 @@ extension FSCommand {
         @Option(help: "What an invoker's privilege must imply (default T: anyone).") var invokerClearance: String = "T"
         @Option(help: "What the result is downgraded with (default: the privilege).") var declassify: String?
         @Option(help: "The gate's label (default: the context's current label).") var label: String?
-        @Option(help: "The runtime.") var runtime: String = "python3"
+        @Option(help: "The runtime: python3 or node (default: from the entry point of an @DIRECTORY image, else python3).")
+        var runtime: String?
         @Option(help: "Memory limit in MiB.") var memory: Int = 128
         @Option(help: "Time limit per invocation in milliseconds.") var timeoutMs: Int = 30_000
         @Flag(help: "Never reuse a sandbox for this gate (for untrusted inputs).") var fresh = false
@@ -40,7 +41,9 @@ extension FSCommand {
             let redirect = try redirect.map(FSCommand.parse)
             let upload = try image.flatMap { $0.hasPrefix("@") ? try FSCommand.packImage(String($0.dropFirst())) : nil }
             let imagePath = try image.flatMap { $0.hasPrefix("@") ? nil : try FSCommand.parse($0) }
-            let (runtime, memory, timeout, fresh, concurrency) = (runtime, memory, timeoutMs, fresh, concurrency)
+            let directory = image.flatMap { $0.hasPrefix("@") ? (String($0.dropFirst()) as NSString).expandingTildeInPath : nil }
+            let runtime = runtime ?? directory.flatMap(GuestRuntime.runtimeName(forFunctionIn:)) ?? "python3"
+            let (memory, timeout, fresh, concurrency) = (memory, timeoutMs, fresh, concurrency)
             try await FSRunner(options: options).run { fs, context throws(FSError) in
                 // The uploaded image is stored first (blobs are immutable and unnamed until
                 // linked); the image entry and the gate are created in one transaction, so

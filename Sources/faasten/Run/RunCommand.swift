@@ -24,25 +24,25 @@ struct RunCommand: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: "The function directory (with workload.py).") var function: String
+    @Argument(help: "The function directory (with workload.py, workload.js or workload.mjs).") var function: String
     @OptionGroup var options: FSOptions
     @Option(help: "Seconds each invocation may take.") var timeout: Double = 30
     @Option(help: "Memory limit in MiB.") var memory: Int = 256
     @Flag(help: "Run without cgroup limits if none can be created (development machines only).") var noLimits = false
 
     func run() async throws {
+        let functionDirectory = (function as NSString).expandingTildeInPath
+        guard let runtimeName = GuestRuntime.runtimeName(forFunctionIn: functionDirectory) else {
+            throw CommandError("\(function) has no \(GuestRuntime.entryPoints.map(\.file).joined(separator: ", "))")
+        }
         let context = try options.context()
         let store = try await options.openStore()
         let fileSystem = FileSystem(store: store)
-        let functionDirectory = (function as NSString).expandingTildeInPath
-        guard FileManager.default.fileExists(atPath: functionDirectory + "/workload.py") else {
-            throw CommandError("\(function) has no workload.py")
-        }
         let runner: FunctionRunner
         do {
             let backend = try BubblewrapBackend(requireLimits: !noLimits)
             let staging = try StagingArea()
-            let runtime = try staging.stage(runtime: try GuestRuntime.python(runtimes: try GuestRuntime.runtimesDirectory()))
+            let runtime = try staging.stage(runtime: try GuestRuntime.named(runtimeName, runtimes: try GuestRuntime.runtimesDirectory()))
             let spec = SandboxSpec(
                 runtime: runtime, functionDirectory: try staging.stage(function: functionDirectory),
                 limits: ResourceLimits(memoryBytes: Int64(memory) << 20), output: 2)

@@ -7,13 +7,13 @@ import Sandbox
 import Store
 import Testing
 
-/// Real bubblewrap sandboxes running the repository's Python runtime, for tests.
+/// Real bubblewrap sandboxes running the repository's guest runtimes, for tests.
 final class SandboxHarness: Sendable {
     static var repository: String { TestSandboxes.repository }
 
     let backend: BubblewrapBackend
     let staging: StagingArea
-    let runtime: GuestRuntime
+    let sandboxes: TestSandboxes
 
     /// The process's harness; fails with the install command if bubblewrap is missing.
     static func get() throws -> SandboxHarness {
@@ -23,20 +23,22 @@ final class SandboxHarness: Sendable {
     private init(_ sandboxes: TestSandboxes) {
         backend = sandboxes.backend
         staging = sandboxes.staging
-        runtime = sandboxes.runtime
+        self.sandboxes = sandboxes
     }
 
     static func fixture(_ name: String) -> String {
         TestSandboxes.fixture(name)
     }
 
-    /// Starts a sandbox for a fixture function and completes the handshake.
-    func start(_ function: String, fileSystem: FileSystem, limits: ResourceLimits = ResourceLimits(), output: Int32? = nil)
-        throws -> RunningFunction
-    {
+    /// Starts a sandbox for a fixture function (in the language of `runtime`, see
+    /// ``TestRuntime/fixture(_:)``) and completes the handshake.
+    func start(
+        _ function: String, runtime: TestRuntime = .python3, fileSystem: FileSystem, limits: ResourceLimits = ResourceLimits(),
+        output: Int32? = nil
+    ) throws -> RunningFunction {
         let spec = SandboxSpec(
-            runtime: runtime, functionDirectory: try staging.stage(function: Self.fixture(function)), limits: limits,
-            output: output)
+            runtime: try sandboxes.runtime(runtime.rawValue), functionDirectory: try staging.stage(function: Self.fixture(runtime.fixture(function))),
+            limits: limits, output: output)
         let sandbox = try backend.launch(spec)
         let monitor = Monitor(channel: sandbox.channel, fileSystem: fileSystem)
         do {

@@ -23,14 +23,22 @@ struct WorkerHarness {
         return configuration
     }
 
+    /// Runs `body` with an engine of the Python runtime, and with `node` the JavaScript
+    /// one too (failing with what to install if it cannot run here).
     static func with<T>(
-        _ configuration: WorkerConfiguration = testing, backend: Backend = .sqlite, _ body: (WorkerHarness) async throws -> T
+        _ configuration: WorkerConfiguration = testing, backend: Backend = .sqlite, node: Bool = false,
+        _ body: (WorkerHarness) async throws -> T
     ) async throws -> T {
         let sandboxes = try TestSandboxes.get()
-        return try await withFileSystem(backend) { fileSystem in
+        var runtimes = [sandboxes.runtime.name: sandboxes.runtime]
+        if node {
+            let runtime = try sandboxes.runtime("node")
+            runtimes[runtime.name] = runtime
+        }
+        return try await withFileSystem(backend) { [runtimes] fileSystem in
             let worker = Worker(
-                fileSystem: fileSystem, backend: sandboxes.backend, staging: sandboxes.staging,
-                runtimes: [sandboxes.runtime.name: sandboxes.runtime], configuration: configuration)
+                fileSystem: fileSystem, backend: sandboxes.backend, staging: sandboxes.staging, runtimes: runtimes,
+                configuration: configuration)
             let harness = WorkerHarness(fileSystem: fileSystem, worker: worker)
             do {
                 let result = try await body(harness)
@@ -50,7 +58,9 @@ struct WorkerHarness {
         invokerClearance: String = "T", declassify: String? = nil, memoryMB: Int = 128, timeoutMilliseconds: Int = 30_000,
         fresh: Bool = false, concurrency: Int = 0, directory: String? = nil
     ) async throws -> Entry {
-        let image = try FunctionImage.pack(directory: directory ?? TestSandboxes.fixture(fixture))
+        let functionDirectory = directory ?? TestSandboxes.fixture(fixture)
+        let image = try FunctionImage.pack(directory: functionDirectory)
+        let runtime = GuestRuntime.runtimeName(forFunctionIn: functionDirectory) ?? "python3"
         guard let (parent, name) = try path(gatePath).parentAndName else { throw CancellationError() }
         let blob = try fileSystem.store.blobs.store(image)
         let spec = try (
@@ -63,7 +73,7 @@ struct WorkerHarness {
             let imageEntry = try fs.create(.blob(blob), label: spec.label, named: name + ".image", in: directory, &context)
             let gate = GateSpec(
                 target: .function(
-                    runtime: "python3", image: imageEntry, memoryMB: memoryMB, timeoutMilliseconds: timeoutMilliseconds,
+                    runtime: runtime, image: imageEntry, memoryMB: memoryMB, timeoutMilliseconds: timeoutMilliseconds,
                     fresh: fresh, concurrency: concurrency),
                 privilege: spec.privilege, invokerIntegrityClearance: spec.clearance, declassify: spec.declassify)
             return try fs.create(.gate(gate), label: spec.label, named: name, in: directory, &context)
