@@ -75,9 +75,12 @@ public final class Worker: Dispatcher {
             configuration: configuration)
     }
 
-    /// Starts the pre-started sandboxes (they are also refilled as they are used).
+    /// Starts the pre-started sandboxes of the runtimes in `prestartedAtWarmUp` (they are
+    /// refilled as they are used; other runtimes get theirs after their first invocation).
     public func warmUp() async {
-        for runtime in runtimes.keys { await refillPrestarted(runtime) }
+        for runtime in runtimes.keys where configuration.prestartedAtWarmUp.contains(runtime) {
+            await refillPrestarted(runtime)
+        }
     }
 
     // MARK: Invoking
@@ -298,6 +301,8 @@ public final class Worker: Dispatcher {
                         fileSystem: fileSystem, logLimit: logLimit, placement: placement)
                 }
                 host.key = key
+                // A runtime used for the first time gets its pre-started sandboxes now.
+                if configuration.prestartedPerRuntime > 0 { Task { await self.refillPrestarted(runtime.name) } }
                 return Lease(host: host, prestarted: false)
             } catch {
                 await pool.launchFailed(need)

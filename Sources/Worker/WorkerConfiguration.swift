@@ -10,6 +10,10 @@ public struct WorkerConfiguration: Sendable {
     public var maxQueued = 1000
     /// Pre-started, never-used sandboxes kept per runtime.
     public var prestartedPerRuntime = 2
+    /// Runtimes whose sandboxes are pre-started by ``Worker/warmUp()``; the others are
+    /// pre-started after their first invocation, so that a runtime nobody uses holds no
+    /// memory.
+    public var prestartedAtWarmUp: Set<String> = ["python3"]
     /// Memory limit of a pre-started sandbox (MiB); functions asking for another limit get a new one.
     public var prestartedMemoryMB = 128
     /// Gates in a chain of synchronous calls (a function calling a function…).

@@ -92,6 +92,21 @@ import Worker
         }
     }
 
+    @Test func aRuntimeNotPrestartedAtWarmUpIsPrestartedAfterItsFirstInvocation() async throws {
+        var configuration = WorkerHarness.testing
+        configuration.prestartedPerRuntime = 2
+        configuration.prestartedAtWarmUp = []
+        try await WorkerHarness.with(configuration) { harness in
+            try await Self.setUp(harness)
+            await harness.worker.warmUp()
+            // Unused, it holds no memory.
+            #expect(await harness.worker.poolStatus().prestarted == 0)
+            #expect(await harness.worker.poolStatus().usedMB == 0)
+            _ = try await harness.invoke("home:<T,T>:apps:tool", as: "bob", steps: [["print": "x"]]).json()
+            try await waitUntil { await harness.worker.poolStatus().prestarted == 2 }
+        }
+    }
+
     @Test func theMemoryBudgetEvictsTheLeastRecentlyUsedIdleSandbox() async throws {
         var configuration = WorkerHarness.testing
         configuration.memoryBudgetMB = 256
