@@ -19,8 +19,9 @@ final class ClusterFixture: @unchecked Sendable {
     /// A directory every process keeps blobs in (`--blobs`), or `nil`: in the database.
     var sharedBlobs: String?
     private var count = 0
-    /// Seconds a worker's claim lasts: short, so that a killed worker is noticed soon.
-    static let lease = "2"
+    /// Seconds a worker's claim lasts: short, so that a killed worker is noticed soon, and
+    /// long enough that a loaded machine's late heartbeat does not lose a live worker's claims.
+    static let lease = "5"
     static let gatePath = "home:<carol,carol>:work"
 
     init() throws {

@@ -37,13 +37,14 @@ struct QueueTests {
         try await withQueue { store, queue in
             for worker in ["a", "b"] { try await queue.register(id: worker, host: "h", pid: 1, memoryMB: 128, slots: 1) }
             try await enqueue(queue, "i1")
-            let first = try await queue.claim(worker: "a", limit: 1, warm: [], running: 0, lease: 1)
+            let first = try await queue.claim(worker: "a", limit: 1, warm: [], running: 0, lease: 60)
             #expect(first.map(\.id) == ["i1"] && first.first?.attempt == 1)
             #expect(try await store.transaction(.read) { try $0.invocation("i1") }?.status == "running")
             // Leased: nobody else gets it.
-            #expect(try await queue.claim(worker: "b", limit: 1, warm: [], running: 0, lease: 1).isEmpty)
-            try await Task.sleep(for: .milliseconds(1200))
-            let second = try await queue.claim(worker: "b", limit: 1, warm: [], running: 0, lease: 10)
+            #expect(try await queue.claim(worker: "b", limit: 1, warm: [], running: 0, lease: 60).isEmpty)
+            // a stops renewing: its last heartbeat gave it no time (as if it died a lease ago).
+            _ = try await queue.heartbeat(worker: "a", lease: -1, running: 1, warm: [])
+            let second = try await queue.claim(worker: "b", limit: 1, warm: [], running: 0, lease: 60)
             #expect(second.map(\.id) == ["i1"] && second.first?.attempt == 2)
             // The first worker comes back with a result: dropped.
             #expect(try await queue.complete(finished("i1"), worker: "a", attempt: 1) == false)
@@ -59,11 +60,12 @@ struct QueueTests {
         try await withQueue { _, queue in
             try await queue.register(id: "a", host: "h", pid: 1, memoryMB: 128, slots: 1)
             try await enqueue(queue, "i1")
-            _ = try await queue.claim(worker: "a", limit: 1, warm: [], running: 0, lease: 1)
+            _ = try await queue.claim(worker: "a", limit: 1, warm: [], running: 0, lease: 3)
             for _ in 0..<3 {
-                try await Task.sleep(for: .milliseconds(500))
-                #expect(try await queue.heartbeat(worker: "a", lease: 1, running: 1, warm: []) == ["i1"])
+                try await Task.sleep(for: .seconds(1))
+                #expect(try await queue.heartbeat(worker: "a", lease: 3, running: 1, warm: []) == ["i1"])
             }
+            // Three seconds after the claim, past its first lease, it is still a's.
             #expect(try await queue.claim(worker: "b", limit: 1, warm: [], running: 0, lease: 1).isEmpty)
         }
     }
