@@ -34,12 +34,7 @@ struct GatewayCommand: AsyncParsableCommand {
         let registry = try ServerProcess.bootstrap(logLevel: cluster.logLevel)
         let logger = Logger(label: "faasten")
         let store = try await cluster.open()
-        let fileSystem = FileSystem(store: store)
-        do {
-            _ = try await fileSystem.bootstrap()
-        } catch {
-            throw CommandError("cannot initialize the file system: \(error)")
-        }
+        let fileSystem = try await ServerProcess.fileSystem(on: store)
         var clusterConfiguration = ClusterConfiguration()
         clusterConfiguration.leaseSeconds = cluster.lease
         clusterConfiguration.maxAttempts = maxAttempts

@@ -44,12 +44,7 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "faasten")
 
         let opened = try await FSOptions.open(try store.map { try StoreLocation($0) } ?? .directory(dataDirectory))
-        let fileSystem = FileSystem(store: opened)
-        do {
-            _ = try await fileSystem.bootstrap()
-        } catch {
-            throw CommandError("cannot initialize the file system: \(error)")
-        }
+        let fileSystem = try await ServerProcess.fileSystem(on: opened)
         let audit = AuditLog(store: opened)
         var workerConfiguration = WorkerConfiguration()
         workerConfiguration.memoryBudgetMB = memory

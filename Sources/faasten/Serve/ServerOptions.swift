@@ -1,4 +1,5 @@
 import ArgumentParser
+import FileSystem
 import Foundation
 import Gateway
 import Logging
@@ -49,6 +50,17 @@ enum ServerProcess {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         return registry
+    }
+
+    /// The file system on `store`, initialized on first use (the root, `home`).
+    static func fileSystem(on store: any Store) async throws -> FileSystem {
+        let fileSystem = FileSystem(store: store)
+        do {
+            _ = try await fileSystem.bootstrap()
+        } catch {
+            throw CommandError("cannot initialize the file system: \(error)")
+        }
+        return fileSystem
     }
 
     /// Creates the administrator's account if the store has none, and writes its first
