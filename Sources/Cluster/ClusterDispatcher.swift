@@ -133,17 +133,15 @@ public final class ClusterDispatcher: Dispatcher {
         case let .success(admitted):
             return .admitted(admitted)
         case let .failure(refusal):
+            let result = InvokeResult(id: id, outcome: .refused(refusal.error), label: refusal.label)
             var row = Worker.row(request, id: id, submittedAt: submittedAt)
-            row.status = "failed"
-            row.finishedAt = Date().timeIntervalSince1970
-            row.error = "refused: \(refusal.error)"
-            row.resultLabel = refusal.label.description
+            row.finish(result, keepingResultsUpTo: 0)
             do {
                 try await queue.recordFinal(row)
             } catch {
                 logger.error("cannot record the refused invocation \(id): \(error)")
             }
-            return .refused(InvokeResult(id: id, outcome: .refused(refusal.error), label: refusal.label))
+            return .refused(result)
         }
     }
 

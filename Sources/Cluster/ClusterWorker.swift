@@ -117,7 +117,9 @@ public final class ClusterWorker: ServiceLifecycle.Service, Sendable {
         var row: InvocationRow
         do {
             let (request, submittedAt) = try QueuedRequest.decode(claim.request, blobs: worker.fileSystem.store.blobs)
-            row = await worker.perform(request, id: claim.id, submittedAt: submittedAt).1
+            // The record is how the result reaches a synchronous caller: keep it whole (the
+            // monitor bounds a response).
+            row = await worker.perform(request, id: claim.id, submittedAt: submittedAt, keepingResultsUpTo: .max).1
         } catch {
             // Written by a newer gateway, or its blobs are gone: fail it with the reason.
             logger.error("cannot decode queued invocation \(claim.id): \(error)")

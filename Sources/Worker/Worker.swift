@@ -178,29 +178,16 @@ public final class Worker: Dispatcher {
 
     /// Runs an invocation and returns how it ended with its final record, which it
     /// leaves to the caller to write (a cluster worker writes it only if its claim on
-    /// the invocation still holds).
-    public func perform(_ request: InvokeRequest, id: String, submittedAt: Double) async -> (InvokeResult, InvocationRow) {
+    /// the invocation still holds). The record keeps a result of up to `resultLimit` bytes
+    /// (default: the configuration's `maxRecordedResultBytes`).
+    public func perform(
+        _ request: InvokeRequest, id: String, submittedAt: Double, keepingResultsUpTo resultLimit: Int? = nil
+    ) async -> (InvokeResult, InvocationRow) {
         var row = Self.row(request, id: id, submittedAt: submittedAt)
         row.startedAt = Date().timeIntervalSince1970
         row.status = "running"
         let result = await execute(request, id: id, row: &row)
-        row.finishedAt = Date().timeIntervalSince1970
-        row.resultLabel = result.label.description
-        switch result.outcome {
-        case let .completed(response):
-            row.status = "completed"
-            row.responseStatus = response.status
-            row.result = response.body.count <= configuration.maxRecordedResultBytes ? response.body : nil
-        case let .refused(error):
-            row.status = "failed"
-            row.error = "refused: \(error)"
-        case let .failed(failure):
-            row.status = "failed"
-            row.error = "\(failure.code): \(failure)"
-        case let .busy(reason):
-            row.status = "failed"
-            row.error = "busy: \(reason)"
-        }
+        row.finish(result, keepingResultsUpTo: resultLimit ?? configuration.maxRecordedResultBytes)
         return (result, row)
     }
 

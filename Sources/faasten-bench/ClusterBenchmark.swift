@@ -57,12 +57,7 @@ struct ClusterBenchmark: AsyncParsableCommand {
         var members: [(member: ClusterWorker, store: PostgresStore, task: Task<Void, any Error>)] = []
         func addWorker() async throws {
             let store = try await PostgresStore(location: location, connections: 8)
-            var workerConfiguration = WorkerConfiguration()
-            workerConfiguration.prestartedPerRuntime = 0
-            workerConfiguration.maxRecordedResultBytes = .max
-            let worker = Worker(
-                fileSystem: FileSystem(store: store), backend: harness.backend, staging: harness.staging,
-                runtimes: [harness.runtime.name: harness.runtime], configuration: workerConfiguration)
+            let worker = harness.engine(prestarted: 0, fileSystem: FileSystem(store: store))
             let member = ClusterWorker(worker: worker, queue: PostgresQueue(store: store), configuration: configuration)
             members.append((member, store, Task { try await member.run() }))
         }

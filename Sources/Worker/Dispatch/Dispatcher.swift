@@ -79,9 +79,35 @@ extension Dispatcher {
     }
 }
 
+extension InvocationRow {
+    /// Ends the record with how `result` ended: its status, its label, the response or
+    /// `code: reason` of a failure (read back by ``InvokeResult/init(record:)``), and the
+    /// body of a completed result if it has at most `resultLimit` bytes.
+    public mutating func finish(_ result: InvokeResult, keepingResultsUpTo resultLimit: Int) {
+        finishedAt = Date().timeIntervalSince1970
+        resultLabel = result.label.description
+        switch result.outcome {
+        case let .completed(response):
+            status = "completed"
+            responseStatus = response.status
+            self.result = response.body.count <= resultLimit ? response.body : nil
+        case let .refused(error):
+            status = "failed"
+            self.error = "refused: \(error)"
+        case let .failed(failure):
+            status = "failed"
+            self.error = "\(failure.code): \(failure)"
+        case let .busy(reason):
+            status = "failed"
+            self.error = "busy: \(reason)"
+        }
+    }
+}
+
 extension InvokeResult {
-    /// How a recorded invocation ended, for a caller that waited on another process.
-    /// `nil` while the record is not final.
+    /// How a recorded invocation ended, for a caller that waited on another process
+    /// (the inverse of ``InvocationRow/finish(_:keepingResultsUpTo:)``). `nil` while the
+    /// record is not final.
     public init?(record row: InvocationRow) {
         guard row.status == "completed" || row.status == "failed" else { return nil }
         // A record whose label does not parse is shown to nobody.

@@ -39,9 +39,6 @@ struct WorkerCommand: AsyncParsableCommand {
         var workerConfiguration = WorkerConfiguration()
         workerConfiguration.memoryBudgetMB = memory
         workerConfiguration.audit = audit
-        // Results travel to the caller through their records: keep them whole (the
-        // monitor bounds a response).
-        workerConfiguration.maxRecordedResultBytes = .max
         let worker: Worker
         do {
             worker = try Worker.bubblewrap(
