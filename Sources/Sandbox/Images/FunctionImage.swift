@@ -4,13 +4,11 @@ import Processes
 /// Packs a function directory into an image: a `.tar.gz` with the files only (no byte
 /// code caches, no owners), which ``StagingArea/unpack(image:bytes:limits:)`` unpacks.
 public enum FunctionImage {
-    /// Entry points a function directory must have one of.
-    public static let entryPoints = ["workload.py", "workload.js", "workload.mjs"]
-
-    /// The image of `directory`; fails if it has no entry point.
+    /// The image of `directory`; fails if it has none of the runtimes' entry points
+    /// (``GuestRuntime/entryPoints``).
     public static func pack(directory: String) throws(SandboxError) -> [UInt8] {
-        guard entryPoints.contains(where: { FileManager.default.fileExists(atPath: directory + "/" + $0) }) else {
-            throw .setup("\(directory) has no \(entryPoints.joined(separator: " or "))")
+        guard GuestRuntime.runtimeName(forFunctionIn: directory) != nil else {
+            throw .setup("\(directory) has no \(GuestRuntime.entryPoints.map(\.file).joined(separator: " or "))")
         }
         let result: ChildProcess.Result
         do {
