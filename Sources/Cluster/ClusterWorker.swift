@@ -1,5 +1,6 @@
 import FileSystem
 import Foundation
+import Labels
 import Logging
 import ServiceLifecycle
 import Store
@@ -124,10 +125,10 @@ public final class ClusterWorker: ServiceLifecycle.Service, Sendable {
             // Written by a newer gateway, or its blobs are gone: fail it with the reason.
             logger.error("cannot decode queued invocation \(claim.id): \(error)")
             guard var stored = try? await worker.invocation(claim.id) else { return }
-            stored.status = "failed"
-            stored.finishedAt = Date().timeIntervalSince1970
-            stored.error = "bad-request: \(error)"
-            stored.resultLabel = stored.startLabel
+            let label = (try? Label(parsing: stored.startLabel)) ?? .top
+            stored.finish(
+                InvokeResult(id: claim.id, outcome: .failed(.reported(code: "bad-request", reason: "\(error)")), label: label),
+                keepingResultsUpTo: 0)
             row = stored
         }
         for attempt in 1...5 {
