@@ -74,9 +74,7 @@ final class ClusterFixture: @unchecked Sendable {
 
     /// Runs `fstn` against `server`.
     func fstn(_ server: String, _ arguments: [String], input: String = "") throws -> BuiltProducts.Result {
-        try BuiltProducts.run(
-            "fstn", arguments, input: Data(input.utf8),
-            environment: ["XDG_CONFIG_HOME": config.path, "HOME": config.path, "PATH": "/usr/bin:/bin", "FSTN_SERVER": server])
+        try BuiltProducts.fstn(arguments, input: input, server: server, config: config.path)
     }
 
     /// Registers carol and deploys the clusterwork function as `~:work`.

@@ -10,10 +10,7 @@ struct FstnCommandLineTests {
     static let closedServer = "http://127.0.0.1:9"
 
     static func fstn(_ arguments: [String], input: String = "", config: TemporaryDirectory) throws -> BuiltProducts.Result {
-        let environment = [
-            "XDG_CONFIG_HOME": config.url.path, "HOME": config.url.path, "PATH": "/usr/bin:/bin", "FSTN_SERVER": closedServer,
-        ]
-        return try BuiltProducts.run("fstn", arguments, input: Data(input.utf8), environment: environment)
+        try BuiltProducts.fstn(arguments, input: input, server: closedServer, config: config.url.path)
     }
 
     @Test(arguments: [

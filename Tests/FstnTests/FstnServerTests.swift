@@ -241,9 +241,7 @@ struct FstnServerTests {
 
         /// Runs `fstn` against this server with its own config directory.
         func user() -> User {
-            User(environment: [
-                "XDG_CONFIG_HOME": config.url.path, "HOME": config.url.path, "PATH": "/usr/bin:/bin", "FSTN_SERVER": url,
-            ])
+            User(server: url, config: config.url.path)
         }
 
         /// SIGTERM, then SIGKILL if it has not stopped within 10 seconds.
@@ -254,10 +252,11 @@ struct FstnServerTests {
 
     /// `fstn` with a fixed environment.
     struct User {
-        let environment: [String: String]
+        let server: String
+        let config: String
 
         func run(_ arguments: [String], input: String = "") throws -> BuiltProducts.Result {
-            try BuiltProducts.run("fstn", arguments, input: Data(input.utf8), environment: environment)
+            try BuiltProducts.fstn(arguments, input: input, server: server, config: config)
         }
     }
 

@@ -35,6 +35,16 @@ public enum BuiltProducts {
         return Result(status: status, stdout: result.output, stderr: result.errors)
     }
 
+    /// Runs `fstn` against `server` as a user whose home and configuration are `config`
+    /// (nothing of the real user's leaks in).
+    public static func fstn(
+        _ arguments: [String], input: String = "", server: String, config: String
+    ) throws -> Result {
+        try run(
+            "fstn", arguments, input: Data(input.utf8),
+            environment: ["XDG_CONFIG_HOME": config, "HOME": config, "PATH": "/usr/bin:/bin", "FSTN_SERVER": server])
+    }
+
     public struct MissingProduct: Error, CustomStringConvertible {
         public let path: String
         public var description: String { "\(path) is not built: run `swift build --build-tests` first" }
