@@ -39,12 +39,12 @@ step 0 mkdir '~:photos' --label alice,alice
 /usr/bin/python3 "$repo/examples/photos/sample.py" > beach.ppm
 step 0 blob put '~:photos:beach.ppm' beach.ppm --label alice,alice
 photo='{"photo": "home:<alice,alice>:photos:beach.ppm", "size": [64, 64]}'
-step 0 invoke 'home:<T,T>:pma:thumbnail' "$photo"
+step 0 invoke 'home:<T,pma>:thumbnail' "$photo"
 step 0 ls 'home:<alice,pma>'
 step 0 blob get 'home:<alice,pma>:beach.ppm.thumb' -o thumb
 [ -s thumb ] || { echo "FAILED: the thumbnail is empty" >&2; exit 1; }
 FSTN_PASSWORD=bob-demo-password step 0 login bob
 step 1 blob get 'home:<alice,pma>:beach.ppm.thumb' -o stolen
-step 1 invoke 'home:<T,T>:pma:thumbnail' "$photo"
+step 1 invoke 'home:<T,pma>:thumbnail' "$photo"
 [ ! -s stolen ] || { echo "FAILED: bob got the thumbnail" >&2; exit 1; }
 echo "The walk-through works."

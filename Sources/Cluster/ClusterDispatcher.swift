@@ -15,10 +15,11 @@ import Worker
 /// let result = await dispatcher.invoke(request)   // run by whichever worker claims it
 /// ```
 ///
-/// The resolution and the invoke rule are checked here, so that a refusal is answered
-/// at once (and recorded, as the embedded worker records it); the gate is queued as
-/// resolved, with the start label its resolution lifted, and the worker checks the
-/// invoke rule again before it runs it.
+/// The start rule, the resolution and the invoke rule are checked here, so that a
+/// refusal is answered at once and changes nothing (neither queued nor recorded, as in
+/// the embedded worker); the gate is queued as resolved, with the start label its
+/// resolution lifted, and the worker checks the start and invoke rules again before it
+/// runs it.
 public final class ClusterDispatcher: Dispatcher {
     public let fileSystem: FileSystem
     public let queue: PostgresQueue
@@ -64,9 +65,9 @@ public final class ClusterDispatcher: Dispatcher {
         let id = Worker.newID()
         let submittedAt = Date().timeIntervalSince1970
         let admitted: Admission.Admitted
-        switch await admit(request, id: id, submittedAt: submittedAt) {
-        case let .refused(result): return result
-        case let .admitted(value): admitted = value
+        switch await admit(request) {
+        case let .failure(refusal): return InvokeResult(id: id, outcome: .refused(refusal.error), label: refusal.label)
+        case let .success(value): admitted = value
         }
         let label = admitted.invokerContext.label
         waiters.expect(id)
@@ -94,10 +95,14 @@ public final class ClusterDispatcher: Dispatcher {
     public func submit(_ request: InvokeRequest) async throws -> String {
         let id = Worker.newID()
         let submittedAt = Date().timeIntervalSince1970
-        switch await admit(request, id: id, submittedAt: submittedAt) {
-        case .refused: return id
-        case let .admitted(admitted):
-            try await enqueue(request, admitted, id: id, submittedAt: submittedAt)
+        switch await admit(request) {
+        case let .failure(refusal): throw SubmissionError.refused(refusal.error, label: refusal.label)
+        case let .success(admitted):
+            do {
+                try await enqueue(request, admitted, id: id, submittedAt: submittedAt)
+            } catch {
+                throw SubmissionError.unavailable("cannot queue the invocation: \(error)")
+            }
             return id
         }
     }
@@ -122,27 +127,10 @@ public final class ClusterDispatcher: Dispatcher {
 
     // MARK: Steps
 
-    private enum Admitted {
-        case admitted(Admission.Admitted)
-        /// Refused, and recorded as the embedded worker records a refusal.
-        case refused(InvokeResult)
-    }
-
-    private func admit(_ request: InvokeRequest, id: String, submittedAt: Double) async -> Admitted {
-        switch await Admission.admit(request, in: fileSystem, maxChainDepth: limits.maxChainDepth) {
-        case let .success(admitted):
-            return .admitted(admitted)
-        case let .failure(refusal):
-            let result = InvokeResult(id: id, outcome: .refused(refusal.error), label: refusal.label)
-            var row = Worker.row(request, id: id, submittedAt: submittedAt)
-            row.finish(result, keepingResultsUpTo: 0)
-            do {
-                try await queue.recordFinal(row)
-            } catch {
-                logger.error("cannot record the refused invocation \(id): \(error)")
-            }
-            return .refused(result)
-        }
+    /// The checks before anything is queued; a refusal is answered at once and
+    /// changes nothing (it is neither queued nor recorded).
+    private func admit(_ request: InvokeRequest) async -> Result<Admission.Admitted, Admission.Refusal> {
+        await Admission.admit(request, in: fileSystem, maxChainDepth: limits.maxChainDepth)
     }
 
     private func enqueue(_ request: InvokeRequest, _ admitted: Admission.Admitted, id: String, submittedAt: Double) async throws {

@@ -5,7 +5,10 @@ import Store
 import Worker
 
 /// An invocation request as it waits in the queue (JSON): everything a worker on
-/// another machine needs to run it, nothing it could not trust the database for.
+/// another machine needs to run it. The worker checks it again before it runs it (the
+/// start rule on its start label against its invoker, the invoke rule, the depth), so a
+/// row changed in the database cannot start a context its invoker could not have
+/// started; it still trusts the row's invoker and resolved gate (see docs/security.md).
 ///
 /// The gate travels resolved, as the gateway resolved it when it accepted the
 /// invocation, with the start label that resolution lifted: the worker runs what was
@@ -24,6 +27,9 @@ struct QueuedRequest: Codable {
     var parent: String?
     var depth: Int
     var submittedAt: Double
+    /// What the request inherits from its calling invocation (see
+    /// ``InvokeRequest/inheritedIntegrity``); absent in rows of older gateways: `T`.
+    var inheritedIntegrity: Component?
 
     /// The queued form of `request`, whose gate resolved to `admitted`.
     init(_ request: InvokeRequest, admitted: Admission.Admitted, submittedAt: Double) {
@@ -37,6 +43,7 @@ struct QueuedRequest: Codable {
         parent = request.parent
         depth = request.depth
         self.submittedAt = submittedAt
+        inheritedIntegrity = request.inheritedIntegrity.isTrue ? nil : request.inheritedIntegrity
     }
 
     func encoded() throws -> [UInt8] {
@@ -51,7 +58,8 @@ struct QueuedRequest: Codable {
         for (name, blob) in queued.blobs { existing[name] = try blobs.existing(blob) }
         let request = InvokeRequest(
             target: .resolved(queued.gate), startLabel: queued.startLabel, clearance: queued.clearance, invoker: queued.invoker,
-            payload: Array(queued.payload), blobs: existing, headers: queued.headers, parent: queued.parent, depth: queued.depth)
+            payload: Array(queued.payload), blobs: existing, headers: queued.headers, parent: queued.parent, depth: queued.depth,
+            inheritedIntegrity: queued.inheritedIntegrity ?? .true)
         return (request, queued.submittedAt)
     }
 }

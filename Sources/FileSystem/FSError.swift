@@ -24,6 +24,12 @@ public enum FSError: Error, Hashable, Sendable {
     case cannotInvoke(invoker: Privilege, required: Component)
     /// Sink rule: data would leave the system for a service while still secret.
     case cannotSend(label: Label, service: Privilege)
+    /// Start rule: a context was asked to start at a label whose integrity the privilege
+    /// vouching for it does not imply.
+    case cannotStart(label: Label, privilege: Privilege)
+    /// A label operation's result would exceed the label limits (`label too large`);
+    /// nothing changed.
+    case labelTooLarge(String)
     case limitExceeded(String, limit: Int)
     /// Something outside the file system failed or has no room: an external service,
     /// the engine's capacity for another call.
@@ -48,7 +54,19 @@ public enum FSError: Error, Hashable, Sendable {
         case .cannotRelease: return "release rule"
         case .cannotInvoke: return "invoke rule"
         case .cannotSend: return "sink rule"
+        case .cannotStart: return "start rule"
         default: return nil
+        }
+    }
+}
+
+extension FSError {
+    /// A bounded label operation's refusal (``LabelError/tooLarge(_:limit:)``), or any
+    /// other label error, as a file-system error.
+    public init(_ error: LabelError) {
+        switch error {
+        case .tooLarge: self = .labelTooLarge("\(error)")
+        default: self = .badArgument("\(error)")
         }
     }
 }
@@ -76,6 +94,10 @@ extension FSError: CustomStringConvertible {
             return "refused by the invoke rule: the invoker's privilege \(invoker) does not imply the invoker clearance \(required)"
         case let .cannotSend(label, service):
             return "refused by the sink rule: downgraded with the service's privilege \(service), the caller's label \(label) is still secret"
+        case let .cannotStart(label, privilege):
+            return "refused by the start rule: privilege \(privilege) does not imply the integrity \(label.integrity) of the start label \(label) "
+                + "(a request may raise its secrecy, but may not claim integrity its privilege does not own)"
+        case let .labelTooLarge(reason): return reason
         case let .limitExceeded(what, limit): return "\(what) exceeds the limit of \(limit)"
         case let .unavailable(reason): return "unavailable: \(reason)"
         case let .blobNotFound(name): return "no blob named \(name)"

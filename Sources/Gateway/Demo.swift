@@ -9,8 +9,10 @@ extension Gateway {
     public static let demoUsers = [("alice", "alice-demo-password"), ("bob", "bob-demo-password")]
 
     /// `faasten serve --demo`: the users alice and bob, and the photo-management example
-    /// (examples/photos) installed as the developer `pma`: public gates in
-    /// `home:<T,T>:pma` that run with the privilege pma. Safe to run again.
+    /// (examples/photos) installed as the developer `pma` in its integrity facet
+    /// `home:<T,pma>`, where only pma may link or unlink: public gates (anyone may
+    /// invoke them) that run with the privilege pma and declassify their results with it.
+    /// Safe to run again.
     public func installDemo(examples: String) async throws -> [String] {
         var notes: [String] = []
         for (name, password) in Self.demoUsers {
@@ -25,26 +27,26 @@ extension Gateway {
         let pma = Privilege(Component(try Principal(parsing: "pma")))
         var context = try SecurityContext(privilege: pma)
         let appLabel = try Label(parsing: "T,pma")
-        let home = try FSPath(parsing: "home:<T,T>")
-        let homeEntry = try await fileSystem.resolve(home, &context)
-        let installed = try await fileSystem.list(homeEntry, &context).contains { $0.name == "pma" }
+        let apps = try await fileSystem.resolve(try FSPath(parsing: "home:<T,pma>"), &context)
+        let installed = try await fileSystem.list(apps, &context).contains { $0.name == "thumbnail" }
         if installed {
             notes.append("the photo app is installed")
             return notes
         }
-        let apps = try await fileSystem.create(.directory, label: appLabel, named: "pma", in: homeEntry, &context)
         for (function, memory) in [("thumbnail", 256), ("timeindex", 128)] {
             let image = try FunctionImage.pack(directory: "\(examples)/photos/functions/\(function)")
             let blobs = fileSystem.store.blobs
             let blob = try await Blocking.run { () throws -> ExistingBlob in try blobs.store(image) }
             _ = try await fileSystem.transaction(.write, &context) { session, context throws(FSError) in
                 let imageEntry = try session.create(.blob(blob), label: appLabel, named: function + ".image", in: apps, &context)
+                // Public, and its results released with pma's privilege: what pma's code
+                // read of the invoker's data goes back to them, vouched for by pma.
                 let spec = GateSpec(
                     target: .function(runtime: "python3", image: imageEntry, memoryMB: memory, timeoutMilliseconds: 30_000),
-                    privilege: pma)
+                    privilege: pma, invokerIntegrityClearance: .true, declassify: pma.component)
                 return try session.create(.gate(spec), label: appLabel, named: function, in: apps, &context)
             }
-            notes.append("installed the gate home:<T,T>:pma:\(function)")
+            notes.append("installed the gate home:<T,pma>:\(function)")
         }
         return notes
     }

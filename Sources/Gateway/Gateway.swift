@@ -113,14 +113,39 @@ public final class Gateway: Sendable {
 
     // MARK: Helpers shared by the routes
 
-    /// The security context a request acts in: its caller's privilege, its start label
-    /// and clearance headers.
-    func securityContext(_ request: Request, _ caller: Caller) throws(APIError) -> SecurityContext {
-        let label = try request.label(.faastenLabel) ?? .public
-        let clearance = try request.label(.faastenClearance) ?? .top
+    /// The context of a person's own request on the file system, blobs, links, triggers
+    /// and accounts: it starts at `X-Faasten-Label` (start rule: the caller's privilege
+    /// must imply its integrity), and its clearance is the highest label the caller may
+    /// be shown (``ReleaseCheck/requestClearance(_:for:)``; `X-Faasten-Clearance` can
+    /// only lower it), so a request the release rule would refuse is refused before it
+    /// changes anything.
+    func requestContext(_ request: Request, _ caller: Caller) throws(APIError) -> SecurityContext {
+        let requested = try request.label(.faastenClearance)
+        let clearance: Label
         do {
-            return try SecurityContext(label: label, privilege: caller.privilege, clearance: clearance)
+            clearance = try ReleaseCheck.requestClearance(requested, for: caller.privilege)
         } catch {
+            throw .from(error)
+        }
+        return try startingContext(request, caller, clearance: clearance)
+    }
+
+    /// The context an invocation is resolved and started in: `X-Faasten-Label` under the
+    /// start rule, `X-Faasten-Clearance` as given (default: no bound). Not capped: what
+    /// an invocation ends at depends on its function, which runs under its gate's rules;
+    /// its result passes the release rule when it is shown.
+    func invocationContext(_ request: Request, _ caller: Caller) throws(APIError) -> SecurityContext {
+        try startingContext(request, caller, clearance: try request.label(.faastenClearance) ?? .top)
+    }
+
+    private func startingContext(_ request: Request, _ caller: Caller, clearance: Label) throws(APIError) -> SecurityContext {
+        let label = try request.label(.faastenLabel) ?? .public
+        do {
+            return try SecurityContext(starting: label, privilege: caller.privilege, clearance: clearance)
+        } catch {
+            if case .cannotStart = error {
+                throw .refused(error, labels: ["start": label.description, "privilege": caller.privilege.description])
+            }
             throw .badRequest("\(error)")
         }
     }

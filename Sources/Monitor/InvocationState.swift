@@ -131,9 +131,9 @@ struct CallFailure: Error {
         case .nameExists: self.init(.alreadyExists, "\(error)")
         case .wrongKind: self.init(.wrongKind, "\(error)")
         case .badPath, .badName, .badArgument, .badGate, .invalidContext: self.init(.invalidArgument, "\(error)")
-        case .cannotRead, .cannotWrite, .cannotDeclassify, .cannotDelegate, .cannotRelease, .cannotInvoke, .cannotSend:
+        case .cannotRead, .cannotWrite, .cannotDeclassify, .cannotDelegate, .cannotRelease, .cannotInvoke, .cannotSend, .cannotStart:
             self.init(.refused, "\(error)", rule: error.rule)
-        case .limitExceeded: self.init(.limitExceeded, "\(error)")
+        case .limitExceeded, .labelTooLarge: self.init(.limitExceeded, "\(error)")
         case .corrupt: self.init(.internal, "\(error)")
         case .storage, .notInitialized, .unavailable: self.init(.unavailable, "\(error)")
         }

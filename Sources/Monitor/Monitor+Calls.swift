@@ -357,7 +357,7 @@ extension Monitor {
         }
         return GateSpec(
             target: target, privilege: Privilege(try parseComponent(spec.privilege, what: "privilege")),
-            invokerIntegrityClearance: try parseOptionalComponent(spec.invokerClearance, what: "invoker clearance") ?? .true,
+            invokerIntegrityClearance: try parseOptionalComponent(spec.invokerClearance, what: "invoker clearance"),
             declassify: try parseOptionalComponent(spec.declassify, what: "declassify"))
     }
 

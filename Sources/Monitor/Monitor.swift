@@ -67,9 +67,13 @@ public final class Monitor: @unchecked Sendable {
     /// responds, and returns the outcome with the context's final label. After a
     /// failure the channel is closed and the sandbox must not be reused. `invoker`
     /// serves the guest's invocations of gates and services (`nil`: unsupported).
+    ///
+    /// The deadline bounds the waits on the guest; a call the monitor is still serving
+    /// at the deadline (a nested call, a service, the store) is cut off by the caller,
+    /// which reads the context as of the last finished call from `progress`.
     public func serve(
         _ request: InvocationRequest, context: SecurityContext, deadline: ContinuousClock.Instant?,
-        invoker: (any GuestInvoker)? = nil
+        invoker: (any GuestInvoker)? = nil, progress: ContextProgress? = nil
     ) -> InvocationOutcome {
         var state = InvocationState(context: context, limits: limits, invoker: invoker)
         guard !closed else {
@@ -114,6 +118,7 @@ public final class Monitor: @unchecked Sendable {
             }
             var result = handle(call, &state)
             result.id = call.id
+            progress?.context = state.context
             if !reply(result) {
                 state.closeBlobs()
                 return InvocationOutcome(status: .failed(.guestExited("the channel was closed")), context: state.context)
@@ -183,6 +188,24 @@ public final class Monitor: @unchecked Sendable {
         try? channel.write(host)
         closed = true
         return .protocolViolation(message)
+    }
+}
+
+/// The security context of an invocation as of its last finished call, for whoever
+/// must end the invocation while the monitor is busy (its deadline passed mid-call).
+/// The guest has seen nothing of a call that has not finished, so this label covers
+/// everything it may have acted on.
+public final class ContextProgress: @unchecked Sendable {
+    private let lock = NSLock()
+    private var current: SecurityContext
+
+    public init(_ context: SecurityContext) {
+        current = context
+    }
+
+    public var context: SecurityContext {
+        get { lock.withLock { current } }
+        set { lock.withLock { current = newValue } }
     }
 }
 

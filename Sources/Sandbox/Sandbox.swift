@@ -10,6 +10,10 @@ public protocol Sandbox: AnyObject, Sendable {
     var channel: FrameChannel { get }
     /// Kills everything in the sandbox and releases its resources. Safe to call twice.
     func terminate()
+    /// Kills everything in the sandbox but keeps its descriptors, for a thread that may
+    /// still be reading or writing its channel (which now fails at once); ``terminate()``
+    /// releases them once nothing uses them. Safe to call at any time.
+    func kill()
     /// Whether the kernel killed something in the sandbox for exceeding its memory limit.
     var hitMemoryLimit: Bool { get }
 }

@@ -85,26 +85,71 @@ public final class Worker: Dispatcher {
 
     // MARK: Invoking
 
-    /// Runs an invocation to its end.
+    /// Runs an invocation to its end. A refused invocation (a flow rule, a bad request)
+    /// and one refused for lack of room (busy) change nothing: they are not recorded.
     public func invoke(_ request: InvokeRequest) async -> InvokeResult {
-        await run(request, id: Self.newID(), submittedAt: Date().timeIntervalSince1970)
+        let id = Self.newID()
+        let submittedAt = Date().timeIntervalSince1970
+        let admitted: Admission.Admitted
+        switch await admit(request) {
+        case let .failure(refusal): return InvokeResult(id: id, outcome: .refused(refusal.error), label: refusal.label)
+        case let .success(value): admitted = value
+        }
+        if !request.nested {
+            do {
+                try await pool.reserve(invoker: request.invoker.description)
+            } catch {
+                return InvokeResult(id: id, outcome: .busy(Self.reason(error)), label: admitted.invokerContext.label)
+            }
+        }
+        let (result, row) = await perform(
+            request, admitted, id: id, submittedAt: submittedAt, resultLimit: configuration.maxRecordedResultBytes)
+        await recorder.record(row)
+        return result
     }
 
-    /// Records an invocation as queued, starts it in the background, and returns its id
-    /// (see ``invocation(_:)``).
+    /// Accepts an invocation to run in the background and returns its id (see
+    /// ``invocation(_:)``), or refuses it with nothing recorded: ``SubmissionError``
+    /// says why (a flow rule; busy when the queue, or the invoker's share of it, is
+    /// full). An accepted invocation always runs.
     public func submit(_ request: InvokeRequest) async throws -> String {
+        let admitted: Admission.Admitted
+        switch await admit(request) {
+        case let .failure(refusal): throw SubmissionError.refused(refusal.error, label: refusal.label)
+        case let .success(value): admitted = value
+        }
+        let invoker = request.invoker.description
+        do {
+            try await pool.reserve(invoker: invoker)
+        } catch {
+            throw SubmissionError.busy(Self.reason(error))
+        }
         let id = Self.newID()
         let submittedAt = Date().timeIntervalSince1970
         var row = Self.row(request, id: id, submittedAt: submittedAt)
-        row.status = "queued"
-        try await recorder.recordNow(row)
-        let task = Task.detached { _ = await self.run(request, id: id, submittedAt: submittedAt) }
+        row.gate = admitted.gate.gate
+        do {
+            try await recorder.recordNow(row)
+        } catch {
+            await pool.cancelReservation(invoker: invoker)
+            throw SubmissionError.unavailable("cannot record the invocation: \(error)")
+        }
+        let limit = configuration.maxRecordedResultBytes
+        let task = Task.detached {
+            let (_, row) = await self.perform(request, admitted, id: id, submittedAt: submittedAt, resultLimit: limit)
+            await self.recorder.record(row)
+        }
         background.add(id, task)
         Task.detached {
             await task.value
             self.background.remove(id)
         }
         return id
+    }
+
+    private static func reason(_ error: any Error) -> String {
+        if let error = error as? WorkerError, case let .busy(reason) = error { return reason }
+        return "\(error)"
     }
 
     /// The record of an invocation.
@@ -170,39 +215,57 @@ public final class Worker: Dispatcher {
 
     // MARK: One invocation
 
-    func run(_ request: InvokeRequest, id: String, submittedAt: Double) async -> InvokeResult {
-        let (result, row) = await perform(request, id: id, submittedAt: submittedAt)
-        await recorder.record(row)
-        return result
+    /// The checks before any function runs (see ``Admission``).
+    func admit(_ request: InvokeRequest) async -> Result<Admission.Admitted, Admission.Refusal> {
+        await Admission.admit(request, in: fileSystem, maxChainDepth: configuration.maxChainDepth)
     }
 
-    /// Runs an invocation and returns how it ended with its final record, which it
-    /// leaves to the caller to write (a cluster worker writes it only if its claim on
-    /// the invocation still holds). The record keeps a result of up to `resultLimit` bytes
-    /// (default: the configuration's `maxRecordedResultBytes`).
+    /// Runs an invocation accepted elsewhere (a cluster's queued one) and returns how it
+    /// ended with its final record, which it leaves to the caller to write (a cluster
+    /// worker writes it only if its claim on the invocation still holds). The request
+    /// is checked again here (the queue is not trusted to hold what was accepted): a
+    /// refusal is recorded and nothing runs. The record keeps a result of up to
+    /// `resultLimit` bytes (default: the configuration's `maxRecordedResultBytes`).
     public func perform(
         _ request: InvokeRequest, id: String, submittedAt: Double, keepingResultsUpTo resultLimit: Int? = nil
     ) async -> (InvokeResult, InvocationRow) {
+        let limit = resultLimit ?? configuration.maxRecordedResultBytes
+        switch await admit(request) {
+        case let .failure(refusal):
+            var row = Self.row(request, id: id, submittedAt: submittedAt)
+            let result = InvokeResult(id: id, outcome: .refused(refusal.error), label: refusal.label)
+            row.finish(result, keepingResultsUpTo: limit)
+            return (result, row)
+        case let .success(admitted):
+            // Accepted already: it holds a place whatever the queue's bounds.
+            if !request.nested { try? await pool.reserve(invoker: request.invoker.description, force: true) }
+            return await perform(request, admitted, id: id, submittedAt: submittedAt, resultLimit: limit)
+        }
+    }
+
+    /// Runs an admitted invocation, which holds a place in the pool's queue unless nested.
+    private func perform(
+        _ request: InvokeRequest, _ admitted: Admission.Admitted, id: String, submittedAt: Double, resultLimit: Int
+    ) async -> (InvokeResult, InvocationRow) {
         var row = Self.row(request, id: id, submittedAt: submittedAt)
+        row.gate = admitted.gate.gate
         row.startedAt = Date().timeIntervalSince1970
         row.status = "running"
-        let result = await execute(request, id: id, row: &row)
-        row.finish(result, keepingResultsUpTo: resultLimit ?? configuration.maxRecordedResultBytes)
+        let result = await execute(request, admitted, id: id, row: &row)
+        row.finish(result, keepingResultsUpTo: resultLimit)
         return (result, row)
     }
 
-    private func execute(_ request: InvokeRequest, id: String, row: inout InvocationRow) async -> InvokeResult {
-        let admitted: Admission.Admitted
-        switch await Admission.admit(request, in: fileSystem, maxChainDepth: configuration.maxChainDepth) {
-        case let .success(value): admitted = value
-        case let .failure(refusal): return InvokeResult(id: id, outcome: .refused(refusal.error), label: refusal.label)
-        }
+    private func execute(_ request: InvokeRequest, _ admitted: Admission.Admitted, id: String, row: inout InvocationRow) async
+        -> InvokeResult
+    {
         let resolved = admitted.gate
         let context = admitted.invokerContext
         let functionContext = admitted.functionContext
-        row.gate = resolved.gate
         let function = resolved.function
+        let invoker = request.invoker.description
         guard let runtime = runtimes[function.runtime] else {
+            if !request.nested { await pool.cancelReservation(invoker: invoker) }
             let reason = unavailableRuntimes[function.runtime].map { "the \(function.runtime) runtime is not available: \($0)" }
             return InvokeResult(
                 id: id, outcome: .failed(.sandbox(reason ?? "no runtime named \(function.runtime)")), label: context.label)
@@ -211,25 +274,38 @@ public final class Worker: Dispatcher {
         do {
             lease = try await acquire(
                 function: function, runtime: runtime, gate: resolved.gate, privilege: resolved.privilege, startLabel: context.label,
-                nested: request.nested)
+                nested: request.nested, invoker: invoker)
         } catch let WorkerError.busy(reason) {
             return InvokeResult(id: id, outcome: .busy(reason), label: context.label)
         } catch {
             return InvokeResult(id: id, outcome: .failed(.sandbox("\(error)")), label: context.label)
         }
 
-        let invoker = ChainInvoker(worker: self, invocationID: id, depth: request.depth)
+        // A synchronous call from a function ends when its caller must: a caller's limit
+        // never becomes the longest limit of what it calls.
+        var deadline = ContinuousClock.now + .milliseconds(function.timeoutMilliseconds)
+        if let callerDeadline = request.deadline { deadline = min(deadline, callerDeadline) }
+        // What vouched for this invocation's start label vouches for its calls' too.
+        let vouch = (try? request.invoker.component.and(request.inheritedIntegrity)) ?? request.invoker.component
+        let chain = ChainInvoker(worker: self, invocationID: id, depth: request.depth, deadline: deadline, vouch: vouch)
         let (outcome, logs) = await lease.host.serve(
             InvocationRequest(id: id, payload: request.payload, blobs: request.blobs, headers: request.headers, invoker: request.invoker),
-            context: functionContext, deadline: .now + .milliseconds(function.timeoutMilliseconds), invoker: invoker)
+            context: functionContext, deadline: deadline, invoker: chain)
         await pool.release(
-            lease.host, gate: resolved.gate, reusable: outcome.sandboxReusable, fresh: function.fresh, finalLabel: outcome.context.label)
+            lease.host, gate: resolved.gate, invoker: invoker, reusable: outcome.sandboxReusable && !lease.host.abandoned,
+            fresh: function.fresh, finalLabel: outcome.context.label)
         if lease.prestarted { Task { await self.refillPrestarted(runtime.name) } }
 
         // Logs may hold anything the function saw: labeled with its final label.
         row.logs = logs
         row.logLabel = outcome.context.label.description
-        let resultLabel = outcome.context.label.downgraded(with: Privilege(resolved.declassify))
+        let resultLabel: Label
+        do {
+            resultLabel = try outcome.context.label.downgraded(with: Privilege(resolved.declassify))
+        } catch {
+            // A result whose label cannot be computed within the limits is shown to nobody.
+            return InvokeResult(id: id, outcome: .failed(.sandbox("the result's label: \(error)")), label: .top)
+        }
         switch outcome.status {
         case let .completed(response):
             return InvokeResult(id: id, outcome: .completed(response), label: resultLabel)
@@ -250,13 +326,14 @@ public final class Worker: Dispatcher {
     }
 
     private func acquire(
-        function: FunctionSpec, runtime: GuestRuntime, gate: ObjectID, privilege: Privilege, startLabel: Label, nested: Bool
+        function: FunctionSpec, runtime: GuestRuntime, gate: ObjectID, privilege: Privilege, startLabel: Label, nested: Bool,
+        invoker: String
     ) async throws -> Lease {
         let key = SandboxPool.Key(function: function, privilege: privilege)
         let need = SandboxPool.Need(
             key: key, startLabel: startLabel, gate: gate,
             concurrency: function.concurrency > 0 ? function.concurrency : configuration.defaultConcurrency,
-            fresh: function.fresh, nested: nested)
+            fresh: function.fresh, nested: nested, invoker: invoker)
         let decision = try await pool.acquire(need)
         switch decision {
         case let .warm(host):
@@ -272,7 +349,7 @@ public final class Worker: Dispatcher {
                 host.key = key
                 return Lease(host: host, prestarted: true)
             } catch {
-                await pool.release(host, gate: gate, reusable: false, fresh: true, finalLabel: .bottom)
+                await pool.release(host, gate: gate, invoker: invoker, reusable: false, fresh: true, finalLabel: .bottom)
                 throw error
             }
         case .launch:
@@ -375,12 +452,24 @@ public struct InvokeRequest: Sendable {
     public var depth: Int
     /// A synchronous call from a running function: never queued (see ``SandboxPool``).
     public var nested: Bool
+    /// The integrity this request inherits from the invocation that made it, beyond what
+    /// the invoker's privilege vouches for: `T` for a request from outside (it inherits
+    /// nothing); for a function's call, what vouched for its caller's start label (its
+    /// caller's invoker and inheritance). The start rule checks the start label's
+    /// integrity against the invoker's privilege and this, so a function may pass on
+    /// the integrity it was started with, and nobody can add any.
+    public var inheritedIntegrity: Component
+    /// For a synchronous call from a function: its caller's deadline, which the call
+    /// cannot outlive.
+    public var deadline: ContinuousClock.Instant?
 
     public init(
         target: Target, startLabel: Label = .public, clearance: Label = .top, invoker: Privilege, payload: [UInt8],
         blobs: [String: ExistingBlob] = [:], headers: [String: String] = [:], parent: String? = nil, depth: Int = 0,
-        nested: Bool = false
+        nested: Bool = false, inheritedIntegrity: Component = .true, deadline: ContinuousClock.Instant? = nil
     ) {
+        self.inheritedIntegrity = inheritedIntegrity
+        self.deadline = deadline
         self.target = target
         self.startLabel = startLabel
         self.clearance = clearance

@@ -1,4 +1,5 @@
 import FileSystem
+import Monitor
 
 /// The invocation engine's limits and policies, with their defaults.
 public struct WorkerConfiguration: Sendable {
@@ -6,8 +7,16 @@ public struct WorkerConfiguration: Sendable {
     public var memoryBudgetMB = 2048
     /// Invocations of one gate running at once, unless the gate says otherwise.
     public var defaultConcurrency = 8
-    /// Top-level invocations waiting for a sandbox; beyond this, new ones are refused as busy.
+    /// Top-level invocations accepted and waiting for a sandbox. Beyond this a new one is
+    /// refused as busy (HTTP 503 with `Retry-After`) before anything is recorded; an
+    /// accepted one always runs (`faasten serve --max-queued`).
     public var maxQueued = 1000
+    /// Of those, how many one invoker may have waiting (`--max-queued-per-invoker`), so
+    /// that one principal's flood leaves room for everyone else.
+    public var maxQueuedPerInvoker = 250
+    /// The share of the memory budget one invoker's running sandboxes may use while
+    /// another invoker waits (alone, an invoker may use all of it).
+    public var maxBudgetSharePerInvoker = 0.5
     /// Pre-started, never-used sandboxes kept per runtime.
     public var prestartedPerRuntime = 2
     /// Runtimes whose sandboxes are pre-started by ``Worker/warmUp()``; the others are
@@ -34,9 +43,10 @@ public struct WorkerConfiguration: Sendable {
     public var serviceTimeout: Duration = .seconds(10)
     /// Largest service response kept.
     public var maxServiceResponseBytes = 8 << 20
-    /// Largest result kept in an invocation record (larger results are recorded truncated
-    /// to nothing; the caller still gets them).
-    public var maxRecordedResultBytes = 1 << 20
+    /// Largest result kept in an invocation record: the monitor's response limit, so
+    /// every result a function may return is recorded whole (a larger one fails the
+    /// invocation with the reason; none is ever dropped silently).
+    public var maxRecordedResultBytes = MonitorLimits.default.maxResponseBytes
     /// Where functions' declassifications and endorsements are reported.
     public var audit: (any AuditSink)?
 

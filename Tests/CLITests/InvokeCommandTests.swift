@@ -23,7 +23,9 @@ struct InvokeCommandTests {
         _ = try op.fs(["adduser", "alice"])
         _ = try op.fs(["adduser", "bob"])
         let toolkit = Self.repository + "/Tests/Fixtures/functions/toolkit"
-        let made = try op.fs(["--as", "alice", "mkgate", "~:tool", "--image", "@" + toolkit, "--privilege", "alice", "--timeout-ms", "5000"])
+        let made = try op.fs([
+            "--as", "alice", "mkgate", "~:tool", "--image", "@" + toolkit, "--privilege", "alice", "--declassify", "alice", "--timeout-ms", "5000",
+        ])
         #expect(made.status == 0, "\(made.stderr)")
         #expect(try op.fs(["--as", "alice", "ls", "~"]).stdout.contains("tool.image\tblob"))
         _ = try op.fs(["--as", "alice", "mkfile", "~:diary", "--label", "alice,alice"])
@@ -49,7 +51,9 @@ struct InvokeCommandTests {
         #expect(try Self.json(plain.stdout)["invoker"] as? String == "alice")
 
         // A gate whose result keeps alice's secrecy: bob is told why, and shown nothing.
-        _ = try op.fs(["--as", "alice", "mkgate", "~:keeps", "--image", "home:<alice,alice>:tool.image", "--privilege", "alice", "--declassify", "T"])
+        _ = try op.fs([
+            "--as", "alice", "mkgate", "~:keeps", "--image", "home:<alice,alice>:tool.image", "--privilege", "alice", "--invoker-clearance", "T",
+        ])
         let bob = try invoke(["home:<alice,alice>:keeps", "--as", "bob", "--json"], input: steps)
         #expect(bob.status == 1)
         let refusal = try Self.json(bob.stdout)

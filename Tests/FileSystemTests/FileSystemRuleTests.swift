@@ -336,7 +336,9 @@ struct FileSystemRuleTests {
             var reader = try context("T")
             let stored = try await fs.read(gate: gate, &reader)
             #expect(stored.privilege == (try Privilege(parsing: "alice/photo")))
-            #expect(stored.declassify == (try Component(parsing: "alice/photo")))
+            // Safe by default: only the privilege's holders may invoke, nothing is declassified.
+            #expect(stored.invokerIntegrityClearance == (try Component(parsing: "alice/photo")))
+            #expect(stored.declassify == .true)
 
             // bob may not mint a gate that runs with alice's privilege...
             var bob = try context("bob")
@@ -394,7 +396,7 @@ struct FileSystemRuleTests {
                 label: label("T,svc"), named: "direct", in: rootDir, &root)
             let redirect = try await fs.create(
                 .gate(GateSpec(target: .redirect(direct), privilege: Privilege(parsing: "alice"),
-                               invokerIntegrityClearance: Component(parsing: "alice"))),
+                               invokerIntegrityClearance: Component(parsing: "alice"), declassify: Component(parsing: "alice"))),
                 label: label("alice,T"), named: "mine", in: rootDir, &root)
             var invoker = try context("alice&users")
             let resolved = try await fs.resolveGate(redirect, &invoker)

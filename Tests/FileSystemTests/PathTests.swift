@@ -11,14 +11,12 @@ struct PathTests {
         ])
         #expect(try path("~:photos").components == [.home, .name("photos")])
         #expect(try path("home:%:x").components == [.name("home"), .currentLabelFacet, .name("x")])
-        #expect(try path("").components.isEmpty)
-        #expect(try path(":a:b:").components == [.name("a"), .name("b")])
         // A facet label may contain ':' in a token.
         #expect(try path("home:<a:b,T>:x").components == [.name("home"), .facet(try label("a:b,T")), .name("x")])
         #expect(try path("home:<alice,alice>:photos").description == "home:<alice,alice>:photos")
     }
 
-    @Test(arguments: ["<alice,alice>:x", "%:x", "a::b", "a:~", "home:<a//b,T>", "home:<>"])
+    @Test(arguments: ["<alice,alice>:x", "%:x", "a::b", "a:~", "home:<a//b,T>", "home:<>", "", ":", ":::", ":a:b", "a:b:"])
     func malformedPathsAreRefused(text: String) {
         #expect(throws: FSError.self) { try FSPath(parsing: text) }
     }

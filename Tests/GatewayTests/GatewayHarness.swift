@@ -118,14 +118,16 @@ struct GatewayHarness {
     }
 
     /// Uploads a fixture function and creates its gate at `gate` (e.g. `~:tool`).
-    func deploy(_ fixture: String, at gate: String, token: String, privilege: String, label: String, declassify: String? = nil)
-        async throws -> Reply
-    {
+    func deploy(
+        _ fixture: String, at gate: String, token: String, privilege: String, label: String, declassify: String? = nil,
+        invokerClearance: String? = nil
+    ) async throws -> Reply {
         let image = try FunctionImage.pack(directory: TestSandboxes.fixture(fixture))
         let uploaded = try await request(.PUT, "/v1/blobs/\(Self.encode(gate + ".image"))?label=\(label)", token: token, body: image)
         precondition(uploaded.status == 201, "upload: \(uploaded.text)")
         var spec: [String: Any] = ["kind": "gate", "privilege": privilege, "label": label, "image": gate + ".image"]
         if let declassify { spec["declassify"] = declassify }
+        if let invokerClearance { spec["invoker_clearance"] = invokerClearance }
         return try await request(.POST, "/v1/fs/\(Self.encode(gate))", token: token, json: spec)
     }
 }

@@ -18,8 +18,8 @@ struct LatticePropertyTests {
         // Random triples rarely chain, so build b above a and c above b half the time.
         await propertyCheck(count: 500, input: Generators.labels(), Generators.labels(), Generators.labels(), Gen.bool) {
             a, x, y, chain in
-            let b = chain ? a.lub(x) : x
-            let c = chain ? b.lub(y) : y
+            let b = try chain ? a.lub(x) : x
+            let c = try chain ? b.lub(y) : y
             if a.canFlow(to: b) && b.canFlow(to: c) {
                 #expect(a.canFlow(to: c), "\(a) ⊑ \(b) ⊑ \(c)")
             }
@@ -48,10 +48,10 @@ struct LatticePropertyTests {
 
     @Test func lubIsTheLeastUpperBound() async {
         await propertyCheck(count: 300, input: Generators.labels(), Generators.labels(), Generators.labels()) { a, b, c in
-            let join = a.lub(b)
+            let join = try a.lub(b)
             #expect(a.canFlow(to: join) && b.canFlow(to: join))
             // Least: any upper bound of both is above the join. Make c one half the time.
-            for upper in [c, c.lub(a).lub(b)] where a.canFlow(to: upper) && b.canFlow(to: upper) {
+            for upper in [c, try c.lub(a).lub(b)] where a.canFlow(to: upper) && b.canFlow(to: upper) {
                 #expect(join.canFlow(to: upper), "lub(\(a), \(b)) = \(join) ⋢ \(upper)")
             }
             // Exact as formulas: secrecy is s₁ ∧ s₂ and integrity i₁ ∨ i₂ in every model.
@@ -64,9 +64,9 @@ struct LatticePropertyTests {
 
     @Test func glbIsTheGreatestLowerBound() async {
         await propertyCheck(count: 300, input: Generators.labels(), Generators.labels(), Generators.labels()) { a, b, c in
-            let meet = a.glb(b)
+            let meet = try a.glb(b)
             #expect(meet.canFlow(to: a) && meet.canFlow(to: b))
-            for lower in [c, c.glb(a).glb(b)] where lower.canFlow(to: a) && lower.canFlow(to: b) {
+            for lower in [c, try c.glb(a).glb(b)] where lower.canFlow(to: a) && lower.canFlow(to: b) {
                 #expect(lower.canFlow(to: meet), "\(lower) ⋢ glb(\(a), \(b)) = \(meet)")
             }
             let s = SemanticOracle([a.secrecy, b.secrecy, meet.secrecy])
@@ -77,15 +77,15 @@ struct LatticePropertyTests {
     }
 
     @Test func lubAndGlbAreCommutativeAssociativeIdempotentAndAbsorb() async {
-        await propertyCheck(count: 200, input: Generators.labels(), Generators.labels(), Generators.labels()) { a, b, c in
-            #expect(a.lub(b) == b.lub(a))
-            #expect(a.glb(b) == b.glb(a))
-            #expect(a.lub(b).lub(c) == a.lub(b.lub(c)))
-            #expect(a.glb(b).glb(c) == a.glb(b.glb(c)))
-            #expect(a.lub(a) == a && a.glb(a) == a)
-            #expect(a.lub(a.glb(b)) == a)
-            #expect(a.glb(a.lub(b)) == a)
-            #expect(a.canFlow(to: b) == (a.lub(b) == b))
+        await propertyCheck(count: 200, input: Generators.labels(), Generators.labels(), Generators.labels()) { a, b, c throws in
+            #expect(try a.lub(b) == b.lub(a))
+            #expect(try a.glb(b) == b.glb(a))
+            #expect(try a.lub(b).lub(c) == a.lub(b.lub(c)))
+            #expect(try a.glb(b).glb(c) == a.glb(b.glb(c)))
+            #expect(try a.lub(a) == a && a.glb(a) == a)
+            #expect(try a.lub(a.glb(b)) == a)
+            #expect(try a.glb(a.lub(b)) == a)
+            #expect(try a.canFlow(to: b) == (a.lub(b) == b))
         }
     }
 
@@ -98,8 +98,8 @@ struct LatticePropertyTests {
 
     @Test func conjunctionAndDisjunctionAreExact() async {
         await propertyCheck(count: 300, input: Generators.components(), Generators.components()) { a, b in
-            let and = a.and(b)
-            let or = a.or(b)
+            let and = try a.and(b)
+            let or = try a.or(b)
             let oracle = SemanticOracle([a, b, and, or])
             #expect(oracle.agrees(and, with: a, b) { $0 && $1 }, "\(a) ∧ \(b) = \(and)")
             #expect(oracle.agrees(or, with: a, b) { $0 || $1 }, "\(a) ∨ \(b) = \(or)")
@@ -128,7 +128,7 @@ struct LatticePropertyTests {
         await propertyCheck(
             count: 500, input: Generators.labels(), Generators.labels(), Generators.privileges(), Generators.privileges()
         ) { a, b, p, q in
-            let stronger = p.combined(with: q)  // stronger ⇒ p
+            let stronger = try p.combined(with: q)  // stronger ⇒ p
             if a.canFlow(to: b) { #expect(a.canFlow(to: b, with: p)) }
             if a.canFlow(to: b, with: p) { #expect(a.canFlow(to: b, with: stronger)) }
             if q.canDelegate(p), a.canFlow(to: b, with: p) { #expect(a.canFlow(to: b, with: q)) }
@@ -144,7 +144,7 @@ struct LatticePropertyTests {
 
     @Test func privilegedFlowMatchesItsDefinition() async {
         await propertyCheck(count: 500, input: Generators.labels(), Generators.labels(), Generators.privileges()) { a, b, p in
-            let bySpec = b.secrecy.and(p.component).implies(a.secrecy) && a.integrity.and(p.component).implies(b.integrity)
+            let bySpec = try b.secrecy.and(p.component).implies(a.secrecy) && a.integrity.and(p.component).implies(b.integrity)
             #expect(a.canFlow(to: b, with: p) == bySpec)
         }
     }
@@ -153,36 +153,36 @@ struct LatticePropertyTests {
 
     @Test func downgradeLaws() async {
         await propertyCheck(count: 500, input: Generators.labels(), Generators.privileges(), Generators.components()) { l, p, s in
-            let d = l.downgraded(with: p)
-            #expect(l.downgraded(with: .none) == l)
-            #expect(l.downgraded(with: .root) == .bottom)
+            let d = try l.downgraded(with: p)
+            #expect(try l.downgraded(with: .none) == l)
+            #expect(try l.downgraded(with: .root) == .bottom)
             // The downgrade is reachable with the privilege, and no lower secrecy is.
             #expect(l.canFlow(to: d, with: p))
-            #expect(d.secrecy.and(p.component).implies(l.secrecy))
-            if s.and(p.component).implies(l.secrecy) {
+            #expect(try d.secrecy.and(p.component).implies(l.secrecy))
+            if try s.and(p.component).implies(l.secrecy) {
                 #expect(s.implies(d.secrecy), "\(s) declassifies \(l) with \(p) but is below \(d)")
             }
-            #expect(d.integrity == l.integrity.and(p.component))
+            #expect(try d.integrity == l.integrity.and(p.component))
             // downgrade_to(L, (L.s, L.i ∧ P), P) == endorse(L, P)
-            let target = Label(secrecy: l.secrecy, integrity: l.integrity.and(p.component))
-            #expect(l.downgraded(to: target, with: p) == l.endorsed(with: p))
+            let target = try Label(secrecy: l.secrecy, integrity: l.integrity.and(p.component))
+            #expect(try l.downgraded(to: target, with: p) == l.endorsed(with: p))
         }
     }
 
     @Test func endorseLaws() async {
         await propertyCheck(count: 300, input: Generators.labels(), Generators.privileges()) { l, p in
-            let e = l.endorsed(with: p)
+            let e = try l.endorsed(with: p)
             #expect(e.secrecy == l.secrecy)
             #expect(e.canFlow(to: l))
             #expect(l.canFlow(to: e, with: p))
-            #expect(l.endorsed(with: .none) == l)
-            #expect(e.endorsed(with: p) == e)
+            #expect(try l.endorsed(with: .none) == l)
+            #expect(try e.endorsed(with: p) == e)
         }
     }
 
     @Test func declassifyAllowsExactlyWhatThePrivilegeDischarges() async {
         await propertyCheck(count: 500, input: Generators.labels(), Generators.components(), Generators.privileges()) { l, t, p in
-            let allowed = t.and(p.component).implies(l.secrecy)
+            let allowed = try t.and(p.component).implies(l.secrecy)
             #expect(l.canDeclassify(to: t, with: p) == allowed)
             #expect((l.declassified(to: t, with: p) != nil) == allowed)
             if let result = l.declassified(to: t, with: p) {

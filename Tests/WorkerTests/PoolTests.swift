@@ -151,7 +151,8 @@ import Worker
             _ = try await running.value.json()
             _ = try await queued.value.json()
             await worker.flushRecords()
-            #expect(try await worker.invocation(refused.id)?.error?.hasPrefix("busy") == true)
+            // Refused before anything was recorded; the two accepted ones both ran.
+            #expect(try await worker.invocation(refused.id) == nil)
         }
     }
 

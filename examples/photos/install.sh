@@ -4,8 +4,9 @@
 #
 #   examples/photos/install.sh [DATA_DIR]    (default: a new temporary data directory)
 #
-# Installs the app as the developer `pma` (gates in home:<T,T>:pma, running with the
-# privilege pma), stores a photo in alice's private home, and runs both functions:
+# Installs the app as the developer `pma` (gates in pma's integrity facet home:<T,pma>,
+# where only pma may link or unlink; public, running with the privilege pma and
+# releasing results with it), stores a photo in alice's private home, and runs both functions:
 # their output lands in home:<alice,pma>, which alice can read and bob cannot.
 # Pillow is vendored into the thumbnail's image when PyPI is reachable; otherwise the
 # function scales PPM images in pure Python.
@@ -22,11 +23,12 @@ if [ ! -d "$vendor/PIL" ]; then
 fi
 
 echo "# The developer installs the app: public gates only pma may change, running as pma."
-expect 0 fs --as pma mkdir 'home:<T,T>:pma' --label T,pma
-expect 0 fs --as pma mkgate 'home:<T,T>:pma:thumbnail' --image "@$here/functions/thumbnail" \
-  --privilege pma --label T,pma --memory 256
-expect 0 fs --as pma mkgate 'home:<T,T>:pma:timeindex' --image "@$here/functions/timeindex" \
-  --privilege pma --label T,pma
+echo "# --invoker-clearance T: anyone may invoke them; --declassify pma: what pma's code reads"
+echo "# of the invoker's data goes back to them, vouched for by pma."
+expect 0 fs --as pma mkgate 'home:<T,pma>:thumbnail' --image "@$here/functions/thumbnail" \
+  --privilege pma --invoker-clearance T --declassify pma --label T,pma --memory 256
+expect 0 fs --as pma mkgate 'home:<T,pma>:timeindex' --image "@$here/functions/timeindex" \
+  --privilege pma --invoker-clearance T --declassify pma --label T,pma
 
 echo "# alice stores a photo (a 320x240 PPM) in her private home."
 "$faasten" fs adduser alice >/dev/null 2>&1 || true
@@ -39,19 +41,19 @@ echo
 
 photo='{"photo": "home:<alice,alice>:photos:beach.ppm", "size": [64, 64]}'
 echo "# alice makes a thumbnail. The app saw her photo, so its result is hers: shown to her."
-invoke 0 'home:<T,T>:pma:thumbnail' alice "$photo"
+invoke 0 'home:<T,pma>:thumbnail' alice "$photo"
 echo "# The thumbnail is in home:<alice,pma>: alice's secrecy, vouched for by the app."
 expect 0 fs --as alice ls 'home:<alice,pma>'
 expect 0 fs --as alice stat 'home:<alice,pma>:beach.ppm.thumb'
 echo "# bob may not read it ..."
 expect 1 fs --as bob blob get 'home:<alice,pma>:beach.ppm.thumb'
 echo "# ... nor get it by running the app on alice's photo himself: pma cannot declassify alice's data."
-invoke 1 'home:<T,T>:pma:thumbnail' bob "$photo"
+invoke 1 'home:<T,pma>:thumbnail' bob "$photo"
 
 echo "# alice files the photo under the hour it was taken (a hard link; twice is harmless)."
 when='{"photo": "home:<alice,alice>:photos:beach.ppm", "timestamp": "2024-07-14T15:30:00Z"}'
-invoke 0 'home:<T,T>:pma:timeindex' alice "$when"
-invoke 0 'home:<T,T>:pma:timeindex' alice "$when"
+invoke 0 'home:<T,pma>:timeindex' alice "$when"
+invoke 0 'home:<T,pma>:timeindex' alice "$when"
 expect 0 fs --as alice ls 'home:<alice,pma>:2024:7:14:15'
 
 echo "The photo app works. Data directory: $data"

@@ -4,7 +4,8 @@
 #
 #   examples/wordcount/install.sh [DATA_DIR]    (default: a new temporary data directory)
 #
-# The developer wc publishes the gate home:<T,T>:wc:count, running functions/count
+# The developer wc publishes the gate home:<T,wc>:count (wc's integrity facet: only wc
+# may link or unlink there), public, running functions/count
 # (workload.js, so the runtime is node) with privilege wc. alice stores a private
 # document and counts it; the counts land in the facet home:<alice,wc> (her secrecy,
 # vouched for by wc). bob may run the same gate on the same document, but what it
@@ -17,8 +18,8 @@ example_setup "${1:-}"
 for user in alice bob wc; do "$faasten" fs adduser "$user" >/dev/null 2>&1 || true; done
 
 echo "# wc publishes the app."
-expect 0 fs --as wc mkdir 'home:<T,T>:wc' --label T,wc
-expect 0 fs --as wc mkgate 'home:<T,T>:wc:count' --image "@$here/functions/count" --privilege wc --label T,wc
+expect 0 fs --as wc mkgate 'home:<T,wc>:count' --image "@$here/functions/count" --privilege wc \
+  --invoker-clearance T --declassify wc --label T,wc
 
 echo "# alice stores a document only she may read."
 printf '$ faasten fs --as alice blob put %s --label alice,alice < sonnet.txt\n' "'~:sonnet.txt'"
@@ -26,11 +27,11 @@ printf '$ faasten fs --as alice blob put %s --label alice,alice < sonnet.txt\n' 
 echo
 
 echo "# alice counts its words."
-invoke 0 'home:<T,T>:wc:count' alice '{"document": "home:<alice,alice>:sonnet.txt", "top": 3}'
+invoke 0 'home:<T,wc>:count' alice '{"document": "home:<alice,alice>:sonnet.txt", "top": 3}'
 expect 0 fs --as alice ls 'home:<alice,wc>'
 
 echo "# bob runs the same gate on alice's document: the result is alice's, so he is shown nothing ..."
-invoke 1 'home:<T,T>:wc:count' bob '{"document": "home:<alice,alice>:sonnet.txt"}'
+invoke 1 'home:<T,wc>:count' bob '{"document": "home:<alice,alice>:sonnet.txt"}'
 echo "# ... nor the counts the function kept."
 expect 1 fs --as bob ls 'home:<alice,wc>'
 

@@ -11,10 +11,16 @@ public struct Gate: Sendable, Hashable, Codable {
     public var target: Target
     /// The privilege the function runs with.
     public var privilege: Privilege
-    /// What an invoker's privilege must imply.
+    /// What an invoker's privilege must imply. Defaults to ``privilege``: only whoever
+    /// holds the gate's privilege (its owner) may invoke it.
     public var invokerIntegrityClearance: Component
-    /// What the result is declassified and endorsed with. Defaults to ``privilege``.
+    /// What the result is declassified and endorsed with. Defaults to `T`: nothing is
+    /// declassified, so the result keeps the secrecy of everything the function read.
     public var declassify: Component
+
+    /// The default of ``declassify``: nothing. Releasing what the function read to its
+    /// invokers is the owner's explicit choice.
+    public static let defaultDeclassify = Component.true
 
     /// Runs a function, or forwards to another gate.
     public enum Target: Sendable, Hashable, Codable {
@@ -42,11 +48,13 @@ public struct Gate: Sendable, Hashable, Codable {
         }
     }
 
-    public init(target: Target, privilege: Privilege, invokerIntegrityClearance: Component = .true, declassify: Component? = nil) {
+    /// A gate; without an invoker clearance only its privilege's holders may invoke it,
+    /// and without a declassify component nothing is declassified (safe by default).
+    public init(target: Target, privilege: Privilege, invokerIntegrityClearance: Component? = nil, declassify: Component? = nil) {
         self.target = target
         self.privilege = privilege
-        self.invokerIntegrityClearance = invokerIntegrityClearance
-        self.declassify = declassify ?? privilege.component
+        self.invokerIntegrityClearance = invokerIntegrityClearance ?? privilege.component
+        self.declassify = declassify ?? Self.defaultDeclassify
     }
 }
 
@@ -102,10 +110,12 @@ public struct GateSpec: Sendable, Hashable {
 
     public var target: Target
     public var privilege: Privilege
-    public var invokerIntegrityClearance: Component
+    /// `nil`: the gate's privilege (only its holders may invoke it).
+    public var invokerIntegrityClearance: Component?
+    /// `nil`: nothing is declassified.
     public var declassify: Component?
 
-    public init(target: Target, privilege: Privilege, invokerIntegrityClearance: Component = .true, declassify: Component? = nil) {
+    public init(target: Target, privilege: Privilege, invokerIntegrityClearance: Component? = nil, declassify: Component? = nil) {
         self.target = target
         self.privilege = privilege
         self.invokerIntegrityClearance = invokerIntegrityClearance

@@ -40,17 +40,33 @@ extension FileSystem {
     /// not exist yet. Returns its entry.
     @discardableResult
     public func addUser(_ principal: Principal) async throws(FSError) -> Entry {
-        try await performAsSystem { session throws(FSError) -> Entry in
-            let home = try session.lookupAsSystem(try session.root, "home")
-            let p = Component(principal)
-            let facet = try session.openFacet(home, Label(secrecy: p, integrity: p))
-            _ = try session.materialize(facet, creator: .root)
-            return facet
+        try await performAsSystem { session throws(FSError) -> Entry in try session.makeHome(principal) }
+    }
+
+    /// ``addUser(_:)`` in one transaction with `rows`, the gateway's bookkeeping for the
+    /// user (its account): both or neither. If `rows` returns `false` nothing changes
+    /// and this returns `false`.
+    public func addUser(_ principal: Principal, with rows: @escaping @Sendable (any StoreTransaction) throws -> Bool)
+        async throws(FSError) -> Bool
+    {
+        try await performAsSystem { session throws(FSError) -> Bool in
+            guard try session.withRows(rows) else { return false }
+            _ = try session.makeHome(principal)
+            return true
         }
     }
 }
 
 extension FileSystemSession {
+    /// The home facet `home:<P,P>`, stored if it was not.
+    func makeHome(_ principal: Principal) throws(FSError) -> Entry {
+        let home = try lookupAsSystem(try root, "home")
+        let p = Component(principal)
+        let facet = try openFacet(home, Label(secrecy: p, integrity: p))
+        _ = try materialize(facet, creator: .root)
+        return facet
+    }
+
     /// A lookup for the system's own bookkeeping; no context, no taint.
     func lookupAsSystem(_ directory: Entry, _ name: String) throws(FSError) -> Entry {
         try expect(directory, .directory)

@@ -100,6 +100,48 @@ extension FileSystemSession {
         try store { try transaction.updateObjectData(id, data: Array(blob.name.hex.utf8)) }
     }
 
+    /// Stores `blob` as `name` in `directory`: re-points an existing blob entry of that
+    /// name (write rule), or creates one labeled `label` (default: the current label).
+    public func put(blob: ExistingBlob, named name: String, label: Label?, in directory: Entry, _ context: inout SecurityContext)
+        throws(FSError) -> Entry
+    {
+        if let existing = try existingBlob(named: name, in: directory, &context) {
+            try update(blob: existing, to: blob, &context)
+            return existing
+        }
+        return try create(.blob(blob), label: label, named: name, in: directory, &context)
+    }
+
+    /// The checks ``put(blob:named:label:in:_:)`` makes, with nothing written: for a caller
+    /// that must know whether it will be allowed before it reads an upload. Taints as
+    /// the put would.
+    public func checkPut(blobNamed name: String, label: Label?, in directory: Entry, _ context: inout SecurityContext)
+        throws(FSError)
+    {
+        if let existing = try existingBlob(named: name, in: directory, &context) {
+            _ = try writableID(existing, .blob, context)
+            return
+        }
+        try expect(directory, .directory)
+        try EntryName.validate(name, limits: limits)
+        try context.modify(try directory.requiredLabel)
+        try context.checkWrite(label ?? context.label)
+    }
+
+    /// The blob entry `name` in `directory` (taints with the directory); `nil` if there
+    /// is none; another kind of object of that name is a conflict.
+    private func existingBlob(named name: String, in directory: Entry, _ context: inout SecurityContext) throws(FSError) -> Entry? {
+        let existing: Entry
+        do {
+            existing = try lookup(directory, name, &context)
+        } catch {
+            if case .notFound = error { return nil }
+            throw error
+        }
+        guard existing.kind == .blob else { throw .nameExists(name) }
+        return existing
+    }
+
     // MARK: Gates
 
     /// The gate's description (read rule).
@@ -200,9 +242,13 @@ extension FileSystemSession {
             }
             guard visited.insert(current).inserted else { throw .badGate("the redirect chain loops at \(current)") }
             let gate = try read(gate: current, &context)
-            privilege = privilege.and(gate.privilege.component)
-            clearance = clearance.and(gate.invokerIntegrityClearance)
-            declassify = declassify.and(gate.declassify)
+            do {
+                privilege = try privilege.and(gate.privilege.component)
+                clearance = try clearance.and(gate.invokerIntegrityClearance)
+                declassify = try declassify.and(gate.declassify)
+            } catch {
+                throw FSError(error)
+            }
             switch gate.target {
             case let .function(function):
                 guard case let .object(id) = current.target else { throw .corrupt("a gate that is a facet") }

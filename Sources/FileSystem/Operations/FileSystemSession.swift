@@ -18,6 +18,13 @@ public struct FileSystemSession {
     let limits: FileSystemLimits
     let cache: FileSystemCache
 
+    /// The transaction's rows outside the file system (accounts, triggers, deliveries),
+    /// for the trusted gateway when it must change them in the same transaction as
+    /// file-system objects (all or nothing). Never for work done on behalf of code.
+    public func withRows<T>(_ body: (any StoreTransaction) throws -> T) throws(FSError) -> T {
+        try store { try body(transaction) }
+    }
+
     /// Store calls, with backend failures turned into `FSError.storage`.
     func store<T>(_ body: () throws -> T) throws(FSError) -> T {
         do {

@@ -2,10 +2,11 @@ import Labels
 
 /// A path such as `home:<alice,alice>:photos:cat.jpg`.
 ///
-/// Components are separated by `:` (leading and trailing ones are ignored; the empty
-/// path is the root). A component is a name, a facet `<label>`, `%` (the facet of the
-/// current label) or, first only, `~` (`home:<P,P>` for the caller's privilege `P`).
-/// A path must start with a name (or `~`): the root is a directory, not faceted.
+/// Components are separated by single `:`. A component is a name, a facet `<label>`,
+/// `%` (the facet of the current label) or, first only, `~` (`home:<P,P>` for the
+/// caller's privilege `P`). A path must start with a name (or `~`): the root is a
+/// directory, not faceted, and text without a name (empty, or only separators) is
+/// refused rather than taken for the root (``root`` is the root's path).
 ///
 /// A facet's label may itself contain `:`; a facet runs from `<` to the first `>`
 /// that ends the path or is followed by `:`.
@@ -33,8 +34,9 @@ public struct FSPath: Sendable, Hashable, CustomStringConvertible {
             throw .limitExceeded("path length in bytes", limit: limits.maxPathBytes)
         }
         var rest = Substring(text)
-        while rest.first == ":" { rest = rest.dropFirst() }
-        while rest.last == ":" { rest = rest.dropLast() }
+        guard !rest.isEmpty else { throw .badPath("an empty path: a path starts with a name such as home") }
+        guard rest.first != ":" else { throw .badPath("'\(text)' starts with ':'; a path starts with a name such as home") }
+        guard rest.last != ":" else { throw .badPath("'\(text)' ends with ':'; a path ends with a name or a facet") }
         var components: [Component] = []
         while !rest.isEmpty {
             let piece: Substring

@@ -30,12 +30,37 @@ public struct SecurityContext: Sendable, Hashable, CustomStringConvertible {
         self.clearance = clearance
     }
 
+    /// A context started from outside the platform (a request's label header, a
+    /// trigger's start label, a queued request, an operator's `--start-label`): the
+    /// start rule on `label`, vouched for by `vouchedBy` (default: `privilege`).
+    public init(starting label: Label, privilege: Privilege, clearance: Label = .top, vouchedBy: Privilege? = nil) throws(FSError) {
+        try Self.checkStart(label, vouchedBy: vouchedBy ?? privilege)
+        try self.init(label: label, privilege: privilege, clearance: clearance)
+    }
+
+    /// **Start rule**: a computation may start at `label` — and a trigger, schedule or
+    /// queued request may be configured to start there — only if the privilege that
+    /// vouches for it implies the label's integrity. Secrecy may be raised freely (it
+    /// only restricts who sees the result); integrity may not be claimed, since the
+    /// write rule trusts a context's integrity as the privilege's own.
+    public static func checkStart(_ label: Label, vouchedBy privilege: Privilege) throws(FSError) {
+        guard privilege.component.implies(label.integrity) else {
+            throw .cannotStart(label: label, privilege: privilege)
+        }
+    }
+
     /// **Read rule**: observing data labeled `object` raises the current label to
     /// include it. If that would take the label above the clearance, the read is
-    /// refused and the label stays as it was.
+    /// refused and the label stays as it was; so is a read whose label would exceed
+    /// the label limits (`label too large`).
     public mutating func read(_ object: Label) throws(FSError) {
         if object.canFlow(to: label) { return }  // already covered: lub would change nothing
-        let raised = label.lub(object)
+        let raised: Label
+        do {
+            raised = try label.lub(object)
+        } catch {
+            throw FSError(error)
+        }
         guard raised.canFlow(to: clearance) else {
             throw .cannotRead(object: object, current: label, clearance: clearance)
         }
@@ -83,7 +108,12 @@ public struct SecurityContext: Sendable, Hashable, CustomStringConvertible {
     public mutating func endorse(with endorsement: Privilege? = nil) throws(FSError) {
         let endorsement = endorsement ?? privilege
         try checkDelegate(endorsement.component, for: "endorse")
-        let endorsed = label.endorsed(with: endorsement)
+        let endorsed: Label
+        do {
+            endorsed = try label.endorsed(with: endorsement)
+        } catch {
+            throw FSError(error)
+        }
         guard endorsed.canFlow(to: clearance) else {
             throw .cannotRead(object: endorsed, current: label, clearance: clearance)
         }
@@ -102,7 +132,8 @@ public struct SecurityContext: Sendable, Hashable, CustomStringConvertible {
     /// owning `servicePrivilege` only if downgrading with that privilege leaves no
     /// secrecy. The downgraded label is only checked, never kept.
     public func checkSend(through servicePrivilege: Privilege) throws(FSError) {
-        guard label.downgraded(with: servicePrivilege).secrecy.isTrue else {
+        // Secrecy only: downgrading it drops clauses and cannot grow.
+        guard label.secrecy.removingClauses(dischargedBy: servicePrivilege.component).isTrue else {
             throw .cannotSend(label: label, service: servicePrivilege)
         }
     }

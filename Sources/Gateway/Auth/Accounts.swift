@@ -64,22 +64,25 @@ public final class Accounts: Sendable {
         } catch {
             throw .unavailable("the server is shutting down")
         }
+        let principal: Principal
+        do {
+            principal = try Principal(parsing: name)
+        } catch {
+            throw .badRequest("name: \(error)")
+        }
         let row = AccountRow(name: name, passwordHash: hash, admin: admin, createdAt: Date().timeIntervalSince1970)
-        let created = try await storage {
-            try await self.store.transaction(.write) { transaction -> Bool in
+        // The account and its home are one transaction: a refused registration leaves neither.
+        let created: Bool
+        do {
+            created = try await fileSystem.addUser(principal) { transaction in
                 guard try transaction.account(name) == nil else { return false }
                 try transaction.saveAccount(row)
                 return true
             }
+        } catch {
+            throw APIError.from(error)
         }
         guard created else { throw .conflict("the name \(name) is taken") }
-        do {
-            _ = try await fileSystem.addUser(try Principal(parsing: name))
-        } catch let error as FSError {
-            throw APIError.from(error)
-        } catch {
-            throw .badRequest("name: \(error)")
-        }
         audit.record(AuditEvent(principal: name, action: "register", object: name))
         return row
     }
@@ -177,6 +180,8 @@ public final class Accounts: Sendable {
             }
         } catch let error as JWTError where error.errorType == .claimVerificationFailure {
             throw .unauthorized("the token has expired; refresh it or log in again")
+        } catch let error as TokenHeaderError {
+            throw .unauthorized("the token is not valid: \(error); log in again")
         } catch {
             throw .unauthorized("the token is not valid (bad signature, unknown key or malformed); log in again")
         }

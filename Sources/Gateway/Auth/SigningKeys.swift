@@ -80,16 +80,36 @@ public actor SigningKeys {
         return try await collection.sign(claims, kid: current)
     }
 
+    /// The claims of a token signed by one of the keys. Its header must say what it is:
+    /// `alg: ES256` and the `kid` of a known key; any other algorithm, or none, is
+    /// refused before the signature is looked at (the key collection alone would verify
+    /// an ES256 signature whatever the header claimed).
     func verify<Claims: JWTPayload>(_ token: String, as type: Claims.Type) async throws -> Claims {
-        do {
-            return try await collection.verify(token, as: type)
-        } catch {
-            // Perhaps signed with a key another gateway made since: read the keys again
-            // (at most once a second, so that bad tokens cannot make every request a read).
-            guard case .store = storage, ContinuousClock.now - loadedAt > .seconds(1) else { throw error }
+        let kid = try Self.header(of: token)
+        if !known.contains(kid) {
+            // Perhaps a key another gateway made since: read the keys again (at most once
+            // a second, so that bad tokens cannot make every request a read).
+            guard case .store = storage, ContinuousClock.now - loadedAt > .seconds(1) else { throw TokenHeaderError.unknownKey }
             try await refresh()
-            return try await collection.verify(token, as: type)
+            guard known.contains(kid) else { throw TokenHeaderError.unknownKey }
         }
+        return try await collection.verify(token, as: type)
+    }
+
+    /// The `kid` of a token whose header says `alg: ES256`.
+    static func header(of token: String) throws(TokenHeaderError) -> String {
+        guard let end = token.firstIndex(of: "."), let bytes = Self.base64URL(token[..<end]),
+            let header = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any]
+        else { throw .malformed }
+        guard header["alg"] as? String == "ES256" else { throw .algorithm(String(describing: header["alg"] ?? "none")) }
+        guard let kid = header["kid"] as? String, !kid.isEmpty else { throw .unknownKey }
+        return kid
+    }
+
+    private static func base64URL(_ text: Substring) -> [UInt8]? {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.utf8.count % 4 != 0 { base64 += "=" }
+        return Data(base64Encoded: base64).map { [UInt8]($0) }
     }
 
     private func refresh() async throws {
@@ -160,6 +180,21 @@ public actor SigningKeys {
         defer { close(fd) }
         let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         guard written == bytes.count else { throw GatewayError.setup("cannot write \(path)") }
+    }
+}
+
+/// Why a token's header was refused.
+enum TokenHeaderError: Error, CustomStringConvertible {
+    case malformed
+    case algorithm(String)
+    case unknownKey
+
+    var description: String {
+        switch self {
+        case .malformed: return "the token's header is not base64url JSON"
+        case let .algorithm(alg): return "the token's algorithm is \(alg); only ES256 is accepted"
+        case .unknownKey: return "the token names no key of this server (kid)"
+        }
     }
 }
 

@@ -64,9 +64,14 @@ extension Request {
 
     /// A JSON object body, checked for its content type and size.
     mutating func jsonFields(upTo limit: Int) async throws(APIError) -> JSONFields {
+        try requireJSON()
+        return try JSONFields(try JSONValue(parsing: try await bytes(upTo: limit)))
+    }
+
+    /// A body's content type, if given, must be JSON: 415 otherwise.
+    func requireJSON() throws(APIError) {
         if let type = headers[.contentType], !type.lowercased().hasPrefix("application/json") {
             throw APIError(.unsupportedMediaType, "unsupported_media_type", "the body must be application/json, not \(type)")
         }
-        return try JSONFields(try JSONValue(parsing: try await bytes(upTo: limit)))
     }
 }

@@ -32,6 +32,7 @@ extension Gateway {
             let caller = try await self.caller(request)
             var request = request
             let bytes = try await request.bytes(upTo: limit)
+            if !bytes.isEmpty { try request.requireJSON() }
             let refresh = bytes.isEmpty ? nil : try JSONFields(try JSONValue(parsing: bytes)).optionalString("refresh_token")
             try await self.accounts.logout(caller, refreshToken: refresh)
             return Response(status: .noContent)

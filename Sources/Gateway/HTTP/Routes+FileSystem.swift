@@ -15,10 +15,9 @@ extension Gateway {
             let caller = try await self.caller(request)
             let path = try self.fsPath(request, context)
             let raw = request.uri.queryParameters["raw"] == "true"
-            let bound = try request.label(.faastenClearance)
             return try await self.labeled(request, caller) { fs, ctx in
                 let entry = try await fs.resolve(path, &ctx)
-                return try await self.describe(entry, path: path, raw: raw, &ctx, listingBound: bound)
+                return try await self.describe(entry, path: path, raw: raw, &ctx)
             }
         }
         route(router, .post, "/v1/fs/{path}") { request, context -> Response in
@@ -30,10 +29,15 @@ extension Gateway {
             let kind = try body.string("kind")
             let requested = try Self.objectRequest(kind, body)
             return try await self.labeled(request, caller) { fs, ctx in
-                let entry = try await fs.transaction(.write, &ctx) { session, ctx throws(FSError) in
+                let path = FSPath(parent.components + [.name(name)])
+                // Described from what was written, in the same transaction: reading the new
+                // object back would refuse a blind write up (above what the caller may be
+                // shown) after it had happened.
+                let (entry, fields) = try await fs.transaction(.write, &ctx) { session, ctx throws(FSError) in
                     let directory = try session.resolve(parent, &ctx)
                     let object = try requested.resolve(session, &ctx)
-                    return try session.create(object, label: label, named: name, in: directory, &ctx)
+                    let entry = try session.create(object, label: label, named: name, in: directory, &ctx)
+                    return (entry, try Self.created(object, session, &ctx))
                 }
                 if kind == "gate" || kind == "service" {
                     self.audit.record(
@@ -41,8 +45,7 @@ extension Gateway {
                             principal: caller.privilege.description, action: "\(kind)_create", object: "\(parent):\(name)",
                             labels: ["object": entry.label?.description ?? "", "context": ctx.label.description]))
                 }
-                let path = FSPath(parent.components + [.name(name)])
-                return try await self.describe(entry, path: path, raw: false, &ctx, status: .created)
+                return Self.describeCreated(entry, path: path, fields)
             }
         }
         route(router, .put, "/v1/fs/{path}") { request, context -> Response in
@@ -108,19 +111,21 @@ extension Gateway {
             let caller = try await self.caller(request)
             let (parent, name) = try self.parentAndName(request, context)
             let label = try request.uri.queryParameters["label"].map { text throws(APIError) in try Self.parseLabel(String(text), "label") }
-            // Streamed into the blob store before any label check: blobs are unnamed
-            // and unreadable until an entry the checks allow points at them.
-            let blob = try await self.upload(request.body)
             return try await self.labeled(request, caller) { fs, ctx in
-                let entry = try await fs.transaction(.write, &ctx) { session, ctx throws(FSError) -> Entry in
-                    let directory = try session.resolve(parent, &ctx)
-                    if let existing = try? session.lookup(directory, name, &ctx), existing.kind == .blob {
-                        try session.update(blob: existing, to: blob, &ctx)
-                        return existing
-                    }
-                    return try session.create(.blob(blob), label: label, named: name, in: directory, &ctx)
+                // The checks first, so that a refused upload is refused before its body is
+                // read and stores nothing; then the body, streamed into the blob store
+                // (unreadable until an entry points at it); then the entry, checked again.
+                var probe = ctx
+                try await fs.transaction(.read, &probe) { session, ctx throws(FSError) in
+                    try session.checkPut(blobNamed: name, label: label, in: try session.resolve(parent, &ctx), &ctx)
                 }
-                return try await self.describe(entry, path: FSPath(parent.components + [.name(name)]), raw: false, &ctx, status: .created)
+                let (blob, size) = try await self.upload(request.body)
+                let entry = try await fs.transaction(.write, &ctx) { session, ctx throws(FSError) -> Entry in
+                    try session.put(blob: blob, named: name, label: label, in: try session.resolve(parent, &ctx), &ctx)
+                }
+                return Self.describeCreated(
+                    entry, path: FSPath(parent.components + [.name(name)]),
+                    ["blob": .string(blob.name.hex), "size": .number(Double(size))])
             }
         }
         route(router, .get, "/v1/blobs/{path}") { request, context -> Response in
@@ -133,12 +138,15 @@ extension Gateway {
         }
     }
 
-    /// Runs a file-system operation in the request's context, then applies the release
-    /// check to the label it ended at before showing anything, result or error.
+    /// Runs a file-system operation in the request's context (see
+    /// ``requestContext(_:_:)``: its clearance is what the caller may be shown, so an
+    /// operation that would end above that is refused before it has any effect), then
+    /// applies the release check to the label it ended at before showing anything,
+    /// result or error.
     func labeled(
         _ request: Request, _ caller: Caller, _ body: (FileSystem, inout SecurityContext) async throws -> Response
     ) async throws -> Response {
-        var context = try securityContext(request, caller)
+        var context = try requestContext(request, caller)
         let outcome: Result<Response, any Error>
         do {
             outcome = .success(try await body(fileSystem, &context))
@@ -216,10 +224,59 @@ extension Gateway {
         }
     }
 
-    /// The API's description of an object (reading it taints the context).
+    /// The API's description of an object just created: what was written, read from
+    /// nothing (see ``created(_:_:_:)``).
+    static func describeCreated(_ entry: Entry, path: FSPath, _ fields: [String: JSONValue]) -> Response {
+        var fields = fields
+        fields["kind"] = .string(kindName(entry.kind))
+        fields["label"] = entry.label.map { .string($0.description) } ?? .null
+        fields["path"] = .string(path.description)
+        return JSONValue.object(fields).response(status: .created)
+    }
+
+    /// What the API shows of a new object: the content its creator sent, and the blob a
+    /// gate's image names (read by the creation, which tainted the context with it).
+    static func created(_ object: NewObject, _ session: FileSystemSession, _ context: inout SecurityContext) throws(FSError)
+        -> [String: JSONValue]
+    {
+        switch object {
+        case .directory: return ["entries": .array([])]
+        case .facetedDirectory: return ["facets": .array([])]
+        case let .file(bytes):
+            var fields: [String: JSONValue] = ["size": .number(Double(bytes.count))]
+            if let text = String(validating: bytes, as: UTF8.self) {
+                fields["data"] = .string(text)
+            } else {
+                fields["data_base64"] = .string(Data(bytes).base64EncodedString())
+            }
+            return fields
+        case let .blob(blob): return ["blob": .string(blob.name.hex)]
+        case let .gate(spec):
+            var fields: [String: JSONValue] = [
+                "privilege": .string(spec.privilege.description), "invoker_clearance": .string((spec.invokerIntegrityClearance ?? spec.privilege.component).description),
+                "declassify": .string((spec.declassify ?? Gate.defaultDeclassify).description),
+            ]
+            switch spec.target {
+            case let .function(runtime, image, memoryMB, timeout, fresh, concurrency):
+                fields["runtime"] = .string(runtime)
+                fields["image"] = .string(try session.read(blob: image, &context).hex)
+                fields["memory_mb"] = .number(Double(memoryMB))
+                fields["timeout_ms"] = .number(Double(timeout))
+                fields["fresh"] = .bool(fresh)
+                fields["concurrency"] = .number(Double(concurrency))
+            case let .redirect(next):
+                fields["redirect"] = next.objectID.map { .number(Double($0)) } ?? .null
+            }
+            return ["gate": .object(fields)]
+        case let .service(service): return ["service": json(service)]
+        }
+    }
+
+    /// The API's description of an object (reading it taints the context). A faceted
+    /// directory lists the facets up to the request's clearance (what the caller may be
+    /// shown, or lower with `X-Faasten-Clearance`), and taints with it.
     func describe(
-        _ entry: Entry, path: FSPath, raw: Bool, _ context: inout SecurityContext, status: HTTPResponse.Status = .ok,
-        listingBound: Label? = nil
+        _ entry: Entry, path: FSPath, raw: Bool, _ context: inout SecurityContext, status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         var fields: [String: JSONValue] = [
             "kind": .string(Self.kindName(entry.kind)), "label": entry.label.map { .string($0.description) } ?? .null,
@@ -230,14 +287,8 @@ extension Gateway {
             let entries = try await fileSystem.list(entry, &context)
             fields["entries"] = .array(entries.map { .object(["name": .string($0.name), "kind": .string(Self.kindName($0.kind))]) })
         case .facetedDirectory:
-            // Listing taints with the bound it lists under, so a new faceted directory
-            // is not listed, and without a clearance header the bound is what the caller
-            // may be shown: secrecy its privilege, integrity T.
-            if status != .created {
-                let bound = listingBound ?? Label(secrecy: context.privilege.component, integrity: .true)
-                let facets = try await fileSystem.listFacets(entry, under: bound, &context)
-                fields["facets"] = .array(facets.map { .string($0.description) })
-            }
+            let facets = try await fileSystem.listFacets(entry, under: context.clearance, &context)
+            fields["facets"] = .array(facets.map { .string($0.description) })
         case .file:
             let bytes = try await fileSystem.read(file: entry, &context)
             if raw {
@@ -294,7 +345,7 @@ extension Gateway {
     enum ObjectRequest: Sendable {
         case ready(NewObject)
         case gate(image: FSPath?, redirect: FSPath?, runtime: String, memoryMB: Int, timeoutMilliseconds: Int, fresh: Bool,
-            concurrency: Int, privilege: Privilege, invokerClearance: Component, declassify: Component?)
+            concurrency: Int, privilege: Privilege, invokerClearance: Component?, declassify: Component?)
 
         func resolve(_ session: FileSystemSession, _ context: inout SecurityContext) throws(FSError) -> NewObject {
             switch self {
@@ -334,7 +385,7 @@ extension Gateway {
                 memoryMB: try body.optionalInt("memory_mb", in: 16...65536) ?? 128,
                 timeoutMilliseconds: try body.optionalInt("timeout_ms", in: 1...3_600_000) ?? 30_000,
                 fresh: try body.optionalBool("fresh") ?? false, concurrency: try body.optionalInt("concurrency", in: 0...10_000) ?? 0,
-                privilege: Privilege(privilege), invokerClearance: try component(body, "invoker_clearance") ?? .true,
+                privilege: Privilege(privilege), invokerClearance: try component(body, "invoker_clearance"),
                 declassify: try component(body, "declassify"))
         case "service":
             guard let privilege = try component(body, "privilege") else { throw .badRequest("a service needs a privilege") }
@@ -393,8 +444,8 @@ extension Gateway {
             redirect: try body.optionalString("redirect").map { text throws(APIError) in try path(text) })
     }
 
-    /// Streams a request body into a new blob, a chunk at a time.
-    func upload(_ body: RequestBody) async throws(APIError) -> ExistingBlob {
+    /// Streams a request body into a new blob, a chunk at a time; returns it and its size.
+    func upload(_ body: RequestBody) async throws(APIError) -> (ExistingBlob, Int64) {
         let blobs = fileSystem.store.blobs
         let limit = configuration.maxBlobBytes
         do {
@@ -405,8 +456,9 @@ extension Gateway {
                     guard upload.size + Int64(bytes.count) <= limit else { throw APIError.tooLarge("a blob holds at most \(limit) bytes") }
                     try await Blocking.run { try upload.write(bytes) }
                 }
+                let size = upload.size
                 let name = try await Blocking.run { try upload.finalize() }
-                return try await Blocking.run { try blobs.existing(name) }
+                return (try await Blocking.run { try blobs.existing(name) }, size)
             } catch {
                 upload.abort()
                 throw error

@@ -67,6 +67,35 @@ extension Gateway {
         }
     }
 
+    /// A result the release rule withholds from its invoker. Not a bare refusal: the
+    /// function ran, under its gate's rules, and what it did stands.
+    static func withheld(_ error: FSError, invocation: String, labels: [String: String]) -> APIError {
+        var refusal = APIError.refused(error, labels: labels)
+        refusal = APIError(
+            .forbidden, "refused",
+            "the function ran (invocation \(invocation)) and its effects stand, but its result is withheld: \(error)",
+            extra: refusal.extra.merging(["invocation": .string(invocation), "ran": true, "effects": "stand"]) { $1 })
+        return refusal
+    }
+
+    /// A submission that was not accepted (nothing was recorded): a refusal is a 403 with
+    /// its rule and labels (a bad request a 400, no gate a 404), a full queue a 503.
+    static func submissionError(_ error: any Error, caller: Caller) -> APIError {
+        switch error {
+        case let SubmissionError.refused(refusal, label):
+            var api = APIError.from(refusal)
+            if refusal.rule != nil {
+                api = .refused(refusal, labels: ["end": label.description, "privilege": caller.privilege.description])
+            }
+            api.headers[.faastenEndLabel] = label.description
+            return api
+        case let SubmissionError.busy(reason):
+            return .unavailable("busy: \(reason)", retryAfter: 1)
+        default:
+            return .unavailable("cannot queue the invocation: \(error)", retryAfter: 5)
+        }
+    }
+
     private func view(_ id: String, _ caller: Caller) async throws(APIError) -> InvocationView {
         let view: InvocationView?
         do {
@@ -86,7 +115,7 @@ extension Gateway {
         guard !draining else { throw APIError.unavailable("the server is shutting down", retryAfter: 5) }
         let caller = try await self.caller(request)
         let path = try fsPath(request, context)
-        let security = try securityContext(request, caller)
+        let security = try invocationContext(request, caller)
         var request = request
         let payload = try await request.bytes(upTo: configuration.maxPayloadBytes)
         var headers: [String: String] = [:]
@@ -104,7 +133,7 @@ extension Gateway {
             do {
                 id = try await dispatcher.submit(invocation)
             } catch {
-                throw APIError.unavailable("cannot queue the invocation: \(error)")
+                throw Self.submissionError(error, caller: caller)
             }
             var response = JSONValue.object(["id": .string(id), "status_url": .string("/v1/invocations/\(id)")]).response(status: .accepted)
             response.headers[.faastenInvocation] = id
@@ -113,16 +142,24 @@ extension Gateway {
         }
         let result = await dispatcher.invoke(invocation)
         let end = result.label.description
+        // Only an invocation that ran is recorded: a refused or busy one names none.
+        let ran: Bool
+        switch result.outcome {
+        case .completed, .failed: ran = true
+        case .refused, .busy: ran = false
+        }
         func labeled(_ error: APIError) -> APIError {
             var error = error
             error.headers[.faastenEndLabel] = end
-            error.headers[.faastenInvocation] = result.id
+            if ran { error.headers[.faastenInvocation] = result.id }
             return error
         }
         do {
             try ReleaseCheck.check(result.label, to: caller.privilege)
         } catch {
-            throw labeled(.refused(error, labels: ["result": end, "privilege": caller.privilege.description]))
+            guard ran else { throw labeled(.refused(error, labels: ["result": end, "privilege": caller.privilege.description])) }
+            // The function ran: its effects stand, only its result is withheld.
+            throw labeled(Self.withheld(error, invocation: result.id, labels: ["result": end, "privilege": caller.privilege.description]))
         }
         switch result.outcome {
         case let .completed(response):

@@ -101,8 +101,8 @@ extension Gateway {
         default:
             guard let signature = request.headers[.faastenSignature],
                 let stamp = request.headers[.faastenTimestamp]
-            else { throw APIError.badRequest("X-Faasten-Signature and X-Faasten-Timestamp are required") }
-            guard let time = Double(stamp), time.isFinite else { throw APIError.badRequest("X-Faasten-Timestamp must be unix seconds") }
+            else { throw APIError.unauthorized("X-Faasten-Signature and X-Faasten-Timestamp are required: sign the delivery with the trigger's secret") }
+            guard let time = Double(stamp), time.isFinite else { throw APIError.unauthorized("X-Faasten-Timestamp must be unix seconds") }
             guard Triggers.signatureIsValid(signature, message: Array("\(stamp).".utf8) + body, secret: secret) else {
                 throw APIError.unauthorized("the signature does not match the timestamp, the body and the trigger's secret")
             }

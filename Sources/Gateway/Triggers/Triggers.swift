@@ -104,6 +104,13 @@ public final class Triggers: Sendable {
             throw APIError.refused(error, labels: ["privilege": caller.privilege.description, "trigger": privilege.description])
         }
         let startLabel = try Gateway.label(body, "start_label") ?? .public
+        // A trigger starts its invocations at its start label with its privilege: the
+        // privilege must vouch for the label's integrity (start rule).
+        do {
+            try SecurityContext.checkStart(startLabel, vouchedBy: privilege)
+        } catch {
+            throw APIError.refused(error, labels: ["start": startLabel.description, "privilege": privilege.description])
+        }
         let timezone = try body.optionalString("timezone") ?? "UTC"
         let scheduleText = try body.optionalString("schedule")
         var nextRun: Double?
@@ -133,8 +140,12 @@ public final class Triggers: Sendable {
         let ownerLabel = Label(secrecy: ownerComponent, integrity: ownerComponent)
         let home = FSPath([.name("home"), .facet(ownerLabel)])
         let path = FSPath([.name("home"), .facet(ownerLabel), .name("triggers"), .name(name)])
+        let row = TriggerRow(
+            id: definition.id, owner: owner, name: name, path: path.description, source: source, schedule: scheduleText,
+            timezone: timezone, nextRun: nextRun, createdAt: now.timeIntervalSince1970)
         // Written with the caller's own privilege: a delegated token weaker than its
         // owner's cannot write in the owner's home, so it cannot make triggers either.
+        // The definition and its index row are one transaction: all or nothing.
         var context = try SecurityContext(privilege: caller.privilege)
         let bytes = definition.json.bytes
         do throws(FSError) {
@@ -147,17 +158,14 @@ public final class Triggers: Sendable {
                     guard case .notFound = error else { throw error }
                     directory = try session.create(.directory, label: ownerLabel, named: "triggers", in: homeEntry, &context)
                 }
-                return try session.create(.file(bytes), label: ownerLabel, named: name, in: directory, &context)
+                let file = try session.create(.file(bytes), label: ownerLabel, named: name, in: directory, &context)
+                guard try session.withRows({ try $0.insertTrigger(row) }) else { throw .nameExists(name) }
+                return file
             }
         } catch {
             if case .nameExists = error { throw APIError.conflict("you have a trigger named \(name)") }
             throw APIError.from(error)
         }
-        let row = TriggerRow(
-            id: definition.id, owner: owner, name: name, path: path.description, source: source, schedule: scheduleText,
-            timezone: timezone, nextRun: nextRun, createdAt: now.timeIntervalSince1970)
-        let inserted = try await store.transaction(.write) { try $0.insertTrigger(row) }
-        guard inserted else { throw APIError.conflict("you have a trigger named \(name)") }
         audit.record(
             AuditEvent(
                 principal: caller.privilege.description, action: "trigger_create", object: path.description,
@@ -194,13 +202,22 @@ public final class Triggers: Sendable {
     }
 
     func delete(_ row: TriggerRow, by caller: Caller) async throws {
-        _ = try await store.transaction(.write) { try $0.deleteTrigger(row.id) }
-        // The definition goes too (its directory stays).
+        // The index row and the definition go together (the directory stays).
         var context = try SecurityContext(privilege: caller.privilege)
-        if let (parent, name) = try FSPath(parsing: row.path).parentAndName {
-            try? await fileSystem.transaction(.write, &context) { session, context throws(FSError) in
-                try session.unlink(try session.resolve(parent, &context), name, &context)
+        let path = try FSPath(parsing: row.path)
+        do throws(FSError) {
+            try await fileSystem.transaction(.write, &context) { session, context throws(FSError) in
+                _ = try session.withRows { try $0.deleteTrigger(row.id) }
+                guard let (parent, name) = path.parentAndName else { return }
+                do throws(FSError) {
+                    try session.unlink(try session.resolve(parent, &context), name, &context)
+                } catch {
+                    // A definition already gone does not keep the trigger.
+                    guard case .notFound = error else { throw error }
+                }
             }
+        } catch {
+            throw APIError.from(error)
         }
         audit.record(AuditEvent(principal: caller.privilege.description, action: "trigger_delete", object: row.path, detail: row.id))
     }
@@ -221,34 +238,91 @@ public final class Triggers: Sendable {
 
     // MARK: Firing
 
-    /// Records a delivery and submits the invocation; a delivery id seen before is
-    /// acknowledged with the invocation it started.
+    /// Records a delivery and submits its invocation; a delivery id seen before is
+    /// answered with the invocation it started.
+    ///
+    /// The delivery row is a claim: the first to insert it submits the invocation, then
+    /// records its id. A duplicate that finds the claim without an id waits for it, and
+    /// if the first could not queue the invocation (its row is gone), claims the
+    /// delivery itself. So a duplicate always names the invocation, and a delivery is
+    /// refused (503, nothing recorded) only when no answer for it said 200 or 202.
     func fire(_ row: TriggerRow, _ definition: Definition, event: String, delivery: String, payload: JSONValue, now: Date = Date())
         async throws -> (invocation: String?, duplicate: Bool)
     {
-        let record = DeliveryRow(trigger: row.id, delivery: delivery, event: event, at: now.timeIntervalSince1970, outcome: "queued")
-        let inserted = try await store.transaction(.write) { try $0.insertDelivery(record) }
-        if !inserted {
-            let earlier = try await store.transaction(.read) { try $0.delivery(trigger: row.id, delivery: delivery) }
-            return (earlier?.invocation, true)
-        }
         let body = JSONValue.object([
             "event": .string(event), "delivery": .string(delivery), "trigger": .string(definition.name), "payload": payload,
         ])
         let request = InvokeRequest(
             target: .path(definition.gate), startLabel: definition.startLabel, invoker: definition.privilege, payload: body.bytes,
             headers: ["x-faasten-event": event, "x-faasten-delivery": delivery, "x-faasten-trigger": definition.name])
-        var updated = record
-        do {
-            updated.invocation = try await dispatcher.submit(request)
-        } catch {
-            // Not recorded, so that the sender's redelivery runs it.
-            _ = try? await store.transaction(.write) { try $0.deleteDelivery(trigger: record.trigger, delivery: record.delivery) }
-            throw APIError.unavailable("cannot queue the invocation (\(error)); redeliver it later", retryAfter: 5)
+        let waitUntil = ContinuousClock.now + .seconds(Self.claimWaitSeconds)
+        while true {
+            let claimedAt = Date().timeIntervalSince1970
+            let record = DeliveryRow(trigger: row.id, delivery: delivery, event: event, at: claimedAt, outcome: "queued")
+            if try await store.transaction(.write, { try $0.insertDelivery(record) }) {
+                return (try await submit(request, claim: record), false)
+            }
+            guard let earlier = try await store.transaction(.read, { try $0.delivery(trigger: row.id, delivery: delivery) }) else {
+                continue  // the first could not queue it: claim it now
+            }
+            if let invocation = earlier.invocation { return (invocation, true) }
+            if earlier.outcome != "queued" { return (nil, true) }  // a ping, which starts nothing
+            // A claim whose gateway died before recording its invocation is taken over.
+            if Date().timeIntervalSince1970 - earlier.at > Double(Self.claimWaitSeconds) {
+                _ = try? await store.transaction(.write) { transaction in
+                    if let current = try transaction.delivery(trigger: row.id, delivery: delivery), current.invocation == nil,
+                        current.at == earlier.at
+                    {
+                        try transaction.deleteDelivery(trigger: row.id, delivery: delivery)
+                    }
+                }
+                continue
+            }
+            guard ContinuousClock.now < waitUntil else {
+                throw APIError.unavailable("the delivery \(delivery) is being queued by another request; redeliver it later", retryAfter: 5)
+            }
+            try? await Task.sleep(for: .milliseconds(10))
         }
+    }
+
+    /// How long a duplicate waits for the first's invocation, and how old a claim without
+    /// one must be to be taken over.
+    static let claimWaitSeconds: Int64 = 30
+
+    /// Submits the invocation of a claimed delivery and records its id on the claim; if
+    /// it cannot be queued, the claim goes (so that a redelivery or a waiting duplicate
+    /// runs it) and the caller is refused.
+    private func submit(_ request: InvokeRequest, claim: DeliveryRow) async throws -> String {
+        let id: String
+        do {
+            id = try await dispatcher.submit(request)
+        } catch {
+            _ = try? await store.transaction(.write) { try $0.deleteDelivery(trigger: claim.trigger, delivery: claim.delivery) }
+            switch error {
+            case let SubmissionError.refused(refusal, label):
+                var api = APIError.from(refusal)
+                if refusal.rule != nil {
+                    api = .refused(refusal, labels: ["end": label.description, "privilege": request.invoker.description])
+                }
+                throw api
+            default:
+                throw APIError.unavailable("cannot queue the invocation (\(error)); redeliver it later", retryAfter: 5)
+            }
+        }
+        var updated = claim
+        updated.invocation = id
         let final = updated
-        try await store.transaction(.write) { try $0.updateDelivery(final) }
-        return (updated.invocation, false)
+        // The invocation is accepted: its id is recorded whatever it takes.
+        for attempt in 1...10 {
+            do {
+                try await store.transaction(.write) { try $0.updateDelivery(final) }
+                break
+            } catch {
+                logger.error("cannot record the invocation \(id) of delivery \(claim.delivery) (try \(attempt)): \(error)")
+                try? await Task.sleep(for: .milliseconds(100 * attempt))
+            }
+        }
+        return id
     }
 
     /// Fires every schedule due at `now`, each tick once: the tick is claimed in the

@@ -85,24 +85,36 @@ public struct Component: Sendable {
 
     // MARK: Lattice operations
 
-    /// `self ∧ other`, canonical.
-    public func and(_ other: Component) -> Component {
+    /// `self ∧ other`, canonical, within `limits`: a result with more clauses than
+    /// `limits.maxClauses` is refused (`label too large`). Every computed label stays
+    /// within the limits untrusted input is held to, so no sequence of operations can
+    /// grow one without bound.
+    public func and(_ other: Component, within limits: LabelLimits = .default) throws(LabelError) -> Component {
         guard let lhs = storage, let rhs = other.storage else { return .false }
-        if lhs.isEmpty { return other }
-        if rhs.isEmpty { return self }
+        if lhs.isEmpty { return try other.checked(within: limits) }
+        if rhs.isEmpty { return try checked(within: limits) }
+        try Component.checkInput(lhs, rhs, within: limits)
         // Both sides are already reduced, so only cross pairs can make a clause
         // redundant. On a tie (equal clauses) the left copy stays.
         let keptLeft = lhs.filter { clause in !rhs.contains { $0 != clause && $0.implies(clause) } }
         let keptRight = rhs.filter { clause in !lhs.contains { $0.implies(clause) } }
+        guard keptLeft.count + keptRight.count <= limits.maxClauses else { throw .tooLarge(.clauses, limit: limits.maxClauses) }
         return Component(storage: Component.merge(keptLeft, keptRight))
     }
 
     /// `self ∨ other` by full CNF distribution, `∧ᵢⱼ (aᵢ ∨ bⱼ)`, reduced: the exact
     /// disjunction, so lub and glb are least and greatest.
-    public func or(_ other: Component) -> Component {
-        guard let lhs = storage else { return other }
-        guard let rhs = other.storage else { return self }
+    ///
+    /// Distribution multiplies clause counts, so the work is bounded first (each side
+    /// within `limits.maxClauses`, so at most its square of candidate clauses), and the
+    /// reduction stops as soon as the result is known to exceed the limits (more than
+    /// `maxClauses` clauses, or a surviving clause of more than `maxPrincipalsPerClause`
+    /// principals): `label too large`, before the work explodes.
+    public func or(_ other: Component, within limits: LabelLimits = .default) throws(LabelError) -> Component {
+        guard let lhs = storage else { return try other.checked(within: limits) }
+        guard let rhs = other.storage else { return try checked(within: limits) }
         if lhs.isEmpty || rhs.isEmpty { return .true }
+        try Component.checkInput(lhs, rhs, within: limits)
         if implies(other) { return other }
         if other.implies(self) { return self }
         var product: [Clause] = []
@@ -110,7 +122,22 @@ public struct Component: Sendable {
         for a in lhs {
             for b in rhs { product.append(a.or(b)) }
         }
-        return Component(storage: Component.reduce(product))
+        return Component(storage: try Component.reduce(product, within: limits))
+    }
+
+    /// This component, if it is within `limits`.
+    func checked(within limits: LabelLimits) throws(LabelError) -> Component {
+        guard let clauses = storage else { return self }
+        guard clauses.count <= limits.maxClauses else { throw .tooLarge(.clauses, limit: limits.maxClauses) }
+        return self
+    }
+
+    /// Operands beyond the limits are refused before any work (they cannot come from
+    /// parsed input or from a bounded operation).
+    static func checkInput(_ lhs: [Clause], _ rhs: [Clause], within limits: LabelLimits) throws(LabelError) {
+        guard lhs.count <= limits.maxClauses, rhs.count <= limits.maxClauses else {
+            throw .tooLarge(.clauses, limit: limits.maxClauses)
+        }
     }
 
     /// The clauses of `self` that `privilege` does not discharge: the weakest secrecy
@@ -145,6 +172,33 @@ public struct Component: Sendable {
             }
         } else {
             keepUnimplied(bySize.lazy.map(\.clause), into: &kept)
+        }
+        kept.sort()
+        return kept
+    }
+
+    /// ``reduce(_:)`` that stops as soon as the result would exceed `limits`. Clauses
+    /// are kept in (count, bytes) order and a kept clause is never dropped later, so
+    /// the kept list only grows: once it holds more than `maxClauses`, or keeps a clause
+    /// longer than `maxPrincipalsPerClause`, so would the result.
+    static func reduce(_ clauses: [Clause], within limits: LabelLimits) throws(LabelError) -> [Clause] {
+        if clauses.count < 2 {
+            if let only = clauses.first, only.principals.count > limits.maxPrincipalsPerClause {
+                throw .tooLarge(.principalsPerClause, limit: limits.maxPrincipalsPerClause)
+            }
+            return clauses
+        }
+        let bySize = clauses.map { clause in
+            (clause: clause, count: clause.principals.count, bytes: clause.principals.reduce(0) { $0 + $1.key.count })
+        }.sorted { ($0.count, $0.bytes) < ($1.count, $1.bytes) }
+        var kept: [Clause] = []
+        kept.reserveCapacity(min(bySize.count, limits.maxClauses + 1))
+        for entry in bySize where !someClause(of: kept, implies: entry.clause) {
+            guard entry.count <= limits.maxPrincipalsPerClause else {
+                throw .tooLarge(.principalsPerClause, limit: limits.maxPrincipalsPerClause)
+            }
+            kept.append(entry.clause)
+            guard kept.count <= limits.maxClauses else { throw .tooLarge(.clauses, limit: limits.maxClauses) }
         }
         kept.sort()
         return kept

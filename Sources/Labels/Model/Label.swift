@@ -4,7 +4,7 @@
 /// let photo = try Label(parsing: "alice,alice")       // alice's, vouched for by alice
 /// let shared = try Label(parsing: "alice|bob,T")
 /// shared.canFlow(to: photo)                            // true: alice may read both
-/// photo.lub(shared)                                    // "alice,T"
+/// try photo.lub(shared)                                // "alice,T"
 /// ```
 ///
 /// `L1 ⊑ L2` iff `L2.secrecy ⇒ L1.secrecy` and `L1.integrity ⇒ L2.integrity`.
@@ -42,14 +42,15 @@ public struct Label: Sendable, Hashable {
             && integrity.implies(other.integrity, given: privilege.component)
     }
 
-    /// The least upper bound: `(s₁ ∧ s₂, i₁ ∨ i₂)`.
-    public func lub(_ other: Label) -> Label {
-        Label(secrecy: secrecy.and(other.secrecy), integrity: integrity.or(other.integrity))
+    /// The least upper bound: `(s₁ ∧ s₂, i₁ ∨ i₂)`. Refused (`label too large`) when a
+    /// component of the result would exceed `limits` (see ``Component/or(_:within:)``).
+    public func lub(_ other: Label, within limits: LabelLimits = .default) throws(LabelError) -> Label {
+        Label(secrecy: try secrecy.and(other.secrecy, within: limits), integrity: try integrity.or(other.integrity, within: limits))
     }
 
-    /// The greatest lower bound: `(s₁ ∨ s₂, i₁ ∧ i₂)`.
-    public func glb(_ other: Label) -> Label {
-        Label(secrecy: secrecy.or(other.secrecy), integrity: integrity.and(other.integrity))
+    /// The greatest lower bound: `(s₁ ∨ s₂, i₁ ∧ i₂)`, within `limits`.
+    public func glb(_ other: Label, within limits: LabelLimits = .default) throws(LabelError) -> Label {
+        Label(secrecy: try secrecy.or(other.secrecy, within: limits), integrity: try integrity.and(other.integrity, within: limits))
     }
 
     /// Declassify and endorse with all of `privilege`: drop every secrecy clause the
@@ -57,15 +58,15 @@ public struct Label: Sendable, Hashable {
     ///
     /// The secrecy is the weakest `S'` with `S' ∧ P ⇒ S`; with `P = F` the result is
     /// `T,F`, with `P = T` the label is unchanged.
-    public func downgraded(with privilege: Privilege) -> Label {
+    public func downgraded(with privilege: Privilege, within limits: LabelLimits = .default) throws(LabelError) -> Label {
         Label(
             secrecy: secrecy.removingClauses(dischargedBy: privilege.component),
-            integrity: privilege.component.and(integrity))
+            integrity: try privilege.component.and(integrity, within: limits))
     }
 
     /// Add `privilege` to the integrity (vouch for the data); secrecy unchanged.
-    public func endorsed(with privilege: Privilege) -> Label {
-        Label(secrecy: secrecy, integrity: privilege.component.and(integrity))
+    public func endorsed(with privilege: Privilege, within limits: LabelLimits = .default) throws(LabelError) -> Label {
+        Label(secrecy: secrecy, integrity: try privilege.component.and(integrity, within: limits))
     }
 
     /// `target` if `self ⊑ₚ target`, else `self` unchanged (Buckle's `downgrade_to`).

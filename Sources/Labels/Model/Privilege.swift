@@ -31,9 +31,9 @@ public struct Privilege: Sendable, Hashable {
         component.implies(other.component)
     }
 
-    /// Both privileges at once.
-    public func combined(with other: Privilege) -> Privilege {
-        Privilege(component.and(other.component))
+    /// Both privileges at once (within `limits`, like every computed component).
+    public func combined(with other: Privilege, within limits: LabelLimits = .default) throws(LabelError) -> Privilege {
+        Privilege(try component.and(other.component, within: limits))
     }
 }
 

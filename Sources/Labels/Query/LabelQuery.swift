@@ -34,16 +34,16 @@ public enum LabelQuery: Sendable, Hashable {
         }
     }
 
-    /// Computes the answer.
-    public func evaluate() -> Answer {
+    /// Computes the answer; a result beyond the label limits is refused (`label too large`).
+    public func evaluate() throws(LabelError) -> Answer {
         switch self {
         case let .parse(label): return .label(label)
         case let .flows(from, to, nil): return .bool(from.canFlow(to: to))
         case let .flows(from, to, privilege?): return .bool(from.canFlow(to: to, with: privilege))
-        case let .lub(a, b): return .label(a.lub(b))
-        case let .glb(a, b): return .label(a.glb(b))
-        case let .downgrade(label, privilege): return .label(label.downgraded(with: privilege))
-        case let .endorse(label, privilege): return .label(label.endorsed(with: privilege))
+        case let .lub(a, b): return .label(try a.lub(b))
+        case let .glb(a, b): return .label(try a.glb(b))
+        case let .downgrade(label, privilege): return .label(try label.downgraded(with: privilege))
+        case let .endorse(label, privilege): return .label(try label.endorsed(with: privilege))
         }
     }
 

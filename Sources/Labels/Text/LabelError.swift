@@ -6,6 +6,9 @@ public enum LabelError: Error, Hashable, Sendable {
     case limitExceeded(LabelLimits.Measure, limit: Int)
     /// A structurally invalid value from a non-text form (protobuf, JSON, Swift API).
     case invalid(String)
+    /// A lattice operation's result would exceed ``LabelLimits`` (`label too large`):
+    /// refused before the work grows, so every computed label stays within the limits.
+    case tooLarge(LabelLimits.Measure, limit: Int)
 
     /// What exactly is wrong with label text.
     public enum SyntaxProblem: Hashable, Sendable {
@@ -31,6 +34,8 @@ extension LabelError: CustomStringConvertible {
             return "\(measure.reason) exceeds the limit of \(limit)"
         case let .invalid(reason):
             return reason
+        case let .tooLarge(measure, limit):
+            return "label too large: the result would exceed the limit of \(limit) on the \(measure.reason)"
         }
     }
 }

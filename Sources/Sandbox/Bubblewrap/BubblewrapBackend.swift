@@ -216,6 +216,13 @@ final class BubblewrapSandbox: Sandbox, @unchecked Sendable {
 
     var hitMemoryLimit: Bool { group?.hitMemoryLimit ?? false }
 
+    func kill() {
+        guard !lock.withLock({ terminated }) else { return }
+        // The sandbox's pid 1 takes its whole pid namespace with it.
+        Glibc.kill(sandboxPID, SIGKILL)
+        process.signal(SIGKILL)
+    }
+
     func terminate() {
         let first = lock.withLock { () -> Bool in
             defer { terminated = true }
@@ -223,7 +230,7 @@ final class BubblewrapSandbox: Sandbox, @unchecked Sendable {
         }
         guard first else { return }
         // The sandbox's pid 1 takes its whole pid namespace with it.
-        kill(sandboxPID, SIGKILL)
+        Glibc.kill(sandboxPID, SIGKILL)
         process.signal(SIGKILL)
         process.wait()
         group?.remove()

@@ -17,6 +17,11 @@ struct ChainInvoker: GuestInvoker {
     let invocationID: String
     /// The caller's depth in its chain of calls.
     let depth: Int
+    /// When the caller must end: a synchronous call or a service call ends by then too.
+    let deadline: ContinuousClock.Instant
+    /// What vouched for the caller's start label (its invoker's privilege and what that
+    /// request inherited): its calls inherit it.
+    let vouch: Component
 
     func labelChanged(_ action: String, from before: Label, to after: Label, privilege: Privilege) {
         worker.configuration.audit?.record(
@@ -29,7 +34,7 @@ struct ChainInvoker: GuestInvoker {
         -> GuestInvocationResult
     {
         if target.kind == .service {
-            return try worker.services.call(target, request, &context, fileSystem: worker.fileSystem)
+            return try worker.services.call(target, request, &context, fileSystem: worker.fileSystem, deadline: deadline)
         }
         let resolved = try worker.fileSystem.synchronously(.read, &context) { session, context throws(FSError) in
             try session.resolveGate(target, &context)
@@ -39,14 +44,18 @@ struct ChainInvoker: GuestInvoker {
         let call = InvokeRequest(
             target: .resolved(resolved), startLabel: context.label, clearance: context.clearance, invoker: context.privilege,
             payload: request.payload, headers: request.parameters, parent: invocationID, depth: depth + 1,
-            nested: request.sync)
+            nested: request.sync, inheritedIntegrity: vouch, deadline: request.sync ? deadline : nil)
 
         guard request.sync else {
             let id = try Self.wait { [worker] () async throws(FSError) -> String in
                 do {
                     return try await worker.submitAsynchronousCall(call)
+                } catch let SubmissionError.refused(error, _) {
+                    throw error
+                } catch let SubmissionError.busy(reason) {
+                    throw .unavailable("busy: \(reason)")
                 } catch {
-                    throw .unavailable("cannot record the invocation: \(error)")
+                    throw .unavailable("cannot queue the invocation: \(error)")
                 }
             }
             return GuestInvocationResult(body: [], status: 202, invocationID: id)

@@ -28,9 +28,10 @@ import NIOPosix
 struct ServiceCaller: Sendable {
     let configuration: WorkerConfiguration
 
-    func call(_ target: Entry, _ request: GuestInvocation, _ context: inout SecurityContext, fileSystem: FileSystem)
-        throws(FSError) -> GuestInvocationResult
-    {
+    func call(
+        _ target: Entry, _ request: GuestInvocation, _ context: inout SecurityContext, fileSystem: FileSystem,
+        deadline: ContinuousClock.Instant
+    ) throws(FSError) -> GuestInvocationResult {
         let service = try fileSystem.synchronously(.read, &context) { session, context throws(FSError) in
             try session.read(service: target, &context)
         }
@@ -47,7 +48,10 @@ struct ServiceCaller: Sendable {
         // call, with nothing sent, if the caller's clearance could not take the answer.
         try context.read(service.taint)
         let limit = configuration.maxServiceResponseBytes
-        let timeout = configuration.serviceTimeout
+        // One deadline for the whole exchange (connecting, the headers and every byte of
+        // the body): the service's limit, or the caller's own deadline if sooner.
+        let timeout = min(configuration.serviceTimeout, deadline - .now)
+        guard timeout > .zero else { throw .unavailable("the service at \(url) was not called: the invocation's deadline has passed") }
         let outcome = try ChainInvoker.wait { () async throws(FSError) -> GuestInvocationResult in
             do {
                 return try await Self.send(
@@ -69,35 +73,56 @@ struct ServiceCaller: Sendable {
         settings.dnsOverride = [host: address]
         settings.timeout = .init(connect: .init(timeout), read: .init(timeout))
         let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: settings)
+        let outcome: Result<GuestInvocationResult, any Error>
         do {
-            var http = HTTPClientRequest(url: url)
-            http.method = HTTPMethod(rawValue: service.verb.rawValue)
-            for (name, value) in service.headers { http.headers.add(name: name, value: value) }
-            if !body.isEmpty { http.body = .bytes(body) }
-            let response = try await client.execute(http, timeout: .init(timeout))
-            var received: [UInt8] = []
-            for try await chunk in response.body {
-                guard received.count + chunk.readableBytes <= limit else {
-                    throw FSError.limitExceeded("the service's response in bytes", limit: limit)
-                }
-                received += chunk.readableBytesView
-            }
-            var headers: [String: String] = [:]
-            for header in response.headers {
-                headers[header.name.lowercased()] = headers[header.name.lowercased()].map { $0 + ", " + header.value } ?? header.value
-            }
-            try await client.shutdown()
-            return GuestInvocationResult(body: received, status: Int(response.status.code), headers: headers)
+            outcome = .success(
+                try await withThrowingTaskGroup(of: GuestInvocationResult?.self) { group in
+                    group.addTask {
+                        try await exchange(client: client, url: url, service: service, body: body, limit: limit, timeout: timeout)
+                    }
+                    // A service that trickles its answer cannot hold the call past the deadline.
+                    group.addTask {
+                        try await Task.sleep(for: timeout)
+                        return nil
+                    }
+                    defer { group.cancelAll() }
+                    guard let first = try await group.next(), let result = first else { throw HTTPClientError.deadlineExceeded }
+                    return result
+                })
         } catch {
-            try? await client.shutdown()
-            throw error
+            outcome = .failure(error)
         }
+        try? await client.shutdown()
+        return try outcome.get()
+    }
+
+    private static func exchange(
+        client: HTTPClient, url: String, service: Service, body: [UInt8], limit: Int, timeout: Duration
+    ) async throws -> GuestInvocationResult {
+        var http = HTTPClientRequest(url: url)
+        http.method = HTTPMethod(rawValue: service.verb.rawValue)
+        for (name, value) in service.headers { http.headers.add(name: name, value: value) }
+        if !body.isEmpty { http.body = .bytes(body) }
+        let response = try await client.execute(http, timeout: .init(timeout))
+        var received: [UInt8] = []
+        for try await chunk in response.body {
+            guard received.count + chunk.readableBytes <= limit else {
+                throw FSError.limitExceeded("the service's response in bytes", limit: limit)
+            }
+            received += chunk.readableBytesView
+        }
+        var headers: [String: String] = [:]
+        for header in response.headers {
+            headers[header.name.lowercased()] = headers[header.name.lowercased()].map { $0 + ", " + header.value } ?? header.value
+        }
+        return GuestInvocationResult(body: received, status: Int(response.status.code), headers: headers)
     }
 
     private static func describe(_ error: any Error) -> String {
         if let error = error as? HTTPClientError {
             if error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout { return "timed out" }
         }
+        if error is CancellationError { return "timed out" }
         return "\(error)"
     }
 
@@ -118,6 +143,11 @@ struct ServiceCaller: Sendable {
             }
             guard let value = parameters[name] else {
                 throw .badArgument("the service URL needs the parameter '\(name)'")
+            }
+            // Unreserved, so not encoded, yet a dot-segment a server would resolve to
+            // another path: a parameter is always exactly one segment.
+            guard value != "." && value != ".." else {
+                throw .badArgument("the parameter '\(name)' may not be '\(value)': it would be a dot-segment of the URL's path")
             }
             output += value.addingPercentEncoding(withAllowedCharacters: unreserved) ?? ""
             rest = rest[rest.index(after: close)...]

@@ -2,9 +2,10 @@ import FileSystem
 import Labels
 
 /// The checks before any function of a gate runs, in one place for the worker that
-/// runs it and the cluster gateway that queues it: the gate resolved in the invoker's
-/// context (every directory and gate on the way lifts the start label), the invoke
-/// rule, the chain's depth.
+/// runs it, the cluster gateway that queues it and the cluster worker that claims it:
+/// the start rule on the start label, the gate resolved in the invoker's context
+/// (every directory and gate on the way lifts the start label), the invoke rule, the
+/// chain's depth.
 public enum Admission {
     /// A request that may run: its gate, the invoker's lifted context, and the context
     /// the function starts in (the gate's privilege from the lifted label).
@@ -27,7 +28,7 @@ public enum Admission {
     ) async -> Result<Admitted, Refusal> {
         var context: SecurityContext
         do {
-            context = try SecurityContext(label: request.startLabel, privilege: request.invoker, clearance: request.clearance)
+            context = try startContext(request)
         } catch {
             return .failure(Refusal(error: error, label: request.startLabel))
         }
@@ -56,6 +57,23 @@ public enum Admission {
         } catch {
             return .failure(Refusal(error: error, label: context.label))
         }
+    }
+
+    /// The invoker's context at the request's start label, after the start rule: the
+    /// label's integrity must be vouched for by the invoker's privilege and what the
+    /// request inherits from the invocation that made it. A request from outside (no
+    /// parent) inherits nothing, whatever it says: a queued row cannot add integrity by
+    /// claiming an inheritance.
+    static func startContext(_ request: InvokeRequest) throws(FSError) -> SecurityContext {
+        var vouch = request.invoker
+        if request.parent != nil && !request.inheritedIntegrity.isTrue {
+            do {
+                vouch = try request.invoker.combined(with: Privilege(request.inheritedIntegrity))
+            } catch {
+                throw FSError(error)
+            }
+        }
+        return try SecurityContext(starting: request.startLabel, privilege: request.invoker, clearance: request.clearance, vouchedBy: vouch)
     }
 
     /// The invoke rule (the invoker's privilege implies the chain's invoker clearance)

@@ -16,12 +16,33 @@ public protocol Dispatcher: Sendable {
     var fileSystem: FileSystem { get }
     /// Runs an invocation to its end and returns how it ended.
     func invoke(_ request: InvokeRequest) async -> InvokeResult
-    /// Records an invocation and queues it; returns its id at once.
+    /// Checks an invocation, records it and queues it; returns its id at once. A 202 is a
+    /// promise: an accepted invocation runs. A refusal (``SubmissionError``) records
+    /// nothing.
     func submit(_ request: InvokeRequest) async throws -> String
     /// The record of an invocation, as stored (no release check: see ``invocation(_:visibleTo:)``).
     func invocation(_ id: String) async throws -> InvocationRow?
     /// What operators should know: the local pool, the queue, failures.
     func status() async -> DispatcherStatus
+}
+
+/// Why a submission was not accepted. Nothing was recorded or queued.
+public enum SubmissionError: Error, CustomStringConvertible {
+    /// A flow rule or a bad request (the gate, the path): the invoker's context had
+    /// reached `label`, which is what the refusal itself reveals.
+    case refused(FSError, label: Label)
+    /// The queue, or the invoker's share of it, is full: retry later.
+    case busy(String)
+    /// The store or the queue failed.
+    case unavailable(String)
+
+    public var description: String {
+        switch self {
+        case let .refused(error, _): return "\(error)"
+        case let .busy(reason): return "busy: \(reason)"
+        case let .unavailable(reason): return "unavailable: \(reason)"
+        }
+    }
 }
 
 /// A dispatcher's state for `/healthz` and `/metrics`.
@@ -82,15 +103,21 @@ extension Dispatcher {
 extension InvocationRow {
     /// Ends the record with how `result` ended: its status, its label, the response or
     /// `code: reason` of a failure (read back by ``InvokeResult/init(record:)``), and the
-    /// body of a completed result if it has at most `resultLimit` bytes.
+    /// whole body of a completed result (one over `resultLimit` bytes fails the record
+    /// with the reason).
     public mutating func finish(_ result: InvokeResult, keepingResultsUpTo resultLimit: Int) {
         finishedAt = Date().timeIntervalSince1970
         resultLabel = result.label.description
         switch result.outcome {
+        case let .completed(response) where response.body.count > resultLimit:
+            // Never dropped silently: a result that cannot be recorded fails the record.
+            status = "failed"
+            responseStatus = response.status
+            self.error = "result-too-large: the result of \(response.body.count) bytes exceeds the record's limit of \(resultLimit)"
         case let .completed(response):
             status = "completed"
             responseStatus = response.status
-            self.result = response.body.count <= resultLimit ? response.body : nil
+            self.result = response.body
         case let .refused(error):
             status = "failed"
             self.error = "refused: \(error)"

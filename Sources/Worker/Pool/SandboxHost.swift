@@ -30,6 +30,13 @@ final class SandboxHost: @unchecked Sendable {
         /// The final label of the last invocation it served (`nil`: never used).
         var label: Label?
         var lastUsed = ContinuousClock.now
+        /// Cut off at a deadline while its monitor was still serving a call: killed, never reused.
+        var abandoned = false
+    }
+
+    var abandoned: Bool {
+        get { lock.withLock { state.abandoned } }
+        set { lock.withLock { state.abandoned = newValue } }
     }
 
     var key: SandboxPool.Key? {
@@ -99,6 +106,12 @@ final class SandboxHost: @unchecked Sendable {
 
     /// Serves one invocation on the sandbox's thread; returns the outcome and the output
     /// written during it.
+    ///
+    /// The deadline holds whatever the monitor is doing: if the monitor is still busy
+    /// with a call shortly after the deadline (a nested call, a service, a slow store),
+    /// the sandbox is killed and the invocation ends as `timeout` at once, labeled with
+    /// its context as of its last finished call; the host is abandoned (its thread
+    /// finishes the call alone and stops), so the worker goes on serving others.
     func serve(
         _ request: InvocationRequest, context: SecurityContext, deadline: ContinuousClock.Instant,
         invoker: (any GuestInvoker)?
@@ -106,21 +119,71 @@ final class SandboxHost: @unchecked Sendable {
         let monitor = monitor
         let logs = logs
         let sandbox = sandbox
-        return await thread.run {
-            var outcome = monitor.serve(request, context: context, deadline: deadline, invoker: invoker)
-            if case .failed(.guestExited) = outcome.status, sandbox.hitMemoryLimit {
-                outcome = InvocationOutcome(status: .failed(.memoryLimit), context: outcome.context)
+        let progress = ContextProgress(context)
+        let finish = FirstOutcome()
+        return await withCheckedContinuation { continuation in
+            finish.set(continuation)
+            let cutoff = Task {
+                // The monitor's own waits end at the deadline; this is for a monitor stuck in a call.
+                try await Task.sleep(until: deadline + Self.cutoffGrace, clock: .continuous)
+                guard finish.claim() else { return }
+                self.abandoned = true
+                // Killed, not released: the monitor's thread may still be using the channel.
+                sandbox.kill()
+                finish.resume(with: (InvocationOutcome(status: .failed(.timeout), context: progress.context), logs.take()))
             }
-            return (outcome, logs.take())
+            thread.submit {
+                var outcome = monitor.serve(request, context: context, deadline: deadline, invoker: invoker, progress: progress)
+                if case .failed(.guestExited) = outcome.status, sandbox.hitMemoryLimit {
+                    outcome = InvocationOutcome(status: .failed(.memoryLimit), context: outcome.context)
+                }
+                guard finish.claim() else { return }
+                cutoff.cancel()
+                finish.resume(with: (outcome, logs.take()))
+            }
         }
     }
 
-    /// Kills the sandbox and frees what it held. Blocking; call off the pool's actor.
+    /// How long after its deadline a monitor still busy with a call is cut off.
+    static let cutoffGrace: Duration = .milliseconds(50)
+
+    /// Kills the sandbox and frees what it held. Blocking; call off the pool's actor. The
+    /// thread stops after the job it is running, if any.
     func terminate() {
+        sandbox.kill()
+        // The channel's descriptors are released only once the thread no longer uses them.
+        thread.stopAndWait()
         sandbox.terminate()
-        thread.stop()
         logs.close()
         if let cpu { placement?.give(cpu) }
         if let slot { try? FileManager.default.removeItem(atPath: slot) }
+    }
+}
+
+/// Whichever of an invocation's ends comes first (the monitor's answer or the cutoff)
+/// resumes its waiter; the other finds it claimed.
+private final class FirstOutcome: @unchecked Sendable {
+    private let lock = NSLock()
+    private var claimed = false
+    private var continuation: CheckedContinuation<(InvocationOutcome, [UInt8]), Never>?
+
+    func set(_ continuation: CheckedContinuation<(InvocationOutcome, [UInt8]), Never>) {
+        lock.withLock { self.continuation = continuation }
+    }
+
+    func claim() -> Bool {
+        lock.withLock {
+            if claimed { return false }
+            claimed = true
+            return true
+        }
+    }
+
+    func resume(with value: (InvocationOutcome, [UInt8])) {
+        let continuation = lock.withLock { () -> CheckedContinuation<(InvocationOutcome, [UInt8]), Never>? in
+            defer { self.continuation = nil }
+            return self.continuation
+        }
+        continuation?.resume(returning: value)
     }
 }

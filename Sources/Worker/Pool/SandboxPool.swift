@@ -12,8 +12,15 @@ import Store
 /// - Otherwise a clean sandbox: a pre-started, never-used one of the runtime (which
 ///   has seen nothing), or a new one.
 /// - Sandboxes share a memory budget; idle ones are evicted least recently used first.
-///   Each gate has a concurrency limit; top-level invocations that cannot start wait
-///   in a bounded queue (full: busy).
+///   Each gate has a concurrency limit.
+/// - Top-level invocations are admitted to a bounded queue *before* anything about
+///   them is recorded (``reserve(invoker:)``: busy when full), so an accepted
+///   invocation is never failed for lack of room later: it waits its turn. The queue
+///   is fair across invokers: each holds at most `maxQueuedPerInvoker` of its places,
+///   waiting invocations are served round-robin by invoker, and while others wait
+///   one invoker's running sandboxes may use at most `maxBudgetSharePerInvoker` of
+///   the memory budget; so one principal's flood delays another's invocation by
+///   about one function's run, not by the whole flood.
 /// - A synchronous call from a running function (`nested`) never waits: its caller
 ///   holds a sandbox while waiting for it, so queueing could deadlock. It may exceed
 ///   the budget by `nestedOvercommitMB` and ignores the gate's concurrency limit;
@@ -50,6 +57,8 @@ actor SandboxPool {
         let concurrency: Int
         let fresh: Bool
         let nested: Bool
+        /// Who invokes (the privilege's text): the unit of fairness.
+        let invoker: String
 
         var memoryMB: Int { key.memoryMB }
     }
@@ -68,42 +77,93 @@ actor SandboxPool {
     private var prestarting: [String: Int] = [:]
     private var usedMB = 0
     private var running: [ObjectID: Int] = [:]
-    private var waiters: [(need: Need, continuation: CheckedContinuation<Decision, any Error>)] = []
+    /// Memory of the sandboxes running for each invoker.
+    private var runningMB: [String: Int] = [:]
+    /// Places in the queue held by admitted invocations not yet running, in all and by invoker.
+    private var reserved = 0
+    private var reservedBy: [String: Int] = [:]
+    /// Waiting invocations by invoker (each in arrival order), and the invokers in the
+    /// order they are served: round-robin, the one served last goes to the back.
+    private var waiters: [String: [(need: Need, continuation: CheckedContinuation<Decision, any Error>)]] = [:]
+    private var rotation: [String] = []
     private var closed = false
 
     init(configuration: WorkerConfiguration) {
         self.configuration = configuration
     }
 
-    /// A decision for `need`, waiting if it cannot be met now (busy if the queue is full).
+    /// Holds a place in the queue for an invocation of `invoker` about to be accepted;
+    /// busy (nothing held) when the queue, or the invoker's share of it, is full. A
+    /// place is given back by ``acquire(_:)`` when the invocation starts, or by
+    /// ``cancelReservation(invoker:)``. `force` holds one whatever the bounds: for work
+    /// already accepted elsewhere (a cluster's claimed invocations).
+    func reserve(invoker: String, force: Bool = false) throws {
+        guard !closed else { throw WorkerError.busy("the worker is shutting down") }
+        if !force {
+            guard reserved < configuration.maxQueued else {
+                throw WorkerError.busy("\(reserved) invocations are waiting (the queue holds \(configuration.maxQueued))")
+            }
+            let own = reservedBy[invoker, default: 0]
+            guard own < configuration.maxQueuedPerInvoker else {
+                throw WorkerError.busy(
+                    "\(own) invocations of \(invoker) are waiting (each invoker may have \(configuration.maxQueuedPerInvoker) queued)")
+            }
+        }
+        reserved += 1
+        reservedBy[invoker, default: 0] += 1
+    }
+
+    /// Gives back a place held by ``reserve(invoker:force:)`` for an invocation that
+    /// will not run.
+    func cancelReservation(invoker: String) {
+        releasePlace(invoker)
+    }
+
+    private func releasePlace(_ invoker: String) {
+        reserved -= 1
+        let left = reservedBy[invoker, default: 1] - 1
+        reservedBy[invoker] = left > 0 ? left : nil
+    }
+
+    /// A decision for `need`. A top-level invocation holds a place (see
+    /// ``reserve(invoker:force:)``) and waits its turn, however long; a nested call
+    /// never waits (busy if there is no room).
     func acquire(_ need: Need) async throws -> Decision {
-        guard !closed else { throw WorkerError.internal("the worker is shutting down") }
-        if let decision = admit(need) { return decision }
+        guard !closed else {
+            if !need.nested { releasePlace(need.invoker) }
+            throw WorkerError.internal("the worker is shutting down")
+        }
         if need.nested {
+            if let decision = admit(need) { return decision }
             throw WorkerError.busy(
                 "no room for a nested call: \(usedMB) MiB of sandboxes are in use (budget \(configuration.memoryBudgetMB) MiB, "
                     + "plus \(configuration.nestedOvercommitMB) MiB for nested calls)")
         }
-        guard waiters.count < configuration.maxQueued else {
-            throw WorkerError.busy("\(waiters.count) invocations are waiting for a sandbox")
+        // Others already waiting go first: a newcomer does not overtake them.
+        if waiters.isEmpty, let decision = admit(need) {
+            releasePlace(need.invoker)
+            return decision
         }
         return try await withCheckedThrowingContinuation { continuation in
-            waiters.append((need, continuation))
+            if waiters[need.invoker] == nil { rotation.append(need.invoker) }
+            waiters[need.invoker, default: []].append((need, continuation))
+            wake()
         }
     }
 
     private func admit(_ need: Need) -> Decision? {
         if !need.nested && running[need.gate, default: 0] >= need.concurrency { return nil }
+        if !need.nested && overShare(need) { return nil }
         if !need.fresh, var hosts = idle[need.key],
             let index = hosts.lastIndex(where: { $0.label.map { $0.canFlow(to: need.startLabel) } ?? true })
         {
             let host = hosts.remove(at: index)
             idle[need.key] = hosts.isEmpty ? nil : hosts
-            running[need.gate, default: 0] += 1
+            start(need, memoryMB: host.memoryMB)
             return .warm(host)
         }
         if need.memoryMB == configuration.prestartedMemoryMB, let host = prestarted[need.key.runtime]?.popLast() {
-            running[need.gate, default: 0] += 1
+            start(need, memoryMB: host.memoryMB)
             return .prestarted(host)
         }
         let budget = configuration.memoryBudgetMB + (need.nested ? configuration.nestedOvercommitMB : 0)
@@ -112,13 +172,28 @@ actor SandboxPool {
         }
         guard usedMB + need.memoryMB <= budget else { return nil }
         usedMB += need.memoryMB
-        running[need.gate, default: 0] += 1
+        start(need, memoryMB: need.memoryMB)
         return .launch
     }
 
+    private func start(_ need: Need, memoryMB: Int) {
+        running[need.gate, default: 0] += 1
+        runningMB[need.invoker, default: 0] += memoryMB
+    }
+
+    /// Whether starting `need` now would take its invoker past its share of the budget
+    /// while another invoker waits (alone, an invoker may use all of it).
+    private func overShare(_ need: Need) -> Bool {
+        let share = Int(Double(configuration.memoryBudgetMB) * configuration.maxBudgetSharePerInvoker)
+        guard runningMB[need.invoker, default: 0] + need.memoryMB > share else { return false }
+        return rotation.contains { $0 != need.invoker }
+    }
+
     /// Returns a sandbox after an invocation: warm with its final label, or gone.
-    func release(_ host: SandboxHost, gate: ObjectID, reusable: Bool, fresh: Bool, finalLabel: Label) {
+    func release(_ host: SandboxHost, gate: ObjectID, invoker: String, reusable: Bool, fresh: Bool, finalLabel: Label) {
         running[gate, default: 1] -= 1
+        let left = runningMB[invoker, default: 0] - host.memoryMB
+        runningMB[invoker] = left > 0 ? left : nil
         if reusable && !fresh && !closed, let key = host.key {
             host.label = finalLabel
             host.lastUsed = .now
@@ -134,19 +209,48 @@ actor SandboxPool {
     func launchFailed(_ need: Need) {
         usedMB -= need.memoryMB
         running[need.gate, default: 1] -= 1
+        let left = runningMB[need.invoker, default: 0] - need.memoryMB
+        runningMB[need.invoker] = left > 0 ? left : nil
         wake()
     }
 
-    /// Counts a launched sandbox's memory as the budget expects (a launch reserves the
-    /// function's memory; the host is created with exactly that).
+    /// Starts what can start now, round-robin by invoker: each pass gives every
+    /// waiting invoker, in turn, its first invocation that fits; an invoker served goes
+    /// to the back of the rotation.
     private func wake() {
-        var index = 0
-        while index < waiters.count {
-            if let decision = admit(waiters[index].need) {
-                let waiter = waiters.remove(at: index)
-                waiter.continuation.resume(returning: decision)
-            } else {
-                index += 1
+        var served = true
+        while served {
+            served = false
+            var turn = 0
+            while turn < rotation.count {
+                let invoker = rotation[turn]
+                guard var queue = waiters[invoker], !queue.isEmpty else {
+                    waiters[invoker] = nil
+                    rotation.remove(at: turn)
+                    continue
+                }
+                var started: (index: Int, decision: Decision)?
+                for (index, waiter) in queue.enumerated() {
+                    if let decision = admit(waiter.need) {
+                        started = (index, decision)
+                        break
+                    }
+                }
+                guard let started else {
+                    turn += 1
+                    continue
+                }
+                let waiter = queue.remove(at: started.index)
+                releasePlace(invoker)
+                rotation.remove(at: turn)
+                if queue.isEmpty {
+                    waiters[invoker] = nil
+                } else {
+                    waiters[invoker] = queue
+                    rotation.append(invoker)
+                }
+                waiter.continuation.resume(returning: started.decision)
+                served = true
             }
         }
     }
@@ -227,7 +331,7 @@ actor SandboxPool {
     var snapshot: Snapshot {
         Snapshot(
             usedMB: usedMB, idle: idle.values.reduce(0) { $0 + $1.count },
-            prestarted: prestarted.values.reduce(0) { $0 + $1.count }, waiting: waiters.count)
+            prestarted: prestarted.values.reduce(0) { $0 + $1.count }, waiting: waiters.values.reduce(0) { $0 + $1.count })
     }
 
     /// Terminates every idle sandbox and refuses everything waiting.
@@ -236,8 +340,14 @@ actor SandboxPool {
         let hosts = idle.values.flatMap { $0 } + prestarted.values.flatMap { $0 }
         idle = [:]
         prestarted = [:]
-        for waiter in waiters { waiter.continuation.resume(throwing: WorkerError.internal("the worker is shutting down")) }
-        waiters = []
+        for (invoker, queue) in waiters {
+            for waiter in queue {
+                releasePlace(invoker)
+                waiter.continuation.resume(throwing: WorkerError.internal("the worker is shutting down"))
+            }
+        }
+        waiters = [:]
+        rotation = []
         return hosts
     }
 }

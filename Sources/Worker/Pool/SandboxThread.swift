@@ -7,6 +7,7 @@ import Processes
 final class SandboxThread: @unchecked Sendable {
     private let lock = NSLock()
     private let ready = DispatchSemaphore(value: 0)
+    private let exited = DispatchSemaphore(value: 0)
     private var job: (() -> Void)?
     private var stopped = false
 
@@ -28,21 +29,27 @@ final class SandboxThread: @unchecked Sendable {
                 return (self.job, stopped)
             }
             job?()
-            if stop { return }
+            if stop {
+                exited.signal()
+                return
+            }
         }
     }
 
-    /// Runs `body` on the thread and returns its result.
-    func run<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { continuation in
-            lock.withLock { job = { continuation.resume(returning: body()) } }
-            ready.signal()
-        }
-    }
-
-    /// Ends the thread after its current job.
-    func stop() {
-        lock.withLock { stopped = true }
+    /// Starts `job` on the thread (which must be idle) and returns at once.
+    func submit(_ job: @escaping @Sendable () -> Void) {
+        lock.withLock { self.job = job }
         ready.signal()
+    }
+
+    /// Ends the thread after its current job, and waits for that.
+    func stopAndWait() {
+        let first = lock.withLock { () -> Bool in
+            defer { stopped = true }
+            return !stopped
+        }
+        guard first else { return }
+        ready.signal()
+        exited.wait()
     }
 }

@@ -59,10 +59,10 @@ struct FSCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "ls", abstract: "List a directory (taints with its label).")
         @OptionGroup var options: FSOptions
-        @Argument var path: String
+        @Argument(help: "The directory (default: the root, which has no path of its own).") var path: String?
 
         func run() async throws {
-            let path = try FSCommand.parse(path)
+            let path = try path.map(FSCommand.parse) ?? .root
             try await FSRunner(options: options).run { fs, context throws(FSError) in
                 let entry = try await fs.resolve(path, &context)
                 return (.listing(try await fs.list(entry, &context)), fs.stat(entry))

@@ -15,10 +15,10 @@ struct FSOptions: ParsableArguments {
     @Option(name: .customLong("as"), help: "The privilege to act with: a component such as alice, alice&bob, T (none) or F (all).")
     var privilege: String?
 
-    @Option(name: .long, help: "The label the context starts at (default T,T).")
+    @Option(name: .long, help: "The label the context starts at (default T,T); --as must imply its integrity.")
     var startLabel: String?
 
-    @Option(name: .long, help: "The highest label the context may reach (default F,T: no bound).")
+    @Option(name: .long, help: "The highest label the context may reach (default and most: what --as may be shown).")
     var clearance: String?
 
     @Flag(help: "Print one JSON object: result, object, context (or error).")
@@ -55,15 +55,20 @@ struct FSOptions: ParsableArguments {
         }
     }
 
-    /// The security context the command acts in.
-    func context() throws -> SecurityContext {
+    /// The security context the command acts in, as the gateway builds a request's: the
+    /// start rule on `--start-label`; for a file-system command (`capped`) the clearance
+    /// capped at what `--as` may be shown, so a refused command changes nothing. (A
+    /// function's run is not capped: what it ends at depends on the function; its
+    /// result passes the release rule.)
+    func context(capped: Bool) throws -> SecurityContext {
         guard let privilege else {
             throw CommandError("--as PRIVILEGE is required (e.g. --as alice; --as T for no privilege)")
         }
         let start = try parse("--start-label", startLabel.map { try Label(parsing: $0) } ?? .public)
         let owned = try parse("--as", try Privilege(parsing: privilege))
-        let bound = try parse("--clearance", clearance.map { try Label(parsing: $0) } ?? .top)
-        return try parse("--start-label", try SecurityContext(label: start, privilege: owned, clearance: bound))
+        let requested = try parse("--clearance", try clearance.map { try Label(parsing: $0) })
+        let bound = capped ? try parse("--clearance", try ReleaseCheck.requestClearance(requested, for: owned)) : requested ?? .top
+        return try parse("--start-label", try SecurityContext(starting: start, privilege: owned, clearance: bound))
     }
 
     private func parse<T>(_ option: String, _ body: @autoclosure () throws -> T) throws -> T {

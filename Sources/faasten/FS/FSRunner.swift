@@ -25,7 +25,7 @@ struct FSRunner {
     func run(
         _ operation: (FileSystem, inout SecurityContext) async throws(FSError) -> (FSOutput, ObjectInfo?)
     ) async throws {
-        var context = try options.context()
+        var context = try options.context(capped: true)
         let store = try await options.openStore()
         let fileSystem = FileSystem(store: store)
         let outcome: Result<(FSOutput, ObjectInfo?), FSError>

@@ -14,15 +14,24 @@ extension FSCommand {
                 --image is a blob entry's path, or @LOCAL: a function directory (packed as a
                 .tar.gz) or an image file (.tar or .tar.gz), uploaded and stored as the blob entry
                 NAME.image next to the gate, with the gate's label. Your privilege must imply
-                --privilege and --declassify (default: the privilege).
+                --privilege and --declassify. By default only holders of --privilege may invoke
+                the gate and nothing is declassified: --invoker-clearance T makes it public, and
+                --declassify releases what the function reads.
                 """)
         @OptionGroup var options: FSOptions
         @Argument var path: String
         @Option(help: "The function image: @DIRECTORY, @FILE.tar.gz or a blob entry's path.") var image: String?
         @Option(help: "A redirect gate: the path of the gate to run instead of an image.") var redirect: String?
         @Option(help: "The privilege the function runs with.") var privilege: String
-        @Option(help: "What an invoker's privilege must imply (default T: anyone).") var invokerClearance: String = "T"
-        @Option(help: "What the result is downgraded with (default: the privilege).") var declassify: String?
+        @Option(
+            help: "What an invoker's privilege must imply (default: --privilege, so only its holders may invoke; T lets anyone).")
+        var invokerClearance: String?
+        @Option(
+            help: """
+                Declassify results with this privilege: whatever it may read that the function read can be shown \
+                to the invoker (default T: nothing is declassified).
+                """)
+        var declassify: String?
         @Option(help: "The gate's label (default: the context's current label).") var label: String?
         @Option(help: "The runtime: python3 or node (default: from the entry point of an @DIRECTORY image, else python3).")
         var runtime: String?
@@ -35,7 +44,7 @@ extension FSCommand {
             let (parent, name) = try FSCommand.parentAndName(path)
             let label = try FSCommand.parseLabel("--label", label)
             let privilege = try FSCommand.parseComponent("--privilege", privilege)
-            let clearance = try FSCommand.parseComponent("--invoker-clearance", invokerClearance)
+            let clearance = try invokerClearance.map { try FSCommand.parseComponent("--invoker-clearance", $0) }
             let declassify = try declassify.map { try FSCommand.parseComponent("--declassify", $0) }
             guard (image == nil) != (redirect == nil) else { throw CommandError("give exactly one of --image and --redirect") }
             let redirect = try redirect.map(FSCommand.parse)

@@ -31,7 +31,7 @@ struct InvokeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let path = try FSCommand.parse(path)
-        let context = try options.context()
+        let context = try options.context(capped: false)
         var headerMap: [String: String] = [:]
         for header in headers {
             guard let colon = header.firstIndex(of: ":"), header[..<colon].isEmpty == false else {

@@ -62,14 +62,13 @@ struct LabelCommand: ParsableCommand {
 
     /// Evaluates one query and prints its answer; `false` exits 1, an error exits 2.
     static func answer(operation: String, _ arguments: [String]) throws {
-        let query: LabelQuery
+        let answer: LabelQuery.Answer
         do {
-            query = try LabelQuery(operation: operation, arguments: arguments)
+            answer = try LabelQuery(operation: operation, arguments: arguments).evaluate()
         } catch {
             FileDescriptorOutput.standardError.writeLine("error: \(error)")
             throw ExitCode(2)
         }
-        let answer = query.evaluate()
         print(answer)
         if answer == .bool(false) { throw ExitCode(1) }
     }

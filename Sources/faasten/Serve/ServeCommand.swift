@@ -34,6 +34,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Create the users alice and bob and install the photo app (examples/photos).") var demo = false
     @Flag(help: "Run without cgroup limits if none can be created (development machines only).") var noLimits = false
     @Option(help: "Memory all sandboxes together may use (MiB).") var memory: Int = 2048
+    @Option(help: "Invocations accepted and waiting for a sandbox; beyond this, new ones get 503 with Retry-After.")
+    var maxQueued: Int = WorkerConfiguration().maxQueued
+    @Option(help: "Of those, how many one invoker may have waiting (fairness between invokers).")
+    var maxQueuedPerInvoker: Int = WorkerConfiguration().maxQueuedPerInvoker
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: String = "info"
 
     func run() async throws {
@@ -48,6 +52,11 @@ struct ServeCommand: AsyncParsableCommand {
         let audit = AuditLog(store: opened)
         var workerConfiguration = WorkerConfiguration()
         workerConfiguration.memoryBudgetMB = memory
+        guard maxQueued >= 1, (1...maxQueued).contains(maxQueuedPerInvoker) else {
+            throw CommandError("--max-queued must be positive and --max-queued-per-invoker from 1 to --max-queued")
+        }
+        workerConfiguration.maxQueued = maxQueued
+        workerConfiguration.maxQueuedPerInvoker = maxQueuedPerInvoker
         workerConfiguration.audit = audit
         let worker: Worker
         let keys: SigningKeys

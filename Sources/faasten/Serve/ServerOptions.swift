@@ -17,7 +17,7 @@ struct HTTPOptions: ParsableArguments {
     @Option(help: "HOST:PORT to listen on (port 0: any free port).") var listen: String = "127.0.0.1:8080"
     @Option(help: "Seconds an access token lives.") var tokenLifetime: Int = 3600
     @Option(help: "bcrypt cost for passwords (4-31).") var bcryptCost: Int = 12
-    @Option(help: "Largest blob upload, in MiB.") var maxBlob: Int = 1024
+    @Option(help: "Largest blob upload: bytes, or a size with a unit (KiB, MiB, GiB), e.g. 64MiB.") var maxBlob: String = "1GiB"
 
     /// The gateway's configuration, or why the options are wrong.
     func configuration() throws -> GatewayConfiguration {
@@ -26,14 +26,35 @@ struct HTTPOptions: ParsableArguments {
         }
         guard (4...31).contains(bcryptCost) else { throw CommandError("--bcrypt-cost must be from 4 to 31") }
         guard tokenLifetime >= 60 else { throw CommandError("--token-lifetime must be at least 60 seconds") }
-        guard maxBlob > 0 else { throw CommandError("--max-blob must be positive") }
+        let maxBlobBytes = try ByteSize.parse(maxBlob, option: "--max-blob")
         var configuration = GatewayConfiguration()
         configuration.host = String(listen[..<colon])
         configuration.port = port
         configuration.tokenLifetime = .seconds(tokenLifetime)
         configuration.bcryptCost = UInt8(bcryptCost)
-        configuration.maxBlobBytes = Int64(maxBlob) << 20
+        configuration.maxBlobBytes = maxBlobBytes
         return configuration
+    }
+}
+
+/// A size option: bytes (`1048576`), or a number with a binary unit (`64MiB`, `1GiB`,
+/// `512KiB`; `B` for bytes). One unit everywhere, so `--max-blob 64` is 64 bytes.
+enum ByteSize {
+    static let units: [(suffix: String, shift: Int)] = [("KiB", 10), ("MiB", 20), ("GiB", 30), ("TiB", 40), ("B", 0)]
+
+    static func parse(_ text: String, option: String) throws -> Int64 {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        var digits = Substring(trimmed)
+        var shift = 0
+        for unit in units where trimmed.hasSuffix(unit.suffix) {
+            digits = trimmed.dropLast(unit.suffix.count)
+            shift = unit.shift
+            break
+        }
+        guard let value = Int64(digits.trimmingCharacters(in: .whitespaces)), value > 0, value <= Int64.max >> shift else {
+            throw CommandError("\(option) takes a positive size: bytes, or a number with KiB, MiB or GiB (e.g. 64MiB), not '\(text)'")
+        }
+        return value << shift
     }
 }
 

@@ -75,7 +75,10 @@ struct WorkerHarness {
                 target: .function(
                     runtime: runtime, image: imageEntry, memoryMB: memoryMB, timeoutMilliseconds: timeoutMilliseconds,
                     fresh: fresh, concurrency: concurrency),
-                privilege: spec.privilege, invokerIntegrityClearance: spec.clearance, declassify: spec.declassify)
+                // The tests' gates are public and declassify with their privilege unless a test
+                // says otherwise (the platform's defaults are the opposite: see GateDefaultTests).
+                privilege: spec.privilege, invokerIntegrityClearance: spec.clearance,
+                declassify: spec.declassify ?? spec.privilege.component)
             return try fs.create(.gate(gate), label: spec.label, named: name, in: directory, &context)
         }
     }

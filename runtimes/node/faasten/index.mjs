@@ -641,11 +641,11 @@ export class Syscall {
   // facet of the current label.
 
   async _parentAndName(path) {
-    const trimmed = path.replace(/:+$/, "");
-    const at = trimmed.lastIndexOf(":");
-    const name = trimmed.slice(at + 1);
+    const at = path.lastIndexOf(":");
+    const name = path.slice(at + 1);
     if (!name) throw new InvalidArgumentError(`the path ${JSON.stringify(path)} does not end with a name`, "INVALID_ARGUMENT");
-    let directory = await this.resolve(at < 0 ? "" : trimmed.slice(0, at));
+    // A one-name path is in the root, which has no path of its own.
+    let directory = at < 0 ? await this.root() : await this.resolve(path.slice(0, at));
     if (directory instanceof FacetedDirectory) {
       // Names under a faceted directory go into the facet of the current label.
       const facet = await directory.open(await this.getCurrentLabel());

@@ -553,10 +553,11 @@ class Syscall:
     # facet of the current label.
 
     def _parent_and_name(self, path):
-        parent, _, name = path.rstrip(":").rpartition(":")
+        parent, _, name = path.rpartition(":")
         if not name:
             raise InvalidArgumentError("the path %r does not end with a name" % path, "INVALID_ARGUMENT")
-        directory = self.resolve(parent)
+        # A one-name path is in the root, which has no path of its own.
+        directory = self.resolve(parent) if parent else self.root()
         if isinstance(directory, FacetedDirectory):
             # Names under a faceted directory go into the facet of the current label.
             facet = directory.open(self.get_current_label())

@@ -173,7 +173,7 @@ async function gates(sys, c) {
   await home.link(gate, "thumb");
   const info = await gate.ls();
   await c.equal("gate description", () => [info.privilege, info.declassify, info.runtime, info.memoryMb],
-    ["alice/photo", "alice/photo", "node", 128]);
+    ["alice/photo", "T", "node", 128]);
   await c.equal("gate image", () => info.image.read(), bytes("an image"));
   await c.raises("gate with unowned privilege",
     () => sys.dentCreateDirectGate({ label: "T,alice", privilege: "bob", clearance: "T", memory: 128, image: img }),

@@ -143,7 +143,7 @@ def gates(sys, c):
     home.link(gate, "thumb")
     info = gate.ls()
     c.equal("gate description", lambda: (info["privilege"], info["declassify"], info["runtime"], info["memory_mb"]),
-            ("alice/photo", "alice/photo", "python3", 128))
+            ("alice/photo", "T", "python3", 128))
     c.equal("gate image", lambda: info["image"].read(), b"an image")
     c.raises("gate with unowned privilege", lambda: sys.dent_create_direct_gate("T,alice", "bob", "T", 128, img),
              RefusedError, "delegation rule")
