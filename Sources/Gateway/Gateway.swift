@@ -134,12 +134,19 @@ public final class Gateway: Sendable {
     /// start rule, `X-Faasten-Clearance` as given (default: no bound). Not capped: what
     /// an invocation ends at depends on its function, which runs under its gate's rules;
     /// its result passes the release rule when it is shown.
-    func invocationContext(_ request: Request, _ caller: Caller) throws(APIError) -> SecurityContext {
-        try startingContext(request, caller, clearance: try request.label(.faastenClearance) ?? .top)
+    /// `label` is the original API's form field, the same as the header (give one).
+    func invocationContext(_ request: Request, _ caller: Caller, label field: Label? = nil) throws(APIError) -> SecurityContext {
+        try startingContext(request, caller, clearance: try request.label(.faastenClearance) ?? .top, label: field)
     }
 
-    private func startingContext(_ request: Request, _ caller: Caller, clearance: Label) throws(APIError) -> SecurityContext {
-        let label = try request.label(.faastenLabel) ?? .public
+    private func startingContext(_ request: Request, _ caller: Caller, clearance: Label, label field: Label? = nil) throws(APIError)
+        -> SecurityContext
+    {
+        let header = try request.label(.faastenLabel)
+        if let header, let field, header != field {
+            throw .badRequest("the label field \(field) and X-Faasten-Label \(header) disagree: give one")
+        }
+        let label = field ?? header ?? .public
         do {
             return try SecurityContext(starting: label, privilege: caller.privilege, clearance: clearance)
         } catch {

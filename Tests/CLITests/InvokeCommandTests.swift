@@ -59,6 +59,16 @@ struct InvokeCommandTests {
         let refusal = try Self.json(bob.stdout)
         #expect(refusal["body"] == nil)
         #expect(((refusal["error"] as? [String: Any])?["rule"]) as? String == "release rule")
+
+        // With mkgate's defaults, only the privilege's holders may invoke it, and nothing is declassified.
+        let privateGate = try op.fs([
+            "--as", "alice", "mkgate", "home:<T,alice>:private", "--image", "home:<alice,alice>:tool.image", "--privilege", "alice", "--label", "T,alice",
+        ])
+        #expect(privateGate.status == 0, "\(privateGate.stderr)")
+        let stranger = try invoke(["home:<T,alice>:private", "--as", "bob", "--payload", #"{"steps": []}"#])
+        #expect(stranger.status == 1 && stranger.stderr.contains("invoke rule"), "\(stranger.stderr)")
+        let owner = try invoke(["home:<T,alice>:private", "--as", "alice", "--payload", #"{"steps": [{"read": "home:<alice,alice>:diary"}]}"#])
+        #expect(owner.status == 0 && owner.stderr.hasPrefix("status 200, label alice,T"), "\(owner.stderr)")
     }
 
     @Test func badGatesAndRefusedInvocationsSayWhy() throws {

@@ -3,6 +3,7 @@ import FaastenTestSupport
 import Foundation
 import Labels
 import Store
+import PostgresNIO
 import Testing
 import Worker
 
@@ -142,6 +143,40 @@ struct ClusterProcessTests {
         #expect(result.status == 0 && result.stdout.contains(#""n": 5"#), "\(result.stdout) \(result.stderr)")
         let stored = try FileManager.default.subpathsOfDirectory(atPath: cluster.directory.path + "/blobs")
         #expect(!stored.isEmpty, "the function image is not in the shared directory")
+    }
+
+    @Test func aQueuedRequestChangedInTheDatabaseCannotStartAContextItsInvokerCouldNot() async throws {
+        let cluster = try ClusterFixture()
+        defer { cluster.stopAll() }
+        let gateway = try cluster.startGateway()
+        try cluster.deployWork(gateway.url)
+        // No worker yet: the invocation waits in the queue, where someone with write access
+        // to the database gives it alice's integrity (and claims an inheritance it has no parent for).
+        let queued = try cluster.fstn(gateway.url, ["invoke", "~:work", #"{"n": 1}"#, "--async"])
+        try #require(queued.status == 0, "\(queued.stderr)")
+        let id = queued.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let store = try await cluster.store()
+        let changed = try await store.withConnection { connection in
+            let sql = """
+                UPDATE queue SET request = convert_to(regexp_replace(regexp_replace(convert_from(request, 'UTF8'),
+                    '"startLabel":"[^"]*"', '"startLabel":"T,alice"'), '^\\{', '{"inheritedIntegrity":"alice",'), 'UTF8')
+                WHERE id = '\(id)'
+                """
+            let rows = try connection.query(PostgresQuery(unsafeSQL: sql), logger: .init(label: "test")).wait()
+            _ = rows
+            let check = try connection.query(
+                PostgresQuery(unsafeSQL: "SELECT convert_from(request, 'UTF8') FROM queue WHERE id = '\(id)'"), logger: .init(label: "test")
+            ).wait()
+            return try check.first?.decode(String.self) ?? ""
+        }
+        #expect(changed.contains(#""startLabel":"T,alice""#) && changed.contains("inheritedIntegrity"), "\(changed)")
+
+        try cluster.startWorker(slots: 1)
+        let row = try #require(try await ClusterFixture.finished([id], in: store, timeout: 60)[id])
+        #expect(row.status == "failed" && row.error?.contains("start rule") == true, "\(row.error ?? "")")
+        #expect(row.startedAt == nil && row.result == nil, "the function ran")
+        #expect(try await PostgresQueue(store: store).depth() == (0, 0))
+        try await store.close()
     }
 
     static func invocationCount(_ store: PostgresStore) async throws -> Int {

@@ -134,6 +134,60 @@ import Worker
         }
     }
 
+    @Test func aTricklingServiceIsCutOffAtTheDeadlineOfTheWholeExchange() async throws {
+        let server = try TestHTTPServer()
+        var configuration = WorkerHarness.testing
+        configuration.serviceTimeout = .seconds(1)
+        try await WorkerHarness.with(configuration) { harness in
+            try await Self.setUp(harness, url: server.base + "/echo/x")
+            try await Self.createService(harness, name: "trickle", url: server.base + "/trickle", verb: .get, taint: "T,T")
+            // Its headers come at once; its 300 bytes take 30 s: the service's limit covers all of it.
+            var started = ContinuousClock.now
+            let body = try await harness.invoke(Self.tool, as: "bob", steps: [["service": "home:<T,T>:apps:trickle"]]).json()
+            let call = try Self.first(body)
+            #expect(call["error"] as? String == "UNAVAILABLE", "\(call)")
+            #expect((call["message"] as? String)?.contains("timed out") == true, "\(call)")
+            #expect(ContinuousClock.now - started < .seconds(3))
+        }
+        // And the invocation's own deadline, when sooner than the service's limit.
+        var long = WorkerHarness.testing
+        long.serviceTimeout = .seconds(30)
+        try await WorkerHarness.with(long) { harness in
+            try await Self.setUp(harness, url: server.base + "/echo/x")
+            try await Self.createService(harness, name: "trickle", url: server.base + "/trickle", verb: .get, taint: "T,T")
+            try await harness.install("toolkit", at: "home:<T,T>:apps:short", as: "alice", privilege: "T", label: "T,T", timeoutMilliseconds: 1500)
+            let started = ContinuousClock.now
+            let short = try await harness.invoke("home:<T,T>:apps:short", as: "bob", steps: [["service": "home:<T,T>:apps:trickle"]])
+            // The call ends at the invocation's deadline (reported to the function, or as the
+            // invocation's own timeout, whichever the race gives): not 30 s later.
+            #expect(ContinuousClock.now - started < .seconds(4), "\(short.outcome)")
+        }
+    }
+
+    @Test func aParameterIsAlwaysOneSegmentNeverADotSegment() async throws {
+        let server = try TestHTTPServer()
+        try await WorkerHarness.with { harness in
+            try await Self.setUp(harness, url: server.base + "/echo/t/{p}/end")
+            let body = try await harness.invoke(
+                Self.tool, as: "bob",
+                steps: [
+                    ["service": "home:<T,T>:apps:svc", "params": ["p": ".."]],
+                    ["service": "home:<T,T>:apps:svc", "params": ["p": "."]],
+                    ["service": "home:<T,T>:apps:svc", "params": ["p": "..."]],
+                ]
+            ).json()
+            let results = try #require(body["results"] as? [[String: Any]])
+            for refused in results[0...1] {
+                #expect(refused["error"] as? String == "INVALID_ARGUMENT", "\(refused)")
+                #expect((refused["message"] as? String)?.contains("dot-segment") == true, "\(refused)")
+            }
+            let echo = try #require(
+                try JSONSerialization.jsonObject(with: Data((results[2]["data"] as? String ?? "").utf8)) as? [String: Any])
+            #expect(echo["path"] as? String == "/echo/t/.../end")
+            #expect(try server.requestCount() == 1)
+        }
+    }
+
     @Test func servicesOnInternalAddressesAreRefusedUnlessAllowed() async throws {
         let server = try TestHTTPServer()
         var configuration = WorkerHarness.testing

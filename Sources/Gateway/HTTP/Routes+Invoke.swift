@@ -6,6 +6,7 @@ import HummingbirdCore
 import Labels
 import Monitor
 import NIOCore
+import Store
 import Worker
 import JSONValues
 
@@ -67,6 +68,32 @@ extension Gateway {
         }
     }
 
+    /// Stores a form's files as the invocation's request blobs, once the invocation is
+    /// known to be admitted: a refused one stores nothing.
+    private func storeRequestBlobs(_ files: [(name: String, bytes: [UInt8])], for invocation: InvokeRequest, caller: Caller)
+        async throws -> [String: ExistingBlob]
+    {
+        if case let .failure(refusal) = await Admission.admit(invocation, in: fileSystem, maxChainDepth: 0) {
+            var error = APIError.from(refusal.error)
+            if refusal.error.rule != nil {
+                error = .refused(refusal.error, labels: ["end": refusal.label.description, "privilege": caller.privilege.description])
+            }
+            error.headers[.faastenEndLabel] = refusal.label.description
+            throw error
+        }
+        let blobs = fileSystem.store.blobs
+        var stored: [String: ExistingBlob] = [:]
+        for file in files {
+            let bytes = file.bytes
+            do {
+                stored[file.name] = try await Blocking.run { () throws -> ExistingBlob in try blobs.store(bytes) }
+            } catch {
+                throw APIError(.internalServerError, "internal", "cannot store the request blob \(file.name): \(error)")
+            }
+        }
+        return stored
+    }
+
     /// A result the release rule withholds from its invoker. Not a bare refusal: the
     /// function ran, under its gate's rules, and what it did stands.
     static func withheld(_ error: FSError, invocation: String, labels: [String: String]) -> APIError {
@@ -115,17 +142,34 @@ extension Gateway {
         guard !draining else { throw APIError.unavailable("the server is shutting down", retryAfter: 5) }
         let caller = try await self.caller(request)
         let path = try fsPath(request, context)
-        let security = try invocationContext(request, caller)
         var request = request
-        let payload = try await request.bytes(upTo: configuration.maxPayloadBytes)
+        var payload = try await request.bytes(upTo: configuration.maxPayloadBytes)
+        // The original API also takes a form: `payload`, `label` (the start label, under
+        // the same start rule as the header) and files, each a request blob.
+        var form: MultipartForm?
+        if !allowAsync, let type = request.headers[.contentType], let boundary = MultipartForm.boundary(of: type) {
+            do {
+                form = try MultipartForm(payload, boundary: boundary)
+            } catch {
+                throw APIError.badRequest("the form: \(error)")
+            }
+            payload = form?.fields["payload"] ?? []
+        }
+        let fieldLabel = try form?.fields["label"].map { text throws(APIError) in
+            try Self.parseLabel(String(decoding: text, as: UTF8.self), "label")
+        }
+        let security = try invocationContext(request, caller, label: fieldLabel)
         var headers: [String: String] = [:]
         for field in request.headers where ![.authorization, .cookie].contains(field.name) {
             let name = field.name.canonicalName.lowercased()
             headers[name] = headers[name].map { $0 + ", " + field.value } ?? field.value
         }
-        let invocation = InvokeRequest(
+        var invocation = InvokeRequest(
             target: .path(path), startLabel: security.label, clearance: security.clearance, invoker: caller.privilege,
             payload: payload, headers: headers)
+        if let files = form?.files, !files.isEmpty {
+            invocation.blobs = try await storeRequestBlobs(files, for: invocation, caller: caller)
+        }
         let wantsAsync =
             request.uri.queryParameters["async"] == "true" || (request.headers[.prefer]?.lowercased().contains("respond-async") ?? false)
         if allowAsync && wantsAsync {

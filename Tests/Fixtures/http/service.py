@@ -1,6 +1,7 @@
 """An HTTP server on 127.0.0.1 for service tests. Prints its port, then serves:
   /echo/<rest>  200, JSON {"method", "path", "headers", "body"}
   /slow         answers after 5 s
+  /trickle      answers at once, then sends its body a byte every 100 ms for 30 s
   /big          3 MiB of "x"
   /count        how many requests reached it before this one (plain text)
 """
@@ -25,6 +26,18 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/slow":
             time.sleep(5)
             self._send(200, b"late", "text/plain")
+        elif self.path == "/trickle":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", "300")
+            self.end_headers()
+            try:
+                for _ in range(300):
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                    time.sleep(0.1)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
         elif self.path == "/big":
             self._send(200, b"x" * (3 << 20), "application/octet-stream")
         else:

@@ -2,14 +2,15 @@
 what happened, with the label it ended at, which sandbox ran it and the state it keeps
 (module state and /tmp) between invocations in a warm sandbox.
 
-Payload: {"steps": [step, ...]}; each step is one of
+Payload: {"steps": [step, ...]} (or {"result_bytes": n}: answer n bytes of "x" and nothing
+else; or a trigger's event whose webhook body holds the steps); each step is one of
   {"read": path}                         read a file (remembered in state)
   {"write": path, "data": text}          replace a file's bytes
   {"create": path, "data": text, "label": L}   create a file
   {"call": path, "sync": bool, "payload": obj, "params": {...}}   invoke a gate
   {"service": path, "payload": text, "params": {...}}            call a service
   {"recurse": path, "depth": n}          call the gate at path with depth n-1, down to 0
-  {"declassify": secrecy}
+  {"declassify": secrecy} / {"taint": label} / {"endorse": privilege or null}
   {"print": text} / {"stderr": text}
   {"sleep": seconds} / {"crash": code} / {"allocate_mb": n}
 An error in a step is reported in its place and the later steps still run.
@@ -73,6 +74,12 @@ def _step(syscall, step):
     if "declassify" in step:
         syscall.declassify(step["declassify"])
         return syscall.get_current_label()
+    if "taint" in step:
+        syscall.taint_with_label(step["taint"])
+        return syscall.get_current_label()
+    if "endorse" in step:
+        syscall.endorse(step["endorse"])
+        return syscall.get_current_label()
     if "print" in step:
         print(step["print"])
         return "ok"
@@ -93,8 +100,13 @@ def _step(syscall, step):
 
 def handle(syscall, payload, blobs, headers, invoker):
     request = json.loads(payload or b"{}")
+    if "result_bytes" in request:
+        return b"x" * request["result_bytes"]
+    steps = request.get("steps")
+    if steps is None and isinstance(request.get("payload"), dict):
+        steps = request["payload"].get("steps")  # a trigger's event: the webhook's body
     results = []
-    for step in request.get("steps", []):
+    for step in steps or []:
         try:
             results.append(_step(syscall, step))
         except faasten.FaastenError as error:
