@@ -4,6 +4,7 @@ import FileSystem
 import Foundation
 import Gateway
 import Hummingbird
+import Labels
 import Logging
 import Metrics
 import NIOCore
@@ -81,6 +82,25 @@ struct HTTPBenchmark: AsyncParsableCommand {
             let baseline = Distribution(try await Self.latencies(client, bare, count: count))
             report.add("http.invoke.p50", unit: "us", measured.p50, baseline: baseline.p50, target: 1000, note: "empty Hummingbird route")
             report.add("http.invoke.p99", unit: "us", measured.p99, baseline: baseline.p99, note: "empty Hummingbird route")
+            // What issue 15's checks add to every request: the start rule on the start label
+            // and the clearance capped at what the caller may be shown, against the context
+            // the gateway built before (label, privilege, no bound).
+            let alice = try Privilege(parsing: "alice")
+            let start = try Label(parsing: "T,alice")
+            let checks = Stopwatch.compare(
+                batches: options.iterations(2000), batchSize: 64,
+                subject: { _ in
+                    for _ in 0..<64 {
+                        blackHole(try? SecurityContext(starting: start, privilege: alice, clearance: try ReleaseCheck.requestClearance(nil, for: alice)))
+                    }
+                },
+                baseline: { _ in for _ in 0..<64 { blackHole(try? SecurityContext(label: start, privilege: alice, clearance: .top)) } })
+            report.add(
+                "http.request_context.p50", unit: "ns", checks.subject.p50, baseline: checks.baseline.p50,
+                note: "start rule and clearance cap, vs the unchecked context")
+            report.add(
+                "http.invoke.checks_share", unit: "us", max(0, checks.subject.p50 - checks.baseline.p50) / 1000, baseline: measured.p50,
+                target: 0.01, note: "added per request, vs http.invoke.p50 (ratio: the share)")
             for connections in [1, 16] {
                 let rate = try await Self.throughput(client, invoke, connections: connections, seconds: duration)
                 let baseRate = try await Self.throughput(client, bare, connections: connections, seconds: min(duration, 1))

@@ -24,12 +24,53 @@ struct LabelsBenchmark: ParsableCommand {
         measure(
             "large", sampler: .large, pool: 64, batches: options.iterations(300), batchSize: 4, into: &report,
             targets: [:])
+        measureWorstCase(batches: options.iterations(200), into: &report)
         let count = options.quick ? LabelsBatchWorkload.queryCount / 10 : LabelsBatchWorkload.queryCount
         let batch = try LabelsBatchWorkload.measure(count: count)
         report.add(
             "labels.batch.\(count / 1000)k", unit: "ms", batch.binary, baseline: batch.inProcess,
             target: options.quick ? nil : 3000, note: "same queries answered in-process")
         options.print(report)
+    }
+
+    /// The worst lub within the label limits: two integrity components of 64 clauses of
+    /// 16 principals, whose disjunction would have 4,096 clauses of 32 principals (and the
+    /// next one 262,144): refused as `label too large` after a few clauses. Baseline: the
+    /// unbounded CNF product the algebra computed before (one step of the attack). And the
+    /// largest lub that is accepted: 8 × 8 clauses, exactly the limit of 64.
+    func measureWorstCase(batches: Int, into report: inout BenchmarkReport) {
+        func component(_ prefix: String, clauses: Int, principals: Int) -> Component {
+            Component((1...clauses).map { c in (1...principals).map { try! Principal("\(prefix)\(c)/\($0)") } })
+        }
+        let a = Label(secrecy: .true, integrity: component("a", clauses: 64, principals: 16))
+        let b = Label(secrecy: .true, integrity: component("b", clauses: 64, principals: 16))
+        let aClauses = a.integrity.clauses ?? []
+        let bClauses = b.integrity.clauses ?? []
+        var refused = 0
+        let worst = Stopwatch.compare(
+            batches: batches, batchSize: 1, warmup: 3,
+            subject: { _ in
+                do {
+                    blackHole(try a.lub(b))
+                } catch {
+                    refused += 1
+                }
+            },
+            baseline: { _ in
+                blackHole(Component(clauses: aClauses.flatMap { x in bClauses.map { y in Clause(x.principals + y.principals)! } }))
+            })
+        report.add(
+            "labels.lub.worst_case_refused.p50", unit: "us", worst.subject.p50 / 1000, baseline: worst.baseline.p50 / 1000,
+            note: "unbounded 4,096-clause product (\(refused > 0 ? "refused: label too large" : "NOT refused"))")
+        let p = Label(secrecy: .true, integrity: component("p", clauses: 8, principals: 1))
+        let q = Label(secrecy: .true, integrity: component("q", clauses: 8, principals: 1))
+        let accepted = Stopwatch.compare(
+            batches: batches * 10, batchSize: 16,
+            subject: { _ in for _ in 0..<16 { blackHole(try? p.lub(q)) } },
+            baseline: { _ in for _ in 0..<16 { blackHole(Component(clauses: (p.integrity.clauses ?? []) + (q.integrity.clauses ?? []))) } })
+        report.add(
+            "labels.lub.largest_accepted.p50", unit: "us", accepted.subject.p50 / 1000, baseline: accepted.baseline.p50 / 1000,
+            note: "8 × 8 clauses → 64 (the limit); baseline: reducing the 16 clauses")
     }
 
     /// One workload: labels, pairs that do and do not flow, privileges, and their

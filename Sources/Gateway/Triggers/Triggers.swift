@@ -346,9 +346,16 @@ public final class Triggers: Sendable {
                 guard claimed else { continue }
                 let definition = try await definition(row)
                 let tick = String(Int(expected))
-                _ = try await fire(
-                    row, definition, event: "schedule", delivery: "schedule-\(tick)", payload: .object(["scheduled_for": .number(expected)]),
-                    now: now)
+                do {
+                    _ = try await fire(
+                        row, definition, event: "schedule", delivery: "schedule-\(tick)",
+                        payload: .object(["scheduled_for": .number(expected)]), now: now)
+                } catch let error as APIError where error.status == .serviceUnavailable {
+                    // Not queued (the queue is full): give the tick back, so that the next
+                    // second tries it again instead of losing it.
+                    _ = try? await store.transaction(.write) { try $0.claimTick(row.id, expected: next, next: expected) }
+                    throw error
+                }
             } catch {
                 logger.error("the schedule \(row.id) did not fire: \(error)")
             }
