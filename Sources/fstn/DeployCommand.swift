@@ -66,6 +66,7 @@ extension FstnCommand {
                     return GateAccess.following(
                         "\(verb) gate \(plan.gatePath) (runtime \(plan.runtime), image \(plan.imagePath), \(size) bytes)", object: object)
                 }
+                if created.isSuccess { output.warn(await ParentIntegrity.check(plan.gatePath, connection: connection)) }
                 if !output.json { output.note("invoke it with: fstn invoke \(plan.gatePath)") }
             }
         }

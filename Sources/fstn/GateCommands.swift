@@ -59,6 +59,7 @@ struct GateCommand: AsyncParsableCommand {
                 output.result(created) {
                     GateAccess.following("created gate \(path), label \(created["label"]?.readable ?? "-")", object: created)
                 }
+                output.warn(await ParentIntegrity.check(path, connection: connection))
             }
         }
     }

@@ -4,7 +4,8 @@ import Testing
 
 /// Safe defaults through `fstn` against a real `faasten serve`: a deployed gate is its
 /// owner's until `--public` opens it, releases nothing until `--declassify` does, and
-/// says so in words.
+/// says so in words; making something where anyone may unlink or replace it is warned
+/// about.
 @Suite("fstn gate access against faasten serve", .disabled(if: ServeCommand.isMissing, "`faasten serve` is not implemented yet"))
 struct FstnGateAccessServerTests {
     typealias Server = FstnServerTests.Server
@@ -105,5 +106,38 @@ struct FstnGateAccessServerTests {
         #expect(closed.status == 0, "\(closed.stderr)")
         #expect(closed.stdout.hasSuffix("only holders of carol may invoke it; " + released + "\n"), "\(closed.stdout)")
         #expect(try people.bob(["invoke", "home:<T,carol>:tool", Self.hello]).status == 1)
+    }
+
+    @Test func makingSomethingWhereAnyoneMayReplaceItIsWarnedAbout() throws {
+        let server = try Server.start()
+        defer { server.stop() }
+        let people = try People(server)
+        func warned(_ result: BuiltProducts.Result, _ path: String, _ name: String) {
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stderr.contains("warning: anyone who may read home:<T,T> may unlink or replace \(path)"), "\(result.stderr)")
+            #expect(result.stderr.contains("home:<T,carol>:\(name) with --label T,carol"), "\(result.stderr)")
+        }
+        func quiet(_ result: BuiltProducts.Result) {
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(!result.stderr.contains("warning"), "\(result.stderr)")
+        }
+
+        warned(try people.carol(["mkdir", "home:<T,T>:carols"]), "home:<T,T>:carols", "carols")
+        let json = try people.carol(["--json", "mkfaceted", "home:<T,T>:facets"])
+        warned(json, "home:<T,T>:facets", "facets")
+        #expect(try FstnServerTests.json(json.stdout)["kind"] as? String == "faceted")
+        quiet(try people.carol(["mkdir", "~:private"]))
+        quiet(try people.carol(["mkdir", "home:<T,carol>:apps", "--label", "T,carol"]))
+        quiet(try people.carol(["deploy", Self.toolkit, "--path", "home:<T,carol>:apps:tool", "--label", "T,carol"]))
+
+        let gate = try people.carol(["gate", "create", "home:<T,T>:tool", "--privilege", "carol", "--image", "home:<T,carol>:apps:tool.image"])
+        warned(gate, "home:<T,T>:tool", "tool")
+        #expect(gate.stdout.hasSuffix(Self.closed + "\n"), "\(gate.stdout)")
+        warned(try people.carol(["ln", "home:<T,carol>:apps:tool", "home:<T,T>:linked"]), "home:<T,T>:linked", "linked")
+        quiet(try people.carol(["ln", "home:<T,carol>:apps:tool", "home:<T,carol>:apps:again"]))
+
+        // What the warning says: bob may unlink carol's gate from home:<T,T>, not from her facet.
+        #expect(try people.bob(["rm", "home:<T,T>:tool"]).status == 0)
+        #expect(try people.bob(["rm", "home:<T,carol>:apps:tool"]).status == 1)
     }
 }
