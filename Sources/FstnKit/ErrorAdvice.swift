@@ -18,18 +18,24 @@ public enum ErrorAdvice {
         }
         if let functionCode = body?["code"], !functionCode.isNull { details.append("code: \(functionCode.readable)") }
         if let invocation = response.invocation { details.append("invocation: \(invocation)") }
-        let next = code.flatMap { request.advice[$0] } ?? defaultAdvice(code: code, status: response.status, response: response, user: user)
+        let next =
+            code.flatMap { request.advice[$0] }
+            ?? defaultAdvice(code: code, rule: body?["rule"]?.string, status: response.status, response: response, user: user)
         return FstnError(
             reason, next: next, details: details, exitCode: code == "refused" ? 1 : 2,
             serverError: body.flatMap { $0["error"] == nil ? nil : $0 }, status: response.status)
     }
 
-    /// What to do next after an error with this code (or status, if the server sent no code).
-    static func defaultAdvice(code: String?, status: Int, response: APIResponse, user: String?) -> String {
+    /// What to do next after an error with this code (or status, if the server sent no code)
+    /// and, for a refusal, rule.
+    static func defaultAdvice(code: String?, rule: String?, status: Int, response: APIResponse, user: String?) -> String {
         let retryAfter = response.headers.first(name: "Retry-After").map { "\($0) seconds" } ?? "a while"
         switch code ?? fallbackCode(status: status) {
         case "bad_request": return "check the arguments: `fstn help COMMAND` shows the syntax of each"
         case "unauthorized": return "run `fstn login \(user ?? "NAME")`"
+        case "refused" where rule == "invoke rule":
+            return "act as a holder of the gate's invoker clearance (`fstn login`, `--user`), "
+                + "or ask its owner to let you invoke it (`fstn gate update PATH --public`)"
         case "refused":
             return "act as a principal whose privilege covers these labels (`fstn login`, `--user`), "
                 + "or ask an owner of the data to declassify it"

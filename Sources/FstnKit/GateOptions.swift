@@ -14,7 +14,11 @@ public struct GateOptions: Sendable, Equatable {
     public var image: String?
     /// The FS path of another gate to run instead of an image.
     public var redirect: String?
+    /// `--public`: anyone may invoke the gate (invoker clearance `T`); the alternative to
+    /// ``invokerClearance``, which by default is the gate's privilege.
+    public var anyoneMayInvoke = false
     public var invokerClearance: String?
+    /// What results are released with; by default nothing is declassified.
     public var declassify: String?
     /// Only for a new gate: a gate's label is fixed at creation.
     public var label: String?
@@ -68,6 +72,14 @@ public struct GateOptions: Sendable, Equatable {
         }
         var fields: [String: JSONValue] = [:]
         if let privilege { fields["privilege"] = .string(try Arguments.component("--privilege", privilege)) }
+        if anyoneMayInvoke {
+            guard invokerClearance == nil else {
+                throw FstnError(
+                    "give at most one of --public and --invoker-clearance",
+                    next: "--public lets anyone invoke the gate (invoker clearance T); --invoker-clearance C only holders of C")
+            }
+            fields["invoker_clearance"] = "T"
+        }
         if let invokerClearance {
             fields["invoker_clearance"] = .string(try Arguments.component("--invoker-clearance", invokerClearance))
         }

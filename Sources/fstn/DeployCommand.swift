@@ -15,7 +15,9 @@ extension FstnCommand {
                 Packs DIR as a .tar.gz (without __pycache__), uploads it to the blob entry \
                 GATEPATH.image (PUT /v1/blobs/{path}), then creates the gate with POST \
                 /v1/fs/{path}, or, if it exists, points it at the new image with PATCH. \
-                The runtime is python3 for workload.py, node for workload.js or workload.mjs.
+                The runtime is python3 for workload.py, node for workload.js or workload.mjs. \
+                A new gate is closed by default: only holders of its privilege may invoke it \
+                and nothing is declassified; --public and --declassify open it.
                 """)
         @OptionGroup var options: GlobalOptions
         @Argument(help: "The function's directory.") var directory: String
@@ -23,8 +25,7 @@ extension FstnCommand {
         @Option(help: "The privilege the function runs with (default: your principal).") var privilege: String?
         @Option(help: "The label of the gate and its image (default: the request's current label).") var label: String?
         @Option(help: "Memory limit in MiB (default 128).") var memory: Int?
-        @Option(help: "What an invoker's privilege must imply (default T: anyone).") var invokerClearance: String?
-        @Option(help: "What the result is downgraded with (default: the privilege).") var declassify: String?
+        @OptionGroup var access: GateAccessOptions
         @Option(help: "The runtime (default: from the entry point).") var runtime: String?
 
         func run() async throws {
@@ -32,8 +33,7 @@ extension FstnCommand {
                 let plan = try DeployPlan(directory: directory, gatePath: gatePath, runtime: runtime)
                 let label = try label.map { (text) throws(FstnError) in try Arguments.label("--label", text) }
                 var gate = GateOptions()
-                gate.invokerClearance = invokerClearance
-                gate.declassify = declassify
+                access.apply(to: &gate)
                 gate.memoryMB = memory
                 gate.label = label
                 // Checked before packing and uploading, so a typo costs nothing.
@@ -58,11 +58,15 @@ extension FstnCommand {
                 } else {
                     throw await connection.error(for: created, request: APIRequest(.POST, fs: plan.gatePath))
                 }
-                output.result(["gate": object, "image": image, "created": .bool(created.isSuccess)]) {
+                var result: [String: JSONValue] = ["gate": object, "image": image, "created": .bool(created.isSuccess)]
+                if let access = GateAccess(object: object) { result["access"] = .string(access.description) }
+                output.result(.object(result)) {
                     let verb = created.isSuccess ? "created" : "updated"
                     let size = image["size"]?.readable ?? "?"
-                    return "\(verb) gate \(plan.gatePath) (runtime \(plan.runtime), image \(plan.imagePath), \(size) bytes)"
+                    return GateAccess.following(
+                        "\(verb) gate \(plan.gatePath) (runtime \(plan.runtime), image \(plan.imagePath), \(size) bytes)", object: object)
                 }
+                if created.isSuccess { output.warn(await ParentIntegrity.check(plan.gatePath, connection: connection)) }
                 if !output.json { output.note("invoke it with: fstn invoke \(plan.gatePath)") }
             }
         }

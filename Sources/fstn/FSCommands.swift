@@ -154,6 +154,9 @@ extension FstnCommand {
                 let response = try await connection.expect(request)
                 let answer = (try? response.json()) ?? ["path": .string(path), "target": .string(target)]
                 output.result(answer) { "linked \(path) -> \(target)" }
+                if ["directory", "faceted", "gate"].contains(answer["kind"]?.string) {
+                    output.warn(await ParentIntegrity.check(path, connection: connection))
+                }
             }
         }
     }
@@ -172,7 +175,8 @@ extension FstnCommand {
         }
     }
 
-    /// Creates a directory or faceted directory at `path` (POST /v1/fs/{path}).
+    /// Creates a directory or faceted directory at `path` (POST /v1/fs/{path}), with a
+    /// warning if others may unlink or replace it there.
     static func create(kind: String, at path: String, label: String?, options: GlobalOptions) async throws {
         try await options.run { connection, output in
             var object: [String: JSONValue] = ["kind": .string(kind)]
@@ -180,6 +184,7 @@ extension FstnCommand {
             let request = APIRequest(.POST, fs: path, body: .json(.object(object)))
             let created = try await connection.json(request)
             output.result(created) { "created \(path): \(kind), label \(created["label"]?.readable ?? "none")" }
+            output.warn(await ParentIntegrity.check(path, connection: connection))
         }
     }
 }

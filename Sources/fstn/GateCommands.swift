@@ -7,9 +7,10 @@ struct GateCommand: AsyncParsableCommand {
         commandName: "gate", abstract: "Create, change or show a gate.",
         discussion: """
             A gate runs a function image (a blob entry holding a .tar.gz of the function's \
-            directory) or redirects to another gate, with --privilege, for invokers whose \
-            privilege implies --invoker-clearance. `fstn deploy DIR` packs, uploads and \
-            creates in one step.
+            directory) or redirects to another gate, with --privilege. By default only \
+            holders of --privilege may invoke it and nothing is declassified: --public (or \
+            --invoker-clearance) lets others invoke it, and --declassify releases what the \
+            function reads to them. `fstn deploy DIR` packs, uploads and creates in one step.
             """,
         subcommands: [Create.self, Update.self, Show.self])
 
@@ -20,8 +21,7 @@ struct GateCommand: AsyncParsableCommand {
         @Option(help: "The privilege the function runs with; yours must imply it.") var privilege: String?
         @Option(help: "The FS path of the blob entry holding the function image.") var image: String?
         @Option(help: "The FS path of a gate to run instead (a redirect gate).") var redirect: String?
-        @Option(help: "What an invoker's privilege must imply (default T: anyone).") var invokerClearance: String?
-        @Option(help: "What the result is downgraded with (default: the privilege).") var declassify: String?
+        @OptionGroup var access: GateAccessOptions
         @Option(help: "The runtime: python3 (default) or node.") var runtime: String?
         @Option(help: "Memory limit in MiB (default 128).") var memory: Int?
         @Option(help: "Time limit per invocation in milliseconds (default 30000).") var timeoutMs: Int?
@@ -33,8 +33,7 @@ struct GateCommand: AsyncParsableCommand {
             gate.privilege = privilege
             gate.image = image
             gate.redirect = redirect
-            gate.invokerClearance = invokerClearance
-            gate.declassify = declassify
+            access.apply(to: &gate)
             gate.runtime = runtime
             gate.memoryMB = memory
             gate.timeoutMilliseconds = timeoutMs
@@ -57,14 +56,18 @@ struct GateCommand: AsyncParsableCommand {
                 var gate = fields.gate
                 gate.label = label
                 let created = try await connection.json(APIRequest(.POST, fs: path, body: .json(try gate.newObject())))
-                output.result(created) { "created gate \(path), label \(created["label"]?.readable ?? "-")" }
+                output.result(created) {
+                    GateAccess.following("created gate \(path), label \(created["label"]?.readable ?? "-")", object: created)
+                }
+                output.warn(await ParentIntegrity.check(path, connection: connection))
             }
         }
     }
 
     struct Update: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Change the given fields of a gate (PATCH /v1/fs/{path}); its label stays.")
+            abstract: "Change the given fields of a gate (PATCH /v1/fs/{path}); its label stays.",
+            discussion: "An option not given leaves its field as it is; the defaults named below are a new gate's.")
         @OptionGroup var options: GlobalOptions
         @Argument(help: "The gate's FS path.") var path: String
         @OptionGroup var fields: Fields
@@ -72,7 +75,7 @@ struct GateCommand: AsyncParsableCommand {
         func run() async throws {
             try await options.run { connection, output in
                 let updated = try await connection.json(APIRequest(.PATCH, fs: path, body: .json(try fields.gate.update())))
-                output.result(updated) { Rendering.lines(Rendering.objectFields(updated)) }
+                output.result(updated) { GateAccess.following(Rendering.lines(Rendering.objectFields(updated)), object: updated) }
             }
         }
     }

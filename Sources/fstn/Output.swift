@@ -36,6 +36,12 @@ struct Output {
         Self.standardError(text)
     }
 
+    /// Warnings (`warning: …` and what to do instead), on stderr, with `--json` too: they
+    /// are not the result, and a script's user should see them all the same.
+    func warn(_ lines: [String]) {
+        for line in lines { Self.standardError(line) }
+    }
+
     /// An error: the JSON object on stdout under --json, and always the lines on stderr.
     func report(_ error: FstnError) {
         if json { print(error.json) }

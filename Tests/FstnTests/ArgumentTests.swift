@@ -84,6 +84,32 @@ struct ArgumentTests {
         #expect(throws: FstnError.self) { try gate.update() }
     }
 
+    @Test func publicIsInvokerClearanceTAndExcludesAnInvokerClearance() throws {
+        var gate = GateOptions()
+        gate.privilege = "alice"
+        gate.image = "~:hello.image"
+        // Closed by default: neither field is sent, so the server's defaults apply.
+        #expect(try gate.newObject() == ["kind": "gate", "privilege": "alice", "image": "~:hello.image"])
+        gate.anyoneMayInvoke = true
+        #expect(try gate.newObject()["invoker_clearance"] == "T")
+        gate.invokerClearance = "bob"
+        let error = #expect(throws: FstnError.self) { try gate.newObject() }
+        #expect(error?.reason == "give at most one of --public and --invoker-clearance")
+        #expect(error?.next?.contains("anyone") == true)
+        // T given both ways is still two answers to one question.
+        gate.invokerClearance = "T"
+        #expect(throws: FstnError.self) { try gate.newObject() }
+
+        var update = GateOptions()
+        update.anyoneMayInvoke = true
+        #expect(try update.update() == ["invoker_clearance": "T"])
+        update.invokerClearance = "alice"
+        #expect(throws: FstnError.self) { try update.update() }
+        update.anyoneMayInvoke = false
+        update.declassify = "alice"
+        #expect(try update.update() == ["invoker_clearance": "alice", "declassify": "alice"])
+    }
+
     @Test func deployDetectsTheRuntimeAndNamesTheGateAfterTheDirectory() throws {
         let temporary = try TemporaryDirectory()
         let python = temporary.url.appendingPathComponent("hello")

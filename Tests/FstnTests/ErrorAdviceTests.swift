@@ -19,6 +19,14 @@ struct ErrorAdviceTests {
         #expect(error.json["rule"] == "release rule")
     }
 
+    @Test func anInvokeRuleRefusalPointsAtTheGatesInvokerClearance() {
+        let body = #"{"error":"refused","reason":"refused by the invoke rule","rule":"invoke rule"}"#
+        let error = ErrorAdvice.error(for: Self.response(403, body), request: APIRequest(.POST, "/v1/invoke/x"), user: "bob")
+        #expect(error.exitCode == 1)
+        #expect(error.next?.contains("fstn gate update PATH --public") == true, "\(error.next ?? "")")
+        #expect(error.next?.contains("declassify") == false)
+    }
+
     @Test func otherErrorsExitTwoWithAdviceThatFits() {
         let request = APIRequest(.GET, fs: "x")
         let unauthorized = ErrorAdvice.error(for: Self.response(401, #"{"error":"unauthorized","reason":"token expired"}"#), request: request, user: "alice")

@@ -8,6 +8,9 @@ import Testing
 struct FstnCommandLineTests {
     /// A port nothing listens on: connections are refused at once.
     static let closedServer = "http://127.0.0.1:9"
+    /// A function directory to deploy.
+    static let toolkit = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/functions/toolkit").path
 
     static func fstn(_ arguments: [String], input: String = "", config: TemporaryDirectory) throws -> BuiltProducts.Result {
         try BuiltProducts.fstn(arguments, input: input, server: closedServer, config: config.url.path)
@@ -18,6 +21,15 @@ struct FstnCommandLineTests {
         (["gate", "create", "~:g", "--image", "~:g.image"], "--privilege is required"),
         (["gate", "create", "~:g", "--privilege", "alice", "--redirect", "~:h", "--memory", "64"], "--memory applies to a gate with an image"),
         (["gate", "update", "~:g"], "nothing to change"),
+        (
+            ["gate", "create", "~:g", "--privilege", "alice", "--image", "~:g.image", "--public", "--invoker-clearance", "bob"],
+            "give at most one of --public and --invoker-clearance"
+        ),
+        (["gate", "update", "~:g", "--public", "--invoker-clearance", "T"], "give at most one of --public and --invoker-clearance"),
+        (
+            ["deploy", FstnCommandLineTests.toolkit, "--privilege", "alice", "--public", "--invoker-clearance", "alice"],
+            "give at most one of --public and --invoker-clearance"
+        ),
         (["gate", "update", "~:g", "--memory", "0"], "--memory must be positive"),
         (["mkdir", "~:docs", "--label", "alice,"], "--label: invalid label"),
         (["invoke", "~:g", "x", "--header", "no-colon"], "--header takes NAME:VALUE"),
