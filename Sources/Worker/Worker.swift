@@ -95,15 +95,11 @@ public final class Worker: Dispatcher {
         case let .failure(refusal): return InvokeResult(id: id, outcome: .refused(refusal.error), label: refusal.label)
         case let .success(value): admitted = value
         }
-        if !request.nested {
-            do {
-                try await pool.reserve(invoker: request.invoker.description)
-            } catch {
-                return InvokeResult(id: id, outcome: .busy(Self.reason(error)), label: admitted.invokerContext.label)
-            }
-        }
+        // Its place in the queue is taken with its sandbox (one step): busy when full.
         let (result, row) = await perform(
-            request, admitted, id: id, submittedAt: submittedAt, resultLimit: configuration.maxRecordedResultBytes)
+            request, admitted, id: id, submittedAt: submittedAt, resultLimit: configuration.maxRecordedResultBytes,
+            place: request.nested ? .none : .takeOnAcquire)
+        if case .busy = result.outcome, !request.nested { return result }  // refused: not recorded
         await recorder.record(row)
         return result
     }
@@ -136,7 +132,7 @@ public final class Worker: Dispatcher {
         }
         let limit = configuration.maxRecordedResultBytes
         let task = Task.detached {
-            let (_, row) = await self.perform(request, admitted, id: id, submittedAt: submittedAt, resultLimit: limit)
+            let (_, row) = await self.perform(request, admitted, id: id, submittedAt: submittedAt, resultLimit: limit, place: .held)
             await self.recorder.record(row)
         }
         background.add(id, task)
@@ -239,33 +235,43 @@ public final class Worker: Dispatcher {
         case let .success(admitted):
             // Accepted already: it holds a place whatever the queue's bounds.
             if !request.nested { try? await pool.reserve(invoker: request.invoker.description, force: true) }
-            return await perform(request, admitted, id: id, submittedAt: submittedAt, resultLimit: limit)
+            return await perform(request, admitted, id: id, submittedAt: submittedAt, resultLimit: limit, place: request.nested ? .none : .held)
         }
     }
 
-    /// Runs an admitted invocation, which holds a place in the pool's queue unless nested.
+    /// An admitted invocation's place in the pool's queue.
+    enum Place {
+        /// Held already (``SandboxPool/reserve(invoker:force:)``).
+        case held
+        /// To be taken with its sandbox: busy if the queue is full.
+        case takeOnAcquire
+        /// A nested call: never queued.
+        case none
+    }
+
+    /// Runs an admitted invocation.
     private func perform(
-        _ request: InvokeRequest, _ admitted: Admission.Admitted, id: String, submittedAt: Double, resultLimit: Int
+        _ request: InvokeRequest, _ admitted: Admission.Admitted, id: String, submittedAt: Double, resultLimit: Int, place: Place
     ) async -> (InvokeResult, InvocationRow) {
         var row = Self.row(request, id: id, submittedAt: submittedAt)
         row.gate = admitted.gate.gate
         row.startedAt = Date().timeIntervalSince1970
         row.status = "running"
-        let result = await execute(request, admitted, id: id, row: &row)
+        let result = await execute(request, admitted, id: id, row: &row, place: place)
         row.finish(result, keepingResultsUpTo: resultLimit)
         return (result, row)
     }
 
-    private func execute(_ request: InvokeRequest, _ admitted: Admission.Admitted, id: String, row: inout InvocationRow) async
-        -> InvokeResult
-    {
+    private func execute(
+        _ request: InvokeRequest, _ admitted: Admission.Admitted, id: String, row: inout InvocationRow, place: Place
+    ) async -> InvokeResult {
         let resolved = admitted.gate
         let context = admitted.invokerContext
         let functionContext = admitted.functionContext
         let function = resolved.function
         let invoker = request.invoker.description
         guard let runtime = runtimes[function.runtime] else {
-            if !request.nested { await pool.cancelReservation(invoker: invoker) }
+            if case .held = place { await pool.cancelReservation(invoker: invoker) }
             let reason = unavailableRuntimes[function.runtime].map { "the \(function.runtime) runtime is not available: \($0)" }
             return InvokeResult(
                 id: id, outcome: .failed(.sandbox(reason ?? "no runtime named \(function.runtime)")), label: context.label)
@@ -274,7 +280,7 @@ public final class Worker: Dispatcher {
         do {
             lease = try await acquire(
                 function: function, runtime: runtime, gate: resolved.gate, privilege: resolved.privilege, startLabel: context.label,
-                nested: request.nested, invoker: invoker)
+                nested: request.nested, invoker: invoker, takingPlace: place == .takeOnAcquire)
         } catch let WorkerError.busy(reason) {
             return InvokeResult(id: id, outcome: .busy(reason), label: context.label)
         } catch {
@@ -327,13 +333,13 @@ public final class Worker: Dispatcher {
 
     private func acquire(
         function: FunctionSpec, runtime: GuestRuntime, gate: ObjectID, privilege: Privilege, startLabel: Label, nested: Bool,
-        invoker: String
+        invoker: String, takingPlace: Bool
     ) async throws -> Lease {
         let key = SandboxPool.Key(function: function, privilege: privilege)
         let need = SandboxPool.Need(
             key: key, startLabel: startLabel, gate: gate,
             concurrency: function.concurrency > 0 ? function.concurrency : configuration.defaultConcurrency,
-            fresh: function.fresh, nested: nested, invoker: invoker)
+            fresh: function.fresh, nested: nested, invoker: invoker, takesPlace: takingPlace)
         let decision = try await pool.acquire(need)
         switch decision {
         case let .warm(host):

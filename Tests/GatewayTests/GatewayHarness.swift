@@ -84,7 +84,15 @@ struct GatewayHarness {
         _ method: HTTPMethod, _ path: String, token: String? = nil, json: Any? = nil, body: [UInt8]? = nil,
         headers extra: [String: String] = [:]
     ) async throws -> Reply {
-        var request = HTTPClientRequest(url: base + path)
+        try await Self.send(method, base + path, token: token, json: json, body: body, headers: extra)
+    }
+
+    /// One request to `url`: a bearer token, a JSON body (or raw bytes) and headers.
+    static func send(
+        _ method: HTTPMethod, _ url: String, token: String?, json: Any?, body: [UInt8]?, headers extra: [String: String],
+        timeout: Int64 = 60
+    ) async throws -> Reply {
+        var request = HTTPClientRequest(url: url)
         request.method = method
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         if let json {
@@ -94,7 +102,7 @@ struct GatewayHarness {
             request.body = .bytes(ByteBuffer(bytes: body))
         }
         for (name, value) in extra { request.headers.add(name: name, value: value) }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(timeout))
         let bytes = try await response.body.collect(upTo: 64 << 20)
         return Reply(status: Int(response.status.code), headers: response.headers, body: Array(bytes.readableBytesView))
     }

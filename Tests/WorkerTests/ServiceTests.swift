@@ -142,7 +142,7 @@ import Worker
             try await Self.setUp(harness, url: server.base + "/echo/x")
             try await Self.createService(harness, name: "trickle", url: server.base + "/trickle", verb: .get, taint: "T,T")
             // Its headers come at once; its 300 bytes take 30 s: the service's limit covers all of it.
-            var started = ContinuousClock.now
+            let started = ContinuousClock.now
             let body = try await harness.invoke(Self.tool, as: "bob", steps: [["service": "home:<T,T>:apps:trickle"]]).json()
             let call = try Self.first(body)
             #expect(call["error"] as? String == "UNAVAILABLE", "\(call)")

@@ -52,6 +52,15 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
         return APIError(.forbidden, "refused", "\(error)", extra: extra)
     }
 
+    /// An invocation refused before it ran: a flow rule's refusal (403) names the rule,
+    /// the label the invoker's context had reached and the privilege; any other error by
+    /// kind. The end label says what the refusal reveals.
+    static func refusedInvocation(_ error: FSError, label: Label, privilege: Privilege) -> APIError {
+        var api = error.rule != nil ? refused(error, labels: ["end": label.description, "privilege": privilege.description]) : from(error)
+        api.headers[.faastenEndLabel] = label.description
+        return api
+    }
+
     /// A file-system error: refusals are 403; the rest by kind.
     static func from(_ error: FSError) -> APIError {
         if error.rule != nil { return refused(error) }

@@ -239,6 +239,35 @@ extension Gateway {
     static func created(_ object: NewObject, _ session: FileSystemSession, _ context: inout SecurityContext) throws(FSError)
         -> [String: JSONValue]
     {
+        if case let .gate(spec) = object {
+            var image: BlobName?
+            if case let .function(function) = spec.target {
+                image = try session.read(blob: function.image, &context)
+            }
+            return ["gate": createdGate(spec, image: image)]
+        }
+        return createdContent(object)
+    }
+
+    private static func createdGate(_ spec: GateSpec, image: BlobName?) -> JSONValue {
+        var fields: [String: JSONValue] = [
+            "privilege": .string(spec.privilege.description),
+            "invoker_clearance": .string((spec.invokerIntegrityClearance ?? spec.privilege.component).description),
+            "declassify": .string((spec.declassify ?? Gate.defaultDeclassify).description),
+        ]
+        if case let .function(function) = spec.target {
+            fields["runtime"] = .string(function.runtime)
+            fields["memory_mb"] = .number(Double(function.memoryMB))
+            fields["timeout_ms"] = .number(Double(function.timeoutMilliseconds))
+            fields["fresh"] = .bool(function.fresh)
+            fields["concurrency"] = .number(Double(function.concurrency))
+        }
+        if let image { fields["image"] = .string(image.hex) }
+        if case let .redirect(next) = spec.target, let id = next.objectID { fields["redirect"] = .number(Double(id)) }
+        return .object(fields)
+    }
+
+    private static func createdContent(_ object: NewObject) -> [String: JSONValue] {
         switch object {
         case .directory: return ["entries": .array([])]
         case .facetedDirectory: return ["facets": .array([])]
@@ -251,24 +280,8 @@ extension Gateway {
             }
             return fields
         case let .blob(blob): return ["blob": .string(blob.name.hex)]
-        case let .gate(spec):
-            var fields: [String: JSONValue] = [
-                "privilege": .string(spec.privilege.description), "invoker_clearance": .string((spec.invokerIntegrityClearance ?? spec.privilege.component).description),
-                "declassify": .string((spec.declassify ?? Gate.defaultDeclassify).description),
-            ]
-            switch spec.target {
-            case let .function(runtime, image, memoryMB, timeout, fresh, concurrency):
-                fields["runtime"] = .string(runtime)
-                fields["image"] = .string(try session.read(blob: image, &context).hex)
-                fields["memory_mb"] = .number(Double(memoryMB))
-                fields["timeout_ms"] = .number(Double(timeout))
-                fields["fresh"] = .bool(fresh)
-                fields["concurrency"] = .number(Double(concurrency))
-            case let .redirect(next):
-                fields["redirect"] = next.objectID.map { .number(Double($0)) } ?? .null
-            }
-            return ["gate": .object(fields)]
         case let .service(service): return ["service": json(service)]
+        case .gate: return [:]
         }
     }
 

@@ -74,12 +74,7 @@ extension Gateway {
         async throws -> [String: ExistingBlob]
     {
         if case let .failure(refusal) = await Admission.admit(invocation, in: fileSystem, maxChainDepth: 0) {
-            var error = APIError.from(refusal.error)
-            if refusal.error.rule != nil {
-                error = .refused(refusal.error, labels: ["end": refusal.label.description, "privilege": caller.privilege.description])
-            }
-            error.headers[.faastenEndLabel] = refusal.label.description
-            throw error
+            throw APIError.refusedInvocation(refusal.error, label: refusal.label, privilege: caller.privilege)
         }
         let blobs = fileSystem.store.blobs
         var stored: [String: ExistingBlob] = [:]
@@ -110,12 +105,7 @@ extension Gateway {
     static func submissionError(_ error: any Error, caller: Caller) -> APIError {
         switch error {
         case let SubmissionError.refused(refusal, label):
-            var api = APIError.from(refusal)
-            if refusal.rule != nil {
-                api = .refused(refusal, labels: ["end": label.description, "privilege": caller.privilege.description])
-            }
-            api.headers[.faastenEndLabel] = label.description
-            return api
+            return .refusedInvocation(refusal, label: label, privilege: caller.privilege)
         case let SubmissionError.busy(reason):
             return .unavailable("busy: \(reason)", retryAfter: 1)
         default:

@@ -300,11 +300,7 @@ public final class Triggers: Sendable {
             _ = try? await store.transaction(.write) { try $0.deleteDelivery(trigger: claim.trigger, delivery: claim.delivery) }
             switch error {
             case let SubmissionError.refused(refusal, label):
-                var api = APIError.from(refusal)
-                if refusal.rule != nil {
-                    api = .refused(refusal, labels: ["end": label.description, "privilege": request.invoker.description])
-                }
-                throw api
+                throw APIError.refusedInvocation(refusal, label: label, privilege: request.invoker)
             default:
                 throw APIError.unavailable("cannot queue the invocation (\(error)); redeliver it later", retryAfter: 5)
             }

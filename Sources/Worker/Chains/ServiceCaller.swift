@@ -73,27 +73,18 @@ struct ServiceCaller: Sendable {
         settings.dnsOverride = [host: address]
         settings.timeout = .init(connect: .init(timeout), read: .init(timeout))
         let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: settings)
-        let outcome: Result<GuestInvocationResult, any Error>
-        do {
-            outcome = .success(
-                try await withThrowingTaskGroup(of: GuestInvocationResult?.self) { group in
-                    group.addTask {
-                        try await exchange(client: client, url: url, service: service, body: body, limit: limit, timeout: timeout)
-                    }
-                    // A service that trickles its answer cannot hold the call past the deadline.
-                    group.addTask {
-                        try await Task.sleep(for: timeout)
-                        return nil
-                    }
-                    defer { group.cancelAll() }
-                    guard let first = try await group.next(), let result = first else { throw HTTPClientError.deadlineExceeded }
-                    return result
-                })
-        } catch {
-            outcome = .failure(error)
+        // A service that trickles its answer cannot hold the call past the deadline: the
+        // call ends then, and the exchange is cancelled behind it.
+        return try await Deadline.race(until: .now + timeout, timedOut: HTTPClientError.deadlineExceeded) {
+            do {
+                let result = try await exchange(client: client, url: url, service: service, body: body, limit: limit, timeout: timeout)
+                try? await client.shutdown()
+                return result
+            } catch {
+                try? await client.shutdown()
+                throw error
+            }
         }
-        try? await client.shutdown()
-        return try outcome.get()
     }
 
     private static func exchange(

@@ -120,32 +120,36 @@ final class SandboxHost: @unchecked Sendable {
         let logs = logs
         let sandbox = sandbox
         let progress = ContextProgress(context)
-        let finish = FirstOutcome()
-        return await withCheckedContinuation { continuation in
-            finish.set(continuation)
-            let cutoff = Task {
+        let first = FirstResult<(InvocationOutcome, [UInt8])>()
+        do {
+            return try await withCheckedThrowingContinuation { continuation in
+                first.set(continuation)
                 // The monitor's own waits end at the deadline; this is for a monitor stuck in a call.
-                try await Task.sleep(until: deadline + Self.cutoffGrace, clock: .continuous)
-                guard finish.claim() else { return }
-                self.abandoned = true
-                // Killed, not released: the monitor's thread may still be using the channel.
-                sandbox.kill()
-                finish.resume(with: (InvocationOutcome(status: .failed(.timeout), context: progress.context), logs.take()))
-            }
-            thread.submit {
-                var outcome = monitor.serve(request, context: context, deadline: deadline, invoker: invoker, progress: progress)
-                if case .failed(.guestExited) = outcome.status, sandbox.hitMemoryLimit {
-                    outcome = InvocationOutcome(status: .failed(.memoryLimit), context: outcome.context)
+                let cutoff = DeadlineWatchdog.shared.watch(until: deadline + Self.cutoffGrace) {
+                    first.finish {
+                        self.abandoned = true
+                        // Killed, not released: the monitor's thread may still be using the channel.
+                        sandbox.kill()
+                        return .success((InvocationOutcome(status: .failed(.timeout), context: progress.context), logs.take()))
+                    }
                 }
-                guard finish.claim() else { return }
-                cutoff.cancel()
-                finish.resume(with: (outcome, logs.take()))
+                thread.submit {
+                    var outcome = monitor.serve(request, context: context, deadline: deadline, invoker: invoker, progress: progress)
+                    if case .failed(.guestExited) = outcome.status, sandbox.hitMemoryLimit {
+                        outcome = InvocationOutcome(status: .failed(.memoryLimit), context: outcome.context)
+                    }
+                    DeadlineWatchdog.shared.cancel(cutoff)
+                    first.finish(.success((outcome, logs.take())))
+                }
             }
+        } catch {
+            return (InvocationOutcome(status: .failed(.sandbox("\(error)")), context: progress.context), [])
         }
     }
 
-    /// How long after its deadline a monitor still busy with a call is cut off.
-    static let cutoffGrace: Duration = .milliseconds(50)
+    /// How long after its deadline a monitor still busy with a call is cut off (plus up
+    /// to the watchdog's period).
+    static let cutoffGrace: Duration = .milliseconds(30)
 
     /// Kills the sandbox and frees what it held. Blocking; call off the pool's actor. The
     /// thread stops after the job it is running, if any.
@@ -157,33 +161,5 @@ final class SandboxHost: @unchecked Sendable {
         logs.close()
         if let cpu { placement?.give(cpu) }
         if let slot { try? FileManager.default.removeItem(atPath: slot) }
-    }
-}
-
-/// Whichever of an invocation's ends comes first (the monitor's answer or the cutoff)
-/// resumes its waiter; the other finds it claimed.
-private final class FirstOutcome: @unchecked Sendable {
-    private let lock = NSLock()
-    private var claimed = false
-    private var continuation: CheckedContinuation<(InvocationOutcome, [UInt8]), Never>?
-
-    func set(_ continuation: CheckedContinuation<(InvocationOutcome, [UInt8]), Never>) {
-        lock.withLock { self.continuation = continuation }
-    }
-
-    func claim() -> Bool {
-        lock.withLock {
-            if claimed { return false }
-            claimed = true
-            return true
-        }
-    }
-
-    func resume(with value: (InvocationOutcome, [UInt8])) {
-        let continuation = lock.withLock { () -> CheckedContinuation<(InvocationOutcome, [UInt8]), Never>? in
-            defer { self.continuation = nil }
-            return self.continuation
-        }
-        continuation?.resume(returning: value)
     }
 }

@@ -59,6 +59,9 @@ actor SandboxPool {
         let nested: Bool
         /// Who invokes (the privilege's text): the unit of fairness.
         let invoker: String
+        /// A top-level invocation that takes its place in the queue now (busy if full),
+        /// rather than holding one already.
+        var takesPlace = false
 
         var memoryMB: Int { key.memoryMB }
     }
@@ -126,9 +129,10 @@ actor SandboxPool {
     }
 
     /// A decision for `need`. A top-level invocation holds a place (see
-    /// ``reserve(invoker:force:)``) and waits its turn, however long; a nested call
-    /// never waits (busy if there is no room).
+    /// ``reserve(invoker:force:)``, or takes one now: ``Need/takesPlace``) and waits its
+    /// turn, however long; a nested call never waits (busy if there is no room).
     func acquire(_ need: Need) async throws -> Decision {
+        if need.takesPlace { try reserve(invoker: need.invoker) }
         guard !closed else {
             if !need.nested { releasePlace(need.invoker) }
             throw WorkerError.internal("the worker is shutting down")

@@ -11,11 +11,11 @@ extension FSCommand {
             commandName: "mkgate",
             abstract: "Create a gate: a function that runs with --privilege for invokers whose privilege implies --invoker-clearance.",
             discussion: """
-                --image is a blob entry's path, or @LOCAL: a function directory (packed as a
-                .tar.gz) or an image file (.tar or .tar.gz), uploaded and stored as the blob entry
-                NAME.image next to the gate, with the gate's label. Your privilege must imply
-                --privilege and --declassify. By default only holders of --privilege may invoke
-                the gate and nothing is declassified: --invoker-clearance T makes it public, and
+                --image is a blob entry's path, or @LOCAL: a function directory (packed as a \
+                .tar.gz) or an image file (.tar or .tar.gz), uploaded and stored as the blob entry \
+                NAME.image next to the gate, with the gate's label. Your privilege must imply \
+                --privilege and --declassify. By default only holders of --privilege may invoke \
+                the gate and nothing is declassified: --invoker-clearance T makes it public, and \
                 --declassify releases what the function reads.
                 """)
         @OptionGroup var options: FSOptions

@@ -52,19 +52,7 @@ final class ServedPlatform: @unchecked Sendable {
         _ method: HTTPMethod, _ path: String, token: String? = nil, json: Any? = nil, body: [UInt8]? = nil,
         headers extra: [String: String] = [:], timeout: Int64 = 60
     ) async throws -> Reply {
-        var request = HTTPClientRequest(url: url + path)
-        request.method = method
-        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
-        if let json {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: [UInt8](try JSONSerialization.data(withJSONObject: json))))
-        } else if let body {
-            request.body = .bytes(ByteBuffer(bytes: body))
-        }
-        for (name, value) in extra { request.headers.add(name: name, value: value) }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(timeout))
-        let bytes = try await response.body.collect(upTo: 64 << 20)
-        return Reply(status: Int(response.status.code), headers: response.headers, body: Array(bytes.readableBytesView))
+        try await GatewayHarness.send(method, url + path, token: token, json: json, body: body, headers: extra, timeout: timeout)
     }
 
     /// `/v1/fs/{path}` with the path as one encoded segment.
