@@ -25,14 +25,14 @@ public final class ClusterDispatcher: Dispatcher {
     public let queue: PostgresQueue
     public let configuration: ClusterConfiguration
     /// The limits the embedded worker would apply (the chain depth).
-    let limits: WorkerConfiguration
+    let limits: EngineConfiguration
     let waiters = Wakeups()
     private let listening = ListenerState()
     private let logger = Logger(label: "faasten.cluster.dispatcher")
 
     public init(
         fileSystem: FileSystem, queue: PostgresQueue, configuration: ClusterConfiguration = ClusterConfiguration(),
-        limits: WorkerConfiguration = WorkerConfiguration()
+        limits: EngineConfiguration = EngineConfiguration()
     ) {
         self.fileSystem = fileSystem
         self.queue = queue
@@ -61,12 +61,12 @@ public final class ClusterDispatcher: Dispatcher {
 
     // MARK: Dispatcher
 
-    public func invoke(_ request: InvokeRequest) async -> InvokeResult {
-        let id = Worker.newID()
+    public func invoke(_ request: InvocationRequest) async -> InvocationResult {
+        let id = Engine.newID()
         let submittedAt = Date().timeIntervalSince1970
         let admitted: Admission.Admitted
         switch await admit(request) {
-        case let .failure(refusal): return InvokeResult(id: id, outcome: .refused(refusal.error), label: refusal.label)
+        case let .failure(refusal): return InvocationResult(id: id, outcome: .refused(refusal.error), label: refusal.label)
         case let .success(value): admitted = value
         }
         let label = admitted.invokerContext.label
@@ -75,15 +75,15 @@ public final class ClusterDispatcher: Dispatcher {
         do {
             try await enqueue(request, admitted, id: id, submittedAt: submittedAt)
         } catch {
-            return InvokeResult(id: id, outcome: .busy("cannot queue the invocation: \(error)"), label: label)
+            return InvocationResult(id: id, outcome: .busy("cannot queue the invocation: \(error)"), label: label)
         }
         let limit = Double(admitted.gate.function.timeoutMilliseconds) / 1000 + configuration.queueWaitSeconds
         let deadline = ContinuousClock.now + .milliseconds(Int64(limit * 1000))
         while true {
-            if let row = try? await invocation(id), let result = InvokeResult(record: row) { return result }
+            if let row = try? await invocation(id), let result = InvocationResult(record: row) { return result }
             let now = ContinuousClock.now
             guard now < deadline else {
-                return InvokeResult(
+                return InvocationResult(
                     id: id,
                     outcome: .busy("not finished within \(Int(limit)) s; it is still queued or running as invocation \(id)"),
                     label: label)
@@ -92,8 +92,8 @@ public final class ClusterDispatcher: Dispatcher {
         }
     }
 
-    public func submit(_ request: InvokeRequest) async throws -> String {
-        let id = Worker.newID()
+    public func submit(_ request: InvocationRequest) async throws -> String {
+        let id = Engine.newID()
         let submittedAt = Date().timeIntervalSince1970
         switch await admit(request) {
         case let .failure(refusal): throw SubmissionError.refused(refusal.error, label: refusal.label)
@@ -107,8 +107,8 @@ public final class ClusterDispatcher: Dispatcher {
         }
     }
 
-    public func invocation(_ id: String) async throws -> InvocationRow? {
-        try await fileSystem.store.transaction(.read) { try $0.invocation(id) }
+    public func invocation(_ id: String) async throws -> InvocationRecord? {
+        try await fileSystem.store.transaction(.read) { try InvocationRecords.load(id, in: $0) }
     }
 
     public func status() async -> DispatcherStatus {
@@ -129,15 +129,15 @@ public final class ClusterDispatcher: Dispatcher {
 
     /// The checks before anything is queued; a refusal is answered at once and
     /// changes nothing (it is neither queued nor recorded).
-    private func admit(_ request: InvokeRequest) async -> Result<Admission.Admitted, Admission.Refusal> {
+    private func admit(_ request: InvocationRequest) async -> Result<Admission.Admitted, Admission.Refusal> {
         await Admission.admit(request, in: fileSystem, maxChainDepth: limits.maxChainDepth)
     }
 
-    private func enqueue(_ request: InvokeRequest, _ admitted: Admission.Admitted, id: String, submittedAt: Double) async throws {
-        var row = Worker.row(request, id: id, submittedAt: submittedAt)
+    private func enqueue(_ request: InvocationRequest, _ admitted: Admission.Admitted, id: String, submittedAt: Double) async throws {
+        var row = InvocationRecord(request, id: id, submittedAt: submittedAt)
         row.gate = admitted.gate.gate
-        let encoded = try QueuedRequest(request, admitted: admitted, submittedAt: submittedAt).encoded()
-        let affinity = Worker.affinity(of: admitted.gate, startLabel: admitted.functionContext.label)
+        let encoded = try QueuedInvocation(request, admitted: admitted, submittedAt: submittedAt).encoded()
+        let affinity = Engine.affinity(of: admitted.gate, startLabel: admitted.functionContext.label)
         try await queue.enqueue(row, request: encoded, affinity: affinity, maxAttempts: configuration.maxAttempts)
     }
 }

@@ -7,12 +7,12 @@ import Store
 import Worker
 
 /// A worker process's side of a cluster: registers its capacity, claims queued
-/// invocations when woken (or every `pollSeconds`), runs them on its local ``Worker``,
+/// invocations when woken (or every `pollSeconds`), runs them on its local ``Engine``,
 /// renews its leases with a heartbeat, and writes each result only if its claim still
 /// holds.
 ///
 /// ```swift
-/// let member = ClusterWorker(worker: worker, queue: queue, configuration: configuration)
+/// let member = ClusterWorker(engine: engine, queue: queue, configuration: configuration)
 /// try await member.run()   // until a graceful shutdown (SIGTERM) or cancellation
 /// ```
 ///
@@ -21,7 +21,8 @@ import Worker
 public final class ClusterWorker: ServiceLifecycle.Service, Sendable {
     /// This worker's id in the registry and in the records it writes.
     public let id: String
-    public let worker: Worker
+    /// The engine running the claimed invocations.
+    public let engine: Engine
     public let queue: PostgresQueue
     public let configuration: ClusterConfiguration
     private let wakeups = Wakeups()
@@ -29,15 +30,15 @@ public final class ClusterWorker: ServiceLifecycle.Service, Sendable {
     private let logger: Logger
     private static let work = "work"
 
-    public init(worker: Worker, queue: PostgresQueue, configuration: ClusterConfiguration, id: String? = nil) {
+    public init(engine: Engine, queue: PostgresQueue, configuration: ClusterConfiguration, id: String? = nil) {
         self.id = id ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())-\(UUID().uuidString.prefix(8).lowercased())"
-        self.worker = worker
+        self.engine = engine
         self.queue = queue
         self.configuration = configuration
         var logger = Logger(label: "faasten.cluster.worker")
         logger[metadataKey: "worker"] = .string(self.id)
         self.logger = logger
-        worker.sendAsynchronousCalls(to: ClusterDispatcher(fileSystem: worker.fileSystem, queue: queue, configuration: configuration, limits: worker.configuration))
+        engine.sendAsynchronousCalls(to: ClusterDispatcher(fileSystem: engine.fileSystem, queue: queue, configuration: configuration, limits: engine.configuration))
     }
 
     /// Serves the queue until a graceful shutdown or cancellation; then stops claiming,
@@ -45,15 +46,15 @@ public final class ClusterWorker: ServiceLifecycle.Service, Sendable {
     /// back and deregisters.
     public func run() async throws {
         try await queue.register(
-            id: id, host: ProcessInfo.processInfo.hostName, pid: Int(getpid()), memoryMB: worker.configuration.memoryBudgetMB,
+            id: id, host: ProcessInfo.processInfo.hostName, pid: Int(getpid()), memoryMB: engine.configuration.memoryBudgetMB,
             slots: configuration.slots)
-        logger.notice("registered with \(configuration.slots) slots and \(worker.configuration.memoryBudgetMB) MiB")
+        logger.notice("registered with \(configuration.slots) slots and \(engine.configuration.memoryBudgetMB) MiB")
         wakeups.expect(Self.work)
         let wakeups = wakeups
         let listener = queue.listen(
             PostgresQueue.workChannel, listening: { wakeups.notify(Self.work) }, handler: { _ in wakeups.notify(Self.work) })
         let heartbeat = Task { await self.beat() }
-        await worker.warmUp()
+        await engine.warmUp()
         await withGracefulShutdownHandler {
             await self.claimLoop()
         } onGracefulShutdown: {
@@ -69,7 +70,7 @@ public final class ClusterWorker: ServiceLifecycle.Service, Sendable {
         } catch {
             logger.warning("cannot deregister: \(error)")
         }
-        await worker.shutdown(grace: .seconds(5))
+        await engine.shutdown(grace: .seconds(5))
         logger.notice("stopped")
     }
 
@@ -87,7 +88,7 @@ public final class ClusterWorker: ServiceLifecycle.Service, Sendable {
             if free > 0 {
                 do {
                     let claims = try await queue.claim(
-                        worker: id, limit: free, warm: await worker.warmAffinities(), running: running.count,
+                        worker: id, limit: free, warm: await engine.warmAffinities(), running: running.count,
                         lease: configuration.leaseSeconds, preferenceWindow: configuration.preferenceWindow,
                         liveWithin: configuration.leaseSeconds)
                     failures = 0
@@ -115,19 +116,19 @@ public final class ClusterWorker: ServiceLifecycle.Service, Sendable {
 
     /// Runs one claimed invocation and writes its result if the claim still holds.
     private func process(_ claim: PostgresQueue.Claim) async {
-        var row: InvocationRow
+        var row: InvocationRecord
         do {
-            let (request, submittedAt) = try QueuedRequest.decode(claim.request, blobs: worker.fileSystem.store.blobs)
+            let (request, submittedAt) = try QueuedInvocation.decode(claim.request, blobs: engine.fileSystem.store.blobs)
             // The record is how the result reaches a synchronous caller: keep it whole (the
             // monitor bounds a response).
-            row = await worker.perform(request, id: claim.id, submittedAt: submittedAt, keepingResultsUpTo: .max).1
+            row = await engine.perform(request, id: claim.id, submittedAt: submittedAt, keepingResultsUpTo: .max).1
         } catch {
             // Written by a newer gateway, or its blobs are gone: fail it with the reason.
             logger.error("cannot decode queued invocation \(claim.id): \(error)")
-            guard var stored = try? await worker.invocation(claim.id) else { return }
+            guard var stored = try? await engine.invocation(claim.id) else { return }
             let label = (try? Label(parsing: stored.startLabel)) ?? .top
             stored.finish(
-                InvokeResult(id: claim.id, outcome: .failed(.reported(code: "bad-request", reason: "\(error)")), label: label),
+                InvocationResult(id: claim.id, outcome: .failed(.reported(code: "bad-request", reason: "\(error)")), label: label),
                 keepingResultsUpTo: 0)
             row = stored
         }
@@ -153,7 +154,7 @@ public final class ClusterWorker: ServiceLifecycle.Service, Sendable {
             guard !Task.isCancelled else { return }
             do {
                 let held = try await queue.heartbeat(
-                    worker: id, lease: configuration.leaseSeconds, running: running.count, warm: await worker.warmAffinities())
+                    worker: id, lease: configuration.leaseSeconds, running: running.count, warm: await engine.warmAffinities())
                 for lost in running.ids.subtracting(held) {
                     logger.warning("lost the lease on invocation \(lost); another worker may run it")
                 }

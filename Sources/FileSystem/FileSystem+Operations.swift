@@ -102,12 +102,26 @@ extension FileSystem {
     /// Opens the blob behind a blob entry for reading (read rule on the entry).
     public func openBlob(_ entry: Entry, _ context: inout SecurityContext) async throws(FSError) -> any BlobReader {
         let name = try await read(blob: entry, &context)
-        let blobs = store.blobs
-        let reader: (any BlobReader)?
         do {
-            reader = try await Blocking.run { try blobs.open(name) }
+            return try await Blocking.run { try self.open(blob: name) }
+        } catch let error as FSError {
+            throw error
         } catch {
             throw .storage("\(error)")
+        }
+    }
+
+    /// Opens a blob by name, for a caller that already may read it: a rule of a session
+    /// gave it the name (a blob entry's target, ``FileSystemSession/read(gateWithImage:_:)``),
+    /// or the bytes are its own data (a blob it wrote, a result it was given, a blob sent
+    /// with its request, which the request's start label covers). Never for a name
+    /// that came from anywhere else.
+    public func open(blob name: BlobName) throws(FSError) -> any BlobReader {
+        let reader: (any BlobReader)?
+        do {
+            reader = try store.blobs.open(name)
+        } catch {
+            throw .storage("cannot open the blob \(name): \(error)")
         }
         guard let reader else { throw .blobNotFound(name) }
         return reader

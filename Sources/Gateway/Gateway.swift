@@ -33,7 +33,8 @@ public final class Gateway: Sendable {
     public init(
         dispatcher: any Dispatcher, keys: SigningKeys, audit: AuditLog, configuration: GatewayConfiguration = GatewayConfiguration(),
         metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), logger: Logger = Logger(label: "faasten.gateway")
-    ) {
+    ) throws {
+        try dispatcher.fileSystem.store.prepare(GatewaySchema.schema)
         self.dispatcher = dispatcher
         fileSystem = dispatcher.fileSystem
         self.keys = keys
@@ -45,21 +46,25 @@ public final class Gateway: Sendable {
         triggers = Triggers(fileSystem: dispatcher.fileSystem, dispatcher: dispatcher, audit: audit, logger: logger)
     }
 
-    /// A gateway over a worker in this process (the embedded mode).
+    /// A gateway over an engine in this process (the embedded mode).
     public convenience init(
-        worker: Worker, keys: SigningKeys, audit: AuditLog, configuration: GatewayConfiguration = GatewayConfiguration(),
+        engine: Engine, keys: SigningKeys, audit: AuditLog, configuration: GatewayConfiguration = GatewayConfiguration(),
         metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), logger: Logger = Logger(label: "faasten.gateway")
-    ) {
-        self.init(dispatcher: worker, keys: keys, audit: audit, configuration: configuration, metrics: metrics, logger: logger)
+    ) throws {
+        try self.init(dispatcher: engine, keys: keys, audit: audit, configuration: configuration, metrics: metrics, logger: logger)
     }
 
     /// Creates the administrator's account if it does not exist; returns its new
     /// password (`nil` if it existed).
-    public func ensureAdmin() async throws -> String? {
+    ///
+    /// `save` keeps the new password before the account exists: if it throws, there is
+    /// no account whose password nobody knows.
+    public func ensureAdmin(savingPassword save: (String) throws -> Void = { _ in }) async throws -> String? {
         let name = configuration.adminName
         let existing = try await fileSystem.store.transaction(.read) { try $0.account(name) }
         guard existing == nil else { return nil }
         let password = Self.randomPassword()
+        try save(password)
         _ = try await accounts.register(name: name, password: password, admin: true, allowReserved: true)
         return password
     }
@@ -94,6 +99,7 @@ public final class Gateway: Sendable {
         router.add(middleware: ErrorMiddleware(logger: logger))
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: LogRequestsMiddleware(.info))
+        router.add(middleware: ReleaseMiddleware())
         addAccountRoutes(router)
         addFileSystemRoutes(router)
         addInvokeRoutes(router)

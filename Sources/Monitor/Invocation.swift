@@ -3,7 +3,7 @@ import Labels
 import Store
 
 /// One request for a function, as the monitor hands it to the guest.
-public struct InvocationRequest: Sendable {
+public struct GuestRequest: Sendable {
     public var id: String
     public var payload: [UInt8]
     /// Named request blobs; the guest receives a readable blob handle for each.
@@ -38,7 +38,7 @@ public struct FunctionResponse: Sendable, Hashable {
 }
 
 /// How an invocation ended, and the label its context ended at.
-public struct InvocationOutcome: Sendable {
+public struct GuestOutcome: Sendable {
     public enum Status: Sendable {
         case completed(FunctionResponse)
         case failed(InvocationFailure)

@@ -216,11 +216,13 @@ extension Monitor {
         }
     }
 
-    private func openReader(_ name: BlobName) throws(CallFailure) -> any BlobReader {
-        guard let reader = try blobCall({ try fileSystem.store.blobs.open(name) }) else {
-            throw CallFailure(.notFound, "blob \(name) is missing")
+    /// Opens a blob a rule gave the invocation, or its own data (``FileSystem/open(blob:)``).
+    func openReader(_ name: BlobName) throws(CallFailure) -> any BlobReader {
+        do {
+            return try fileSystem.open(blob: name)
+        } catch {
+            throw CallFailure(error)
         }
-        return reader
     }
 
     private func ensureRoot(_ state: inout InvocationState) throws(CallFailure) {
@@ -229,37 +231,9 @@ extension Monitor {
         state.setRoot(root)
     }
 
-    private func dent(_ handle: UInt64, _ state: inout InvocationState) throws(CallFailure) -> Entry {
+    func dent(_ handle: UInt64, _ state: inout InvocationState) throws(CallFailure) -> Entry {
         if handle == 0 { try ensureRoot(&state) }
         return try state.dent(handle).get()
-    }
-
-    private func opened(_ handle: UInt64, _ entry: Entry) -> WireOpened {
-        var opened = WireOpened()
-        opened.handle = handle
-        opened.kind = WireKind(rawValue: entry.kind.rawValue) ?? .directory
-        opened.label = entry.label?.description ?? ""
-        return opened
-    }
-
-    private func parseLabel(_ text: String, what: String) throws(CallFailure) -> Label {
-        do {
-            return try Label(parsing: text)
-        } catch {
-            throw CallFailure(error, what: what)
-        }
-    }
-
-    private func parseComponent(_ text: String, what: String) throws(CallFailure) -> Component {
-        do {
-            return try Component(parsing: text)
-        } catch {
-            throw CallFailure(error, what: what)
-        }
-    }
-
-    private func parseOptionalComponent(_ text: String, what: String) throws(CallFailure) -> Component? {
-        text.isEmpty ? nil : try parseComponent(text, what: what)
     }
 
     /// `base/suffix…`, where the privilege must speak for `base` (default: its first principal).
@@ -341,81 +315,14 @@ extension Monitor {
         }
     }
 
-    private func gateSpec(_ spec: WireGateSpec, _ state: inout InvocationState) throws(CallFailure) -> GateSpec {
-        let target: GateSpec.Target
-        switch spec.target {
-        case let .function(function)?:
-            target = .function(
-                runtime: function.runtime, image: try dent(function.image, &state),
-                memoryMB: function.memoryMb == 0 ? 128 : Int(function.memoryMb),
-                timeoutMilliseconds: function.timeoutMs == 0 ? 30_000 : Int(function.timeoutMs),
-                fresh: function.fresh, concurrency: Int(function.concurrency))
-        case let .redirect(handle)?:
-            target = .redirect(try dent(handle, &state))
-        case nil:
-            throw CallFailure(.invalidArgument, "a gate needs a function or a redirect")
-        }
-        return GateSpec(
-            target: target, privilege: Privilege(try parseComponent(spec.privilege, what: "privilege")),
-            invokerIntegrityClearance: try parseOptionalComponent(spec.invokerClearance, what: "invoker clearance"),
-            declassify: try parseOptionalComponent(spec.declassify, what: "declassify"))
-    }
-
-    private func gateUpdate(_ change: WireGateUpdate, _ state: inout InvocationState) throws(CallFailure) -> GateUpdate {
-        var update = GateUpdate()
-        if change.hasPrivilege { update.privilege = Privilege(try parseComponent(change.privilege, what: "privilege")) }
-        if change.hasInvokerClearance { update.invokerIntegrityClearance = try parseComponent(change.invokerClearance, what: "invoker clearance") }
-        if change.hasDeclassify { update.declassify = try parseComponent(change.declassify, what: "declassify") }
-        if change.hasImage { update.image = try dent(change.image, &state) }
-        if change.hasRuntime { update.runtime = change.runtime }
-        if change.hasMemoryMb { update.memoryMB = Int(change.memoryMb) }
-        if change.hasTimeoutMs { update.timeoutMilliseconds = Int(change.timeoutMs) }
-        if change.hasRedirect { update.redirect = try dent(change.redirect, &state) }
-        if change.hasFresh { update.fresh = change.fresh }
-        if change.hasConcurrency { update.concurrency = Int(change.concurrency) }
-        return update
-    }
-
-    private func service(_ spec: WireServiceSpec) throws(CallFailure) -> Service {
-        let verb = HTTPVerb.allCases.first { "\($0.rawValue)" == "\(spec.verb)".uppercased() } ?? .get
-        return Service(
-            privilege: Privilege(try parseComponent(spec.privilege, what: "privilege")),
-            invokerIntegrityClearance: try parseOptionalComponent(spec.invokerClearance, what: "invoker clearance") ?? .true,
-            taint: spec.taint.isEmpty ? .public : try parseLabel(spec.taint, what: "taint"), url: spec.url, verb: verb,
-            headers: spec.headers)
-    }
-
-    private func wire(_ service: Service) -> WireServiceSpec {
-        var spec = WireServiceSpec()
-        spec.privilege = service.privilege.description
-        spec.invokerClearance = service.invokerIntegrityClearance.description
-        spec.taint = service.taint.description
-        spec.url = service.url
-        spec.verb = WireVerb.allCases.first { "\($0)".uppercased() == service.verb.rawValue } ?? .get
-        spec.headers = service.headers
-        return spec
-    }
-
     private func gateInfo(_ handle: UInt64, _ state: inout InvocationState) throws(CallFailure) -> WireGateInfo {
         let entry = try dent(handle, &state)
-        let gate = try fs(.read, &state) { session, context throws(FSError) in try session.read(gate: entry, &context) }
-        var info = WireGateInfo()
-        info.privilege = gate.privilege.description
-        info.invokerClearance = gate.invokerIntegrityClearance.description
-        info.declassify = gate.declassify.description
-        switch gate.target {
-        case let .function(function):
-            info.runtime = function.runtime
-            info.memoryMb = UInt32(clamping: function.memoryMB)
-            info.timeoutMs = UInt32(clamping: function.timeoutMilliseconds)
-            info.fresh = function.fresh
-            info.concurrency = UInt32(clamping: function.concurrency)
-            // Reading the gate already tainted with its label, which covers its image.
-            let image = try openReader(function.image)
-            info.image = try state.addBlob(.reading(image)).get()
-            info.imageSize = UInt64(image.size)
-        case .redirect:
-            info.redirect = true
+        let (gate, image) = try fs(.read, &state) { session, context throws(FSError) in try session.read(gateWithImage: entry, &context) }
+        var info = wire(gate)
+        if let image {
+            let reader = try openReader(image)
+            info.image = try state.addBlob(.reading(reader)).get()
+            info.imageSize = UInt64(reader.size)
         }
         return info
     }
@@ -428,8 +335,8 @@ extension Monitor {
         guard let invoker = state.invoker else {
             throw CallFailure(.unsupported, "invoking other functions and services needs the invocation engine (faasten serve)")
         }
-        let call = GuestInvocation(payload: [UInt8](request.payload), sync: request.sync, parameters: request.parameters)
-        let outcome: GuestInvocationResult
+        let call = GuestInvokeCall(payload: [UInt8](request.payload), sync: request.sync, parameters: request.parameters)
+        let outcome: GuestInvokeReply
         do {
             outcome = try invoker.invoke(target, call, &state.context)
         } catch {

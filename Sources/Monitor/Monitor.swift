@@ -72,21 +72,21 @@ public final class Monitor: @unchecked Sendable {
     /// at the deadline (a nested call, a service, the store) is cut off by the caller,
     /// which reads the context as of the last finished call from `progress`.
     public func serve(
-        _ request: InvocationRequest, context: SecurityContext, deadline: ContinuousClock.Instant?,
+        _ request: GuestRequest, context: SecurityContext, deadline: ContinuousClock.Instant?,
         invoker: (any GuestInvoker)? = nil, progress: ContextProgress? = nil
-    ) -> InvocationOutcome {
+    ) -> GuestOutcome {
         var state = InvocationState(context: context, limits: limits, invoker: invoker)
         guard !closed else {
-            return InvocationOutcome(status: .failed(.protocolViolation("the channel is closed")), context: context)
+            return GuestOutcome(status: .failed(.protocolViolation("the channel is closed")), context: context)
         }
         do {
             try channel.write(try invocationMessage(request, &state))
         } catch let error as InvocationFailure {
-            return InvocationOutcome(status: .failed(error), context: state.context)
+            return GuestOutcome(status: .failed(error), context: state.context)
         } catch let error as FrameError {
-            return InvocationOutcome(status: .failed(fail(error)), context: state.context)
+            return GuestOutcome(status: .failed(fail(error)), context: state.context)
         } catch {
-            return InvocationOutcome(status: .failed(.sandbox("\(error)")), context: state.context)
+            return GuestOutcome(status: .failed(.sandbox("\(error)")), context: state.context)
         }
         while true {
             let message: WireGuestMessage
@@ -94,25 +94,25 @@ public final class Monitor: @unchecked Sendable {
                 message = try channel.read(WireGuestMessage.self, deadline: deadline)
             } catch {
                 state.closeBlobs()
-                return InvocationOutcome(status: .failed(fail(error)), context: state.context)
+                return GuestOutcome(status: .failed(fail(error)), context: state.context)
             }
             guard case let .call(call)? = message.kind else {
                 // A hello mid-invocation, or an empty message: answered, not fatal.
                 if !reply(protocolError(id: 0, "expected a call during an invocation")) {
                     state.closeBlobs()
-                    return InvocationOutcome(status: .failed(.guestExited("the channel was closed")), context: state.context)
+                    return GuestOutcome(status: .failed(.guestExited("the channel was closed")), context: state.context)
                 }
                 continue
             }
             if case let .response(response)? = call.call {
                 state.closeBlobs()
                 guard response.body.count <= limits.maxResponseBytes else {
-                    return InvocationOutcome(
+                    return GuestOutcome(
                         status: .failed(.responseTooLarge(bytes: response.body.count, limit: limits.maxResponseBytes)),
                         context: state.context)
                 }
                 let status = response.status == 0 ? 200 : Int(response.status)
-                return InvocationOutcome(
+                return GuestOutcome(
                     status: .completed(FunctionResponse(body: Array(response.body), status: status, headers: response.headers)),
                     context: state.context)
             }
@@ -121,20 +121,24 @@ public final class Monitor: @unchecked Sendable {
             progress?.context = state.context
             if !reply(result) {
                 state.closeBlobs()
-                return InvocationOutcome(status: .failed(.guestExited("the channel was closed")), context: state.context)
+                return GuestOutcome(status: .failed(.guestExited("the channel was closed")), context: state.context)
             }
         }
     }
 
-    private func invocationMessage(_ request: InvocationRequest, _ state: inout InvocationState) throws -> WireHostMessage {
+    private func invocationMessage(_ request: GuestRequest, _ state: inout InvocationState) throws -> WireHostMessage {
         var invocation = WireInvocation()
         invocation.id = request.id
         invocation.payload = Data(request.payload)
         invocation.headers = request.headers
         invocation.invoker = request.invoker.description
         for (name, blob) in request.blobs {
-            guard let reader = try fileSystem.store.blobs.open(blob.name) else {
-                throw InvocationFailure.sandbox("request blob \(blob.name) is missing")
+            // The request's own data, covered by its start label (``FileSystem/open(blob:)``).
+            let reader: any BlobReader
+            do {
+                reader = try fileSystem.open(blob: blob.name)
+            } catch {
+                throw InvocationFailure.sandbox("request blob \(blob.name): \(error)")
             }
             var info = WireBlobInfo()
             info.handle = try state.addBlob(.reading(reader)).get()
@@ -214,7 +218,7 @@ public final class ContextProgress: @unchecked Sendable {
 public protocol GuestInvoker: Sendable {
     /// Invokes the gate or service `target` with the caller's context (which the call
     /// may raise: a synchronous result taints the caller).
-    func invoke(_ target: Entry, _ request: GuestInvocation, _ context: inout SecurityContext) throws(FSError) -> GuestInvocationResult
+    func invoke(_ target: Entry, _ request: GuestInvokeCall, _ context: inout SecurityContext) throws(FSError) -> GuestInvokeReply
     /// The function declassified or endorsed (`action`) its context with `privilege`:
     /// reported for the audit log.
     func labelChanged(_ action: String, from before: Label, to after: Label, privilege: Privilege)
@@ -225,7 +229,7 @@ extension GuestInvoker {
 }
 
 /// What a guest asked to invoke.
-public struct GuestInvocation: Sendable {
+public struct GuestInvokeCall: Sendable {
     public var payload: [UInt8]
     public var sync: Bool
     public var parameters: [String: String]
@@ -238,7 +242,7 @@ public struct GuestInvocation: Sendable {
 }
 
 /// What an invocation by a guest returned.
-public struct GuestInvocationResult: Sendable {
+public struct GuestInvokeReply: Sendable {
     public var body: [UInt8]
     public var status: Int
     public var headers: [String: String]

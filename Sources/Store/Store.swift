@@ -1,6 +1,8 @@
 /// Persistent rows of the labeled file system, behind one protocol with two backends.
 ///
-/// A store knows objects, directory entries and facets as rows; it knows nothing of
+/// A store knows objects, directory entries and facets as rows, and gives the modules
+/// that keep rows of their own (invocation records, accounts, the cluster's queue) a
+/// small SQL seam and the migration machinery (``Schema``); it knows nothing of
 /// labels beyond their canonical text, and makes no flow checks: those belong to the
 /// `FileSystem` module. Every operation runs in a transaction:
 ///
@@ -31,6 +33,11 @@ public protocol Store: Sendable {
 
     /// `"sqlite"` or `"postgres"`, for messages and benchmark names.
     var backend: String { get }
+
+    /// Creates or migrates the tables of `schema` (once per process; idempotent, and
+    /// safe when several processes prepare at once). The module owning the rows calls
+    /// it before first use. Blocking.
+    func prepare(_ schema: Schema) throws
 
     /// Releases connections and threads. The store must not be used afterwards.
     func close() async throws
@@ -72,66 +79,14 @@ public protocol StoreTransaction {
     /// How many facets of `faceted` were created by `creator`.
     func facetCount(faceted: ObjectID, creator: String) throws -> Int
 
-    /// Inserts or replaces an invocation record.
-    func saveInvocation(_ record: InvocationRow) throws
-    /// The invocation record with this id, if any.
-    func invocation(_ id: String) throws -> InvocationRow?
-
-    /// The account named `name`, if any.
-    func account(_ name: String) throws -> AccountRow?
-    /// Every account, by name.
-    func accounts() throws -> [AccountRow]
-    /// Inserts or replaces an account.
-    func saveAccount(_ account: AccountRow) throws
-    /// Removes an account and its sessions; `false` if there was none.
-    func deleteAccount(_ name: String) throws -> Bool
-
-    /// Adds a refresh session.
-    func insertSession(_ session: SessionRow) throws
-    /// Removes and returns a session (a refresh token is used once).
-    func takeSession(_ id: String) throws -> SessionRow?
-    /// Removes every session of an account.
-    func deleteSessions(account: String) throws
-
-    /// Marks an access token as revoked until it would have expired anyway (and
-    /// forgets revocations that have expired).
-    func revokeToken(_ id: String, expiresAt: Double, now: Double) throws
-    /// Whether an access token was revoked.
-    func isTokenRevoked(_ id: String) throws -> Bool
-
-    /// Appends audit rows.
-    func appendAudit(_ rows: [AuditRow]) throws
-    /// Audit rows matching `query`, newest first.
-    func audit(_ query: AuditQuery) throws -> [AuditRow]
-
-    /// Adds a trigger; `false` if its owner already has one with that name.
-    func insertTrigger(_ trigger: TriggerRow) throws -> Bool
-    func trigger(_ id: String) throws -> TriggerRow?
-    /// An owner's triggers, by name.
-    func triggers(owner: String) throws -> [TriggerRow]
-    /// Schedules whose next tick is at or before `time`.
-    func dueTriggers(at time: Double) throws -> [TriggerRow]
-    /// Moves a schedule's next tick from `expected` to `next`; `false` (and no change) if
-    /// another process moved it first: the tick is someone else's.
-    func claimTick(_ id: String, expected: Double, next: Double) throws -> Bool
-    /// Removes a trigger and its deliveries; `false` if there was none.
-    func deleteTrigger(_ id: String) throws -> Bool
-
-    /// Records a delivery; `false` (and no change) if this delivery id was seen before.
-    func insertDelivery(_ delivery: DeliveryRow) throws -> Bool
-    func delivery(trigger: String, delivery: String) throws -> DeliveryRow?
-    func updateDelivery(_ delivery: DeliveryRow) throws
-    /// Forgets a delivery (one that could not be queued, so that a redelivery runs).
-    func deleteDelivery(trigger: String, delivery: String) throws
-    /// A trigger's deliveries, newest first.
-    func deliveries(trigger: String, limit: Int) throws -> [DeliveryRow]
-
-    /// The token signing keys gateways share (cluster mode), by name: `(name, PEM)`.
-    func signingKeys() throws -> [(name: String, pem: String)]
-    /// Adds a signing key.
-    func insertSigningKey(name: String, pem: String) throws
-    /// Removes a signing key.
-    func deleteSigningKey(_ name: String) throws
+    /// Which SQL this store speaks.
+    var dialect: SQLDialect { get }
+    /// Rows of a statement written once for both backends: `?` placeholders (`?N` to
+    /// name one again), the types of ``SQLValue``. For modules that keep rows of their
+    /// own (``Schema``); the file system's rows have the methods above.
+    func query(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow]
+    /// Runs a statement written once for both backends; returns how many rows changed.
+    func execute(_ sql: String, _ arguments: [SQLValue]) throws -> Int
 
     /// A value of the store-wide key/value table (e.g. the root object's id).
     func metadata(_ key: String) throws -> String?
@@ -200,65 +155,6 @@ public struct FacetRecord: Sendable, Hashable {
         self.label = label
         self.directory = directory
         self.creator = creator
-    }
-}
-
-/// One invocation as recorded: what was asked, how it went, what it answered.
-/// Times are seconds since 1970.
-public struct InvocationRow: Sendable, Hashable {
-    public var id: String
-    /// The direct gate that ran, once resolved.
-    public var gate: ObjectID?
-    /// What was invoked, as asked (a path, or a description for chained calls).
-    public var target: String
-    /// The invocation that made this one, for chained calls.
-    public var parent: String?
-    /// The invoker's privilege (component text).
-    public var invoker: String
-    public var startLabel: String
-    /// `queued`, `running`, `completed` or `failed`.
-    public var status: String
-    public var submittedAt: Double
-    public var startedAt: Double?
-    public var finishedAt: Double?
-    public var responseStatus: Int?
-    public var result: [UInt8]?
-    /// The label the result carries (after the gate's declassification).
-    public var resultLabel: String?
-    /// Why it failed: a code and a reason.
-    public var error: String?
-    /// The function's stdout and stderr, labeled with the invocation's final label.
-    public var logs: [UInt8]?
-    public var logLabel: String?
-    /// The cluster worker that ran it (`nil` in the embedded mode).
-    public var worker: String?
-    /// How many times a cluster worker claimed it (a worker lost mid-run means a retry).
-    public var attempts: Int
-
-    public init(
-        id: String, gate: ObjectID? = nil, target: String, parent: String? = nil, invoker: String, startLabel: String,
-        status: String, submittedAt: Double, startedAt: Double? = nil, finishedAt: Double? = nil, responseStatus: Int? = nil,
-        result: [UInt8]? = nil, resultLabel: String? = nil, error: String? = nil, logs: [UInt8]? = nil, logLabel: String? = nil,
-        worker: String? = nil, attempts: Int = 0
-    ) {
-        self.id = id
-        self.gate = gate
-        self.target = target
-        self.parent = parent
-        self.invoker = invoker
-        self.startLabel = startLabel
-        self.status = status
-        self.submittedAt = submittedAt
-        self.startedAt = startedAt
-        self.finishedAt = finishedAt
-        self.responseStatus = responseStatus
-        self.result = result
-        self.resultLabel = resultLabel
-        self.error = error
-        self.logs = logs
-        self.logLabel = logLabel
-        self.worker = worker
-        self.attempts = attempts
     }
 }
 

@@ -102,7 +102,7 @@ struct CloudCallBenchmark: AsyncParsableCommand {
             let payload = Array(#"{"call": "\#(call)", "n": \#(n), "path": "small"}"#.utf8)
             let context = try SecurityContext()
             let outcome = try await Blocking.run {
-                monitor.serve(InvocationRequest(id: "bench", payload: payload), context: context, deadline: .now + .seconds(300))
+                monitor.serve(GuestRequest(id: "bench", payload: payload), context: context, deadline: .now + .seconds(300))
             }
             guard case let .completed(response) = outcome.status,
                 let answer = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],

@@ -19,7 +19,7 @@ struct ClusterBenchmark: AsyncParsableCommand {
             gateway's dispatcher (admission, enqueue, a worker's claim, the run, the record, the
             notification). cluster.throughput.wN: --callers synchronous callers for --seconds with N
             workers of --slots slots. Baseline, in the same run: the embedded in-process dispatcher
-            (a Worker on SQLite) under the same load.
+            (a Engine on SQLite) under the same load.
             """
     )
 
@@ -33,7 +33,7 @@ struct ClusterBenchmark: AsyncParsableCommand {
         let duration = options.quick ? min(seconds, 1) : seconds
         var report = BenchmarkReport(title: "faasten-bench cluster (\(callers) callers, \(slots) slots a worker, one machine)")
 
-        // The embedded baseline: a Worker over SQLite, called in-process.
+        // The embedded baseline: a Engine over SQLite, called in-process.
         let embedded = try await InvokeBenchmark.Harness()
         defer { embedded.close() }
         let local = embedded.engine(prestarted: 0)
@@ -51,14 +51,14 @@ struct ClusterBenchmark: AsyncParsableCommand {
         var configuration = ClusterConfiguration()
         configuration.slots = slots
         let dispatcher = ClusterDispatcher(
-            fileSystem: harness.fileSystem, queue: PostgresQueue(store: gatewayStore), configuration: configuration)
+            fileSystem: harness.fileSystem, queue: try PostgresQueue(store: gatewayStore), configuration: configuration)
         dispatcher.start()
 
         var members: [(member: ClusterWorker, store: PostgresStore, task: Task<Void, any Error>)] = []
         func addWorker() async throws {
             let store = try await PostgresStore(location: location, connections: 8)
             let worker = harness.engine(prestarted: 0, fileSystem: FileSystem(store: store))
-            let member = ClusterWorker(worker: worker, queue: PostgresQueue(store: store), configuration: configuration)
+            let member = ClusterWorker(engine: worker, queue: try PostgresQueue(store: store), configuration: configuration)
             members.append((member, store, Task { try await member.run() }))
         }
 

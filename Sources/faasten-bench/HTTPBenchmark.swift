@@ -47,8 +47,8 @@ struct HTTPBenchmark: AsyncParsableCommand {
         var configuration = GatewayConfiguration()
         configuration.port = 0
         configuration.bcryptCost = 4
-        let gateway = Gateway(
-            worker: worker, keys: keys, audit: AuditLog(store: harness.fileSystem.store), configuration: configuration,
+        let gateway = try Gateway(
+            engine: worker, keys: keys, audit: try AuditLog(store: harness.fileSystem.store), configuration: configuration,
             metrics: registry, logger: quiet)
         _ = try await gateway.accounts.register(name: "alice", password: "alice-bench-password")
         let session = try await gateway.accounts.login(name: "alice", password: "alice-bench-password", address: "bench")

@@ -11,12 +11,12 @@ import Worker
     import Glibc
 #endif
 
-/// `faasten-bench invoke`: invocations of a no-op Python function through the Worker API,
+/// `faasten-bench invoke`: invocations of a no-op Python function through the Engine API,
 /// and with `--runtime node` of its JavaScript twin beside it.
 struct InvokeBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "invoke",
-        abstract: "Invocations of a no-op function through the Worker API: warm, cold, and throughput.",
+        abstract: "Invocations of a no-op function through the Engine API: warm, cold, and throughput.",
         discussion: """
             invoke.warm: one caller invoking the gate ~:noop by path (resolution, authorization,
             the pool, the sandbox round trip, the record), with a warm sandbox.
@@ -196,10 +196,10 @@ struct InvokeBenchmark: AsyncParsableCommand {
 
         /// An engine with the default configuration and `prestarted` sandboxes per runtime
         /// (on `fileSystem`, default this harness's).
-        func engine(prestarted: Int, fileSystem: FileSystem? = nil) -> Worker {
-            var configuration = WorkerConfiguration()
+        func engine(prestarted: Int, fileSystem: FileSystem? = nil) -> Engine {
+            var configuration = EngineConfiguration()
             configuration.prestartedPerRuntime = prestarted
-            return Worker(
+            return Engine(
                 fileSystem: fileSystem ?? self.fileSystem, backend: backend, staging: staging, runtimes: runtimes,
                 configuration: configuration)
         }
@@ -208,8 +208,8 @@ struct InvokeBenchmark: AsyncParsableCommand {
             try? FileManager.default.removeItem(atPath: directory)
         }
 
-        func request(_ gate: String) throws -> InvokeRequest {
-            InvokeRequest(target: .path(try FSPath(parsing: "home:<alice,alice>:" + gate)), invoker: alice, payload: [])
+        func request(_ gate: String) throws -> InvocationRequest {
+            InvocationRequest(target: .path(try FSPath(parsing: "home:<alice,alice>:" + gate)), invoker: alice, payload: [])
         }
 
         /// Latencies (µs) of `count` invocations one after another.
@@ -225,7 +225,7 @@ struct InvokeBenchmark: AsyncParsableCommand {
                 guard case .completed = result.outcome else { throw BenchmarkError("the no-op invocation failed: \(result.outcome)") }
                 if index >= warmUp { samples.append(elapsed) }
             }
-            await (worker as? Worker)?.flushRecords()
+            await (worker as? Engine)?.flushRecords()
             return samples
         }
 
@@ -256,7 +256,7 @@ struct InvokeBenchmark: AsyncParsableCommand {
                 return try await group.reduce(0, +)
             }
             let elapsed = Double(Stopwatch.nanoseconds() - start) / 1e9
-            await (worker as? Worker)?.flushRecords()
+            await (worker as? Engine)?.flushRecords()
             return Double(total) / elapsed
         }
 

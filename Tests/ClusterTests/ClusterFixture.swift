@@ -94,28 +94,28 @@ final class ClusterFixture: @unchecked Sendable {
     }
 
     /// A dispatcher in this process, as a gateway would use it.
-    func dispatcher(_ store: PostgresStore) -> ClusterDispatcher {
+    func dispatcher(_ store: PostgresStore) throws -> ClusterDispatcher {
         var configuration = ClusterConfiguration()
         configuration.leaseSeconds = Double(Self.lease)!
-        let dispatcher = ClusterDispatcher(fileSystem: FileSystem(store: store), queue: PostgresQueue(store: store), configuration: configuration)
+        let dispatcher = ClusterDispatcher(fileSystem: FileSystem(store: store), queue: try PostgresQueue(store: store), configuration: configuration)
         dispatcher.start()
         return dispatcher
     }
 
     /// A request from carol to run `~:work` with `payload`.
-    static func work(_ payload: String) throws -> InvokeRequest {
-        InvokeRequest(target: .path(try FSPath(parsing: gatePath)), invoker: try Privilege(parsing: "carol"), payload: Array(payload.utf8))
+    static func work(_ payload: String) throws -> InvocationRequest {
+        InvocationRequest(target: .path(try FSPath(parsing: gatePath)), invoker: try Privilege(parsing: "carol"), payload: Array(payload.utf8))
     }
 
     /// Waits until every invocation in `ids` has a final record; returns the records.
-    static func finished(_ ids: [String], in store: PostgresStore, timeout: Double) async throws -> [String: InvocationRow] {
+    static func finished(_ ids: [String], in store: PostgresStore, timeout: Double) async throws -> [String: InvocationRecord] {
         let deadline = Date().addingTimeInterval(timeout)
-        var rows: [String: InvocationRow] = [:]
+        var rows: [String: InvocationRecord] = [:]
         var waiting = Set(ids)
         while !waiting.isEmpty {
             let batch = Array(waiting.prefix(500))
             let found = try await store.transaction(.read) { transaction in
-                try batch.compactMap { try transaction.invocation($0) }.filter { $0.status == "completed" || $0.status == "failed" }
+                try batch.compactMap { try InvocationRecords.load($0, in: transaction) }.filter(\.status.isFinal)
             }
             for row in found {
                 rows[row.id] = row

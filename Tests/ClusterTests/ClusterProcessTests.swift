@@ -19,7 +19,7 @@ struct ClusterProcessTests {
         let first = try cluster.startWorker(slots: 1)
         _ = first
         let store = try await cluster.store()
-        let dispatcher = cluster.dispatcher(store)
+        let dispatcher = try cluster.dispatcher(store)
         defer { dispatcher.stop() }
 
         // Each invocation sleeps 0.4 s: a worker with one slot runs 2.5 a second at most.
@@ -28,7 +28,7 @@ struct ClusterProcessTests {
             var ids: [String] = []
             for n in 0..<6 { ids.append(try await dispatcher.submit(try ClusterFixture.work(#"{"sleep": 0.4, "n": \#(tag * 10 + n)}"#))) }
             let rows = try await ClusterFixture.finished(ids, in: store, timeout: 60)
-            #expect(rows.values.allSatisfy { $0.status == "completed" }, "\(rows.values.map(\.error))")
+            #expect(rows.values.allSatisfy { $0.status == .completed }, "\(rows.values.map { $0.failure?.reason ?? "" })")
             return (Date().timeIntervalSince(start), Set(rows.values.compactMap(\.worker)))
         }
         let one = try await batch(1)
@@ -48,7 +48,7 @@ struct ClusterProcessTests {
         try cluster.deployWork(gateway.url)
         let workers = [try cluster.startWorker(slots: 1), try cluster.startWorker(slots: 1)]
         let store = try await cluster.store()
-        let dispatcher = cluster.dispatcher(store)
+        let dispatcher = try cluster.dispatcher(store)
         defer { dispatcher.stop() }
 
         let id = try await dispatcher.submit(try ClusterFixture.work(#"{"sleep": 3, "n": 7}"#))
@@ -56,7 +56,7 @@ struct ClusterProcessTests {
         var holder: String?
         for _ in 0..<100 where holder == nil {
             let row = try await dispatcher.invocation(id)
-            if row?.status == "running" { holder = row?.worker } else { try await Task.sleep(for: .milliseconds(50)) }
+            if row?.status == .running { holder = row?.worker } else { try await Task.sleep(for: .milliseconds(50)) }
         }
         let first = try #require(holder, "no worker started the invocation")
         let pid = try #require(try await ClusterFixture.workers(store)[first]?.pid)
@@ -64,7 +64,7 @@ struct ClusterProcessTests {
         victim.kill()
 
         let row = try #require(try await ClusterFixture.finished([id], in: store, timeout: 60)[id])
-        #expect(row.status == "completed", "\(row.error ?? "")")
+        #expect(row.status == .completed, "\(row.failure?.reason ?? "")")
         #expect(row.worker != first && row.worker != nil)
         #expect(row.attempts == 2)
         #expect(String(decoding: row.result ?? [], as: UTF8.self).contains(#""n": 7"#))
@@ -89,7 +89,7 @@ struct ClusterProcessTests {
         try cluster.startWorker(slots: 2)
         let store = try await cluster.store()
         let rows = try await ClusterFixture.finished(ids, in: store, timeout: 60)
-        #expect(rows.count == 5 && rows.values.allSatisfy { $0.status == "completed" }, "\(rows.values.map(\.error))")
+        #expect(rows.count == 5 && rows.values.allSatisfy { $0.status == .completed }, "\(rows.values.map { $0.failure?.reason ?? "" })")
 
         // Another gateway answers for them: the state is in the database.
         let second = try cluster.startGateway()
@@ -126,7 +126,7 @@ struct ClusterProcessTests {
 
         let store = try await cluster.store()
         let row = try #require(try await ClusterFixture.finished([child], in: store, timeout: 60)[child])
-        #expect(row.status == "completed" && String(decoding: row.result ?? [], as: UTF8.self).contains(#""n": 9"#))
+        #expect(row.status == .completed && String(decoding: row.result ?? [], as: UTF8.self).contains(#""n": 9"#))
         // Claimed from the queue by a worker (a call run in the caller's process has no claim).
         #expect(row.attempts == 1 && row.worker != nil && row.parent != nil)
         try await store.close()
@@ -173,7 +173,7 @@ struct ClusterProcessTests {
 
         try cluster.startWorker(slots: 1)
         let row = try #require(try await ClusterFixture.finished([id], in: store, timeout: 60)[id])
-        #expect(row.status == "failed" && row.error?.contains("start rule") == true, "\(row.error ?? "")")
+        #expect(row.status == .failed && row.failure?.code == "refused" && row.failure?.reason.contains("start rule") == true, "\(row.failure?.reason ?? "")")
         #expect(row.startedAt == nil && row.result == nil, "the function ran")
         #expect(try await PostgresQueue(store: store).depth() == (0, 0))
         try await store.close()
@@ -224,9 +224,9 @@ struct ClusterProcessTests {
         let gateway = try cluster.startGateway()
         try cluster.deployWork(gateway.url)
         let store = try await cluster.store()
-        let dispatcher = cluster.dispatcher(store)
+        let dispatcher = try cluster.dispatcher(store)
         defer { dispatcher.stop() }
-        let queue = PostgresQueue(store: store)
+        let queue = try PostgresQueue(store: store)
         // Every final record is announced once on the done channel: count them per id.
         let announcements = Announcements()
         let listener = queue.listen(PostgresQueue.doneChannel, listening: { announcements.listening() }) { announcements.add($0) }
@@ -254,7 +254,7 @@ struct ClusterProcessTests {
         let rows = try await ClusterFixture.finished(ids, in: store, timeout: 600)
         #expect(rows.count == total)
         #expect(
-            rows.values.allSatisfy { $0.status == "completed" && $0.attempts == 1 },
+            rows.values.allSatisfy { $0.status == .completed && $0.attempts == 1 },
             "\(rows.values.filter { $0.attempts != 1 }.count) retried; \(cluster.logLines(containing: "warning").prefix(20))")
         #expect(Set(rows.values.compactMap(\.worker)).count == 2)
         // Each result is the answer to its own request.

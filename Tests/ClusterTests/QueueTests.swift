@@ -4,6 +4,7 @@ import Foundation
 import LocalPostgres
 import Store
 import Testing
+import Worker
 
 /// The queue's rules on a real PostgreSQL server, with workers played by the test.
 @Suite("cluster queue")
@@ -11,7 +12,7 @@ struct QueueTests {
     func withQueue<T>(_ body: (PostgresStore, PostgresQueue) async throws -> T) async throws -> T {
         let url = try LocalPostgres.shared().createDatabase(prefix: "queue")
         let store = try await PostgresStore(location: try PostgresLocation(url: url), connections: 4)
-        let queue = PostgresQueue(store: store)
+        let queue = try PostgresQueue(store: store)
         do {
             let value = try await body(store, queue)
             try await store.close()
@@ -23,14 +24,14 @@ struct QueueTests {
     }
 
     func enqueue(_ queue: PostgresQueue, _ id: String, affinity: String = "a", maxAttempts: Int = 3) async throws {
-        let row = InvocationRow(id: id, target: "t", invoker: "carol", startLabel: "T,carol", status: "queued", submittedAt: 1)
+        let row = InvocationRecord(id: id, target: "t", invoker: "carol", startLabel: "T,carol", status: .queued, submittedAt: 1)
         try await queue.enqueue(row, request: Array("{}".utf8), affinity: affinity, maxAttempts: maxAttempts)
     }
 
-    func finished(_ id: String, status: String = "completed") -> InvocationRow {
-        InvocationRow(
-            id: id, target: "t", invoker: "carol", startLabel: "T,carol", status: status, submittedAt: 1, finishedAt: 2,
-            responseStatus: 200, result: Array("done".utf8), resultLabel: "T,carol")
+    func finished(_ id: String) -> InvocationRecord {
+        InvocationRecord(
+            id: id, target: "t", invoker: "carol", startLabel: "T,carol", status: .completed, submittedAt: 1, finishedAt: 2,
+            outcome: .completed(status: 200, body: Array("done".utf8)), resultLabel: "T,carol")
     }
 
     @Test func aLeaseThatRunsOutPassesTheInvocationOnAndOnlyItsHolderRecordsTheResult() async throws {
@@ -39,7 +40,7 @@ struct QueueTests {
             try await enqueue(queue, "i1")
             let first = try await queue.claim(worker: "a", limit: 1, warm: [], running: 0, lease: 60)
             #expect(first.map(\.id) == ["i1"] && first.first?.attempt == 1)
-            #expect(try await store.transaction(.read) { try $0.invocation("i1") }?.status == "running")
+            #expect(try await store.transaction(.read) { try InvocationRecords.load("i1", in: $0) }?.status == .running)
             // Leased: nobody else gets it.
             #expect(try await queue.claim(worker: "b", limit: 1, warm: [], running: 0, lease: 60).isEmpty)
             // a stops renewing: its last heartbeat gave it no time (as if it died a lease ago).
@@ -50,8 +51,8 @@ struct QueueTests {
             #expect(try await queue.complete(finished("i1"), worker: "a", attempt: 1) == false)
             #expect(try await queue.complete(finished("i1"), worker: "b", attempt: 2) == true)
             #expect(try await queue.complete(finished("i1"), worker: "b", attempt: 2) == false)
-            let row = try #require(try await store.transaction(.read) { try $0.invocation("i1") })
-            #expect(row.status == "completed" && row.worker == "b" && row.attempts == 2)
+            let row = try #require(try await store.transaction(.read) { try InvocationRecords.load("i1", in: $0) })
+            #expect(row.status == .completed && row.worker == "b" && row.attempts == 2)
             #expect(try await queue.depth() == (0, 0))
         }
     }
@@ -79,9 +80,9 @@ struct QueueTests {
             }
             #expect(try await queue.claim(worker: "w3", limit: 1, warm: [], running: 0, lease: 1).isEmpty)
             #expect(try await queue.failAbandoned() == ["i1"])
-            let row = try #require(try await store.transaction(.read) { try $0.invocation("i1") })
-            #expect(row.status == "failed" && row.attempts == 2 && row.resultLabel == "T,carol")
-            #expect(row.error?.hasPrefix("lost: ") == true, "\(row.error ?? "")")
+            let row = try #require(try await store.transaction(.read) { try InvocationRecords.load("i1", in: $0) })
+            #expect(row.status == .failed && row.attempts == 2 && row.resultLabel == "T,carol")
+            #expect(row.failure?.code == "lost", "\(row.failure?.reason ?? "")")
             #expect(try await queue.depth() == (0, 0))
         }
     }
@@ -91,7 +92,7 @@ struct QueueTests {
             try await enqueue(queue, "i1", maxAttempts: 1)
             _ = try await queue.claim(worker: "a", limit: 1, warm: [], running: 0, lease: 30)
             try await queue.giveBack(["i1"], worker: "a")
-            #expect(try await store.transaction(.read) { try $0.invocation("i1") }?.status == "queued")
+            #expect(try await store.transaction(.read) { try InvocationRecords.load("i1", in: $0) }?.status == .queued)
             let again = try await queue.claim(worker: "b", limit: 1, warm: [], running: 0, lease: 30)
             #expect(again.first?.attempt == 1)
         }

@@ -300,8 +300,8 @@ struct FileSystemRuleTests {
     @Test(arguments: Backend.allCases)
     func blobEntries(backend: Backend) async throws {
         try await withFileSystem(backend) { fs in
-            let photo = try await storedBlob(fs, bytes("jpeg bytes"))
-            let other = try await storedBlob(fs, bytes("png bytes"))
+            let photo = try storedBlob(fs, bytes("jpeg bytes"))
+            let other = try storedBlob(fs, bytes("png bytes"))
             var alice = try context("alice")
             let home = try await fs.resolve(path("~"), &alice)
             let entry = try await fs.create(.blob(photo), label: label("alice,alice"), named: "cat.jpg", in: home, &alice)

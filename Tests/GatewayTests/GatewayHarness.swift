@@ -12,7 +12,7 @@ import ServiceLifecycle
 import Store
 import Worker
 
-/// A real gateway on an ephemeral loopback port, over a worker with bubblewrap
+/// A real gateway on an ephemeral loopback port, over an engine with bubblewrap
 /// sandboxes and a fresh SQLite store; requests go through AsyncHTTPClient.
 struct GatewayHarness {
     let gateway: Gateway
@@ -35,11 +35,11 @@ struct GatewayHarness {
         let sandboxes = try TestSandboxes.get()
         let directory = try TemporaryDirectory()
         return try await withFileSystem(.sqlite) { fileSystem in
-            let audit = AuditLog(store: fileSystem.store)
-            var workerConfiguration = WorkerConfiguration()
+            let audit = try AuditLog(store: fileSystem.store)
+            var workerConfiguration = EngineConfiguration()
             workerConfiguration.prestartedPerRuntime = 0
             workerConfiguration.audit = audit
-            let worker = Worker(
+            let engine = Engine(
                 fileSystem: fileSystem, backend: sandboxes.backend, staging: sandboxes.staging,
                 runtimes: [sandboxes.runtime.name: sandboxes.runtime], configuration: workerConfiguration)
             let keys = try await SigningKeys(directory: directory.path + "/keys")
@@ -49,7 +49,7 @@ struct GatewayHarness {
             configuration.tokenLifetime = tokenLifetime
             configuration.loginAttemptsPerName = loginAttemptsPerName
             configuration.loginAttemptsPerAddress = loginAttemptsPerAddress
-            let gateway = Gateway(worker: worker, keys: keys, audit: audit, configuration: configuration)
+            let gateway = try Gateway(engine: engine, keys: keys, audit: audit, configuration: configuration)
             let (ports, continuation) = AsyncStream<Int>.makeStream()
             let services = ServiceGroup(
                 services: [gateway.application { port in continuation.yield(port) }], logger: Logger(label: "gateway-tests"))
@@ -60,7 +60,7 @@ struct GatewayHarness {
             func stop() async {
                 await services.triggerGracefulShutdown()
                 _ = await server.result
-                await worker.shutdown()
+                await engine.shutdown()
                 await audit.flush()
             }
             do {

@@ -19,7 +19,7 @@ struct SharedKeysTests {
         configuration.bcryptCost = 4
         func gateway() async throws -> Accounts {
             Accounts(
-                fileSystem: fileSystem, keys: try await SigningKeys(store: test.store), audit: AuditLog(store: test.store),
+                fileSystem: fileSystem, keys: try await SigningKeys(store: test.store), audit: try AuditLog(store: test.store),
                 configuration: configuration)
         }
         let first = try await gateway()
@@ -41,7 +41,7 @@ struct SharedKeysTests {
         // A token signed by a key that is not in the store is refused.
         let stranger = try await SigningKeys(directory: try TemporaryDirectory().path + "/keys")
         let foreign = try await Accounts(
-            fileSystem: fileSystem, keys: stranger, audit: AuditLog(store: test.store), configuration: configuration
+            fileSystem: fileSystem, keys: stranger, audit: try AuditLog(store: test.store), configuration: configuration
         ).login(name: "carol", password: "carol-password", address: "127.0.0.1").token
         await #expect(throws: APIError.self) { try await second.authenticate("Bearer \(foreign)") }
         await test.close()

@@ -36,7 +36,7 @@ struct EscapeTests {
     /// outcome when the function did not answer.
     static func attempt(
         _ attempt: Attempt, runtime: TestRuntime, limits: ResourceLimits = ResourceLimits(), timeout: Duration = .seconds(20),
-        check: (InvocationOutcome, RunningFunction) throws -> Void = { _, _ in }
+        check: (GuestOutcome, RunningFunction) throws -> Void = { _, _ in }
     ) async throws -> [String: Any]? {
         let harness = try SandboxHarness.get()
         return try await withFileSystem(.sqlite) { fs in

@@ -35,7 +35,7 @@ struct MonitorFuzzTests {
             Thread.detachNewThread {
                 if (try? monitor.handshake(deadline: .now + .seconds(5))) != nil {
                     _ = monitor.serve(
-                        InvocationRequest(id: "fuzz", payload: []), context: try! SecurityContext(privilege: Privilege(parsing: "alice")),
+                        GuestRequest(id: "fuzz", payload: []), context: try! SecurityContext(privilege: Privilege(parsing: "alice")),
                         deadline: .now + .seconds(20))
                 }
                 done.signal()

@@ -13,7 +13,7 @@ import Worker
     private static let chain = "home:<alice,alice>:chain"
 
     /// alice's recursive gate, a public gate of alice's (privilege T), and her secret.
-    private static func setUp(_ harness: WorkerHarness, chainConcurrency: Int = 0) async throws {
+    private static func setUp(_ harness: EngineHarness, chainConcurrency: Int = 0) async throws {
         try await harness.install("toolkit", at: "~:chain", as: "alice", privilege: "alice", concurrency: chainConcurrency)
         try await harness.createDirectory("home:<T,T>:apps", label: "T,T", as: "alice")
         try await harness.install("toolkit", at: "home:<T,T>:apps:tool", as: "alice", privilege: "T", label: "T,T")
@@ -36,7 +36,7 @@ import Worker
     }
 
     @Test func aChainOfDepthTenRunsInTenPlusOneSandboxes() async throws {
-        try await WorkerHarness.with { harness in
+        try await EngineHarness.with { harness in
             try await Self.setUp(harness)
             let body = try await harness.invoke(Self.chain, as: "alice", steps: [["recurse": Self.chain, "depth": 10]]).json()
             let first = try #require((body["results"] as? [[String: Any]])?.first)
@@ -44,14 +44,14 @@ import Worker
             #expect(error == nil)
             #expect(levels == 10)
             #expect(sandboxes.count == 11)
-            await harness.worker.flushRecords()
+            await harness.engine.flushRecords()
         }
     }
 
     @Test func chainsDeeperThanTheLimitFailAtTheLimitWithAReason() async throws {
-        var configuration = WorkerHarness.testing
+        var configuration = EngineHarness.testing
         configuration.maxChainDepth = 3
-        try await WorkerHarness.with(configuration) { harness in
+        try await EngineHarness.with(configuration) { harness in
             try await Self.setUp(harness)
             let body = try await harness.invoke(Self.chain, as: "alice", steps: [["recurse": Self.chain, "depth": 6]]).json()
             let (levels, error, _) = Self.depth(of: try #require((body["results"] as? [[String: Any]])?.first))
@@ -62,7 +62,7 @@ import Worker
     }
 
     @Test func theCalleeStartsAtTheCallersLabelWithItsOwnGatesPrivilege() async throws {
-        try await WorkerHarness.with { harness in
+        try await EngineHarness.with { harness in
             try await Self.setUp(harness)
             // bob runs the public gate; it reads nothing secret and calls the public tool,
             // then reads alice's secret (tainting itself) and calls it again.
@@ -87,7 +87,7 @@ import Worker
     }
 
     @Test func aSynchronousResultTaintsTheCallerUnlessTheCalleeDeclassifiedIt() async throws {
-        try await WorkerHarness.with { harness in
+        try await EngineHarness.with { harness in
             try await Self.setUp(harness)
             let secretCall: [String: Any] = ["steps": [["read": "home:<alice,alice>:secret"]]]
             // Through the public tool (privilege T) the secret comes back labeled alice: the caller is tainted.
@@ -108,7 +108,7 @@ import Worker
     }
 
     @Test func aFunctionMayOnlyInvokeGatesItsPrivilegeIsClearedFor() async throws {
-        try await WorkerHarness.with { harness in
+        try await EngineHarness.with { harness in
             try await Self.setUp(harness)
             try await harness.install(
                 "toolkit", at: "home:<T,T>:apps:alices", as: "alice", privilege: "alice", label: "T,T", invokerClearance: "alice")
@@ -128,15 +128,15 @@ import Worker
     }
 
     @Test func nestedCallsNeverWaitForSlotsTheirCallersHold() async throws {
-        var configuration = WorkerHarness.testing
+        var configuration = EngineHarness.testing
         configuration.memoryBudgetMB = 256  // two sandboxes
         configuration.nestedOvercommitMB = 512  // four more for nested calls
-        try await WorkerHarness.with(configuration) { harness in
+        try await EngineHarness.with(configuration) { harness in
             // One sandbox at a time for the gate: nested calls are not held to that either.
             try await Self.setUp(harness, chainConcurrency: 2)
-            let worker = harness.worker
+            let worker = harness.engine
             let payload = [UInt8](try JSONSerialization.data(withJSONObject: ["steps": [["recurse": Self.chain, "depth": 2]]]))
-            let request = InvokeRequest(target: .path(try path(Self.chain)), invoker: try Privilege(parsing: "alice"), payload: payload)
+            let request = InvocationRequest(target: .path(try path(Self.chain)), invoker: try Privilege(parsing: "alice"), payload: payload)
             let started = ContinuousClock.now
             async let first = worker.invoke(request)
             async let second = worker.invoke(request)
@@ -151,10 +151,10 @@ import Worker
     }
 
     @Test func nestedCallsBeyondTheAllowanceFailAtOnceInsteadOfHanging() async throws {
-        var configuration = WorkerHarness.testing
+        var configuration = EngineHarness.testing
         configuration.memoryBudgetMB = 128
         configuration.nestedOvercommitMB = 128
-        try await WorkerHarness.with(configuration) { harness in
+        try await EngineHarness.with(configuration) { harness in
             try await Self.setUp(harness)
             let started = ContinuousClock.now
             let body = try await harness.invoke(Self.chain, as: "alice", steps: [["recurse": Self.chain, "depth": 3]]).json()
@@ -167,7 +167,7 @@ import Worker
     }
 
     @Test func anAsynchronousCallReturnsAnIdAndTaintsNothing() async throws {
-        try await WorkerHarness.with { harness in
+        try await EngineHarness.with { harness in
             try await Self.setUp(harness)
             let secretCall: [String: Any] = ["steps": [["read": "home:<alice,alice>:secret"], ["print": "async ran"]]]
             let body = try await harness.invoke(
@@ -180,8 +180,8 @@ import Worker
             let id = try #require(call["id"] as? String)
             #expect(!id.isEmpty)
             // The callee runs on its own and is recorded under its caller.
-            try await waitUntil { (try? await harness.worker.invocation(id))?.status == "completed" }
-            let row = try #require(try await harness.worker.invocation(id))
+            try await waitUntil { (try? await harness.engine.invocation(id))?.status == .completed }
+            let row = try #require(try await harness.engine.invocation(id))
             #expect(row.parent != nil)
             #expect(row.invoker == "T")
             #expect(row.resultLabel == "alice,T")
@@ -190,17 +190,17 @@ import Worker
     }
 
     @Test func submittedInvocationsAreRecordedBeforeTheyRun() async throws {
-        try await WorkerHarness.with { harness in
+        try await EngineHarness.with { harness in
             try await Self.setUp(harness)
             let payload = [UInt8](try JSONSerialization.data(withJSONObject: ["steps": [["sleep": 0.3]]]))
-            let id = try await harness.worker.submit(
-                InvokeRequest(target: .path(try path(Self.chain)), invoker: try Privilege(parsing: "alice"), payload: payload))
-            let queued = try #require(try await harness.worker.invocation(id))
-            #expect(queued.status == "queued" || queued.status == "running")
-            try await waitUntil { (try? await harness.worker.invocation(id))?.status == "completed" }
-            let view = try #require(try await harness.worker.invocation(id, visibleTo: Privilege(parsing: "alice")))
+            let id = try await harness.engine.submit(
+                InvocationRequest(target: .path(try path(Self.chain)), invoker: try Privilege(parsing: "alice"), payload: payload))
+            let queued = try #require(try await harness.engine.invocation(id))
+            #expect(queued.status == .queued || queued.status == .running)
+            try await waitUntil { (try? await harness.engine.invocation(id))?.status == .completed }
+            let view = try #require(try await harness.engine.invocation(id, visibleTo: Privilege(parsing: "alice")))
             #expect(view.state == "finished")
-            #expect(try #require(view.outcome).get().status == "completed")
+            #expect(try #require(view.outcome).get().isCompleted)
         }
     }
 }
@@ -210,7 +210,7 @@ import Worker
 @Suite(.serialized) struct MixedLanguageChainTests {
     /// Public Python and JavaScript tools (privilege T), alice's Python declassifier, her
     /// secret, and a public board anyone's untainted code may write.
-    private static func setUp(_ harness: WorkerHarness) async throws {
+    private static func setUp(_ harness: EngineHarness) async throws {
         try await harness.createDirectory("home:<T,T>:apps", label: "T,T", as: "alice")
         try await harness.install("toolkit", at: "home:<T,T>:apps:py", as: "alice", privilege: "T", label: "T,T")
         try await harness.install("toolkit-node", at: "home:<T,T>:apps:js", as: "alice", privilege: "T", label: "T,T")
@@ -220,7 +220,7 @@ import Worker
     }
 
     @Test func labelsAreCarriedFromPythonThroughJavaScriptToPythonAndBack() async throws {
-        try await WorkerHarness.with(node: true) { harness in
+        try await EngineHarness.with(node: true) { harness in
             try await Self.setUp(harness)
             let innermost: [String: Any] = ["steps": [["read": "home:<alice,alice>:secret"]]]
             let middle: [String: Any] = [
@@ -267,7 +267,7 @@ import Worker
     }
 
     @Test func aJavaScriptFunctionGetsADeclassifiedResultFromAPythonGateWithThePrivilege() async throws {
-        try await WorkerHarness.with(node: true) { harness in
+        try await EngineHarness.with(node: true) { harness in
             try await Self.setUp(harness)
             let secretCall: [String: Any] = ["steps": [["read": "home:<alice,alice>:secret"]]]
             let body = try await harness.invoke(

@@ -8,7 +8,7 @@ import Store
 import Testing
 import Worker
 
-/// The acceptance scenarios of faasten-reference.md §8, end to end through the Worker
+/// The acceptance scenarios of faasten-reference.md §8, end to end through the Engine
 /// API, with the example apps of examples/ and the refusals they should produce.
 @Suite(.serialized) struct ExampleScenarioTests {
     static let examples = TestSandboxes.repository + "/examples"
@@ -27,7 +27,7 @@ import Worker
     // MARK: Photo management
 
     /// pma's app in home:<T,T>:pma, alice's photo in her private home.
-    private static func installPhotos(_ harness: WorkerHarness, thumbnail: String) async throws -> [UInt8] {
+    private static func installPhotos(_ harness: EngineHarness, thumbnail: String) async throws -> [UInt8] {
         try await harness.createDirectory("home:<T,T>:pma", label: "T,pma", as: "pma")
         try await harness.install("", at: "home:<T,T>:pma:thumbnail", as: "pma", privilege: "pma", label: "T,pma",
                                   memoryMB: 256, directory: thumbnail)
@@ -43,18 +43,18 @@ import Worker
 
     private static var photoRequest: [String: Any] { ["photo": "home:<alice,alice>:photos:beach.ppm", "size": [64, 64]] }
 
-    private static func invoke(_ harness: WorkerHarness, _ gate: String, as invoker: String, _ payload: [String: Any]) async throws
-        -> InvokeResult
+    private static func invoke(_ harness: EngineHarness, _ gate: String, as invoker: String, _ payload: [String: Any]) async throws
+        -> InvocationResult
     {
-        await harness.worker.invoke(
-            InvokeRequest(
+        await harness.engine.invoke(
+            InvocationRequest(
                 target: .path(try path(gate)), invoker: try Privilege(parsing: invoker),
                 payload: [UInt8](try JSONSerialization.data(withJSONObject: payload))))
     }
 
     @Test func theThumbnailLandsInTheOwnersFacetWhereOnlyTheOwnerCanReadIt() async throws {
         let thumbnail = try Self.thumbnailWithoutPillow()
-        try await WorkerHarness.with { harness in
+        try await EngineHarness.with { harness in
             let photo = try await Self.installPhotos(harness, thumbnail: thumbnail.path)
             let result = try await Self.invoke(harness, "home:<T,T>:pma:thumbnail", as: "alice", Self.photoRequest)
             let body = try result.json()
@@ -79,7 +79,7 @@ import Worker
 
     @Test func theAppCanCreateButNotDeclassifyTheOwnersData() async throws {
         let thumbnail = try Self.thumbnailWithoutPillow()
-        try await WorkerHarness.with { harness in
+        try await EngineHarness.with { harness in
             _ = try await Self.installPhotos(harness, thumbnail: thumbnail.path)
             // bob runs the app on alice's photo: it works, and what it returns is alice's.
             let bobs = try await Self.invoke(harness, "home:<T,T>:pma:thumbnail", as: "bob", Self.photoRequest)
@@ -105,7 +105,7 @@ import Worker
 
     @Test func theTimeIndexHardLinksThePhotoUnderNestedDirectoriesIdempotently() async throws {
         let thumbnail = try Self.thumbnailWithoutPillow()
-        try await WorkerHarness.with { harness in
+        try await EngineHarness.with { harness in
             let photo = try await Self.installPhotos(harness, thumbnail: thumbnail.path)
             let request: [String: Any] = ["photo": "home:<alice,alice>:photos:beach.ppm", "timestamp": "2024-07-14T15:30:00Z"]
             let first = try await Self.invoke(harness, "home:<T,T>:pma:timeindex", as: "alice", request).json()
@@ -131,7 +131,7 @@ import Worker
 
     // MARK: Social graph
 
-    private static func installSocial(_ harness: WorkerHarness, users: [String]) async throws {
+    private static func installSocial(_ harness: EngineHarness, users: [String]) async throws {
         for user in users {
             try await harness.create(.facetedDirectory, at: "home:<T,\(user)/social>:followers", label: nil, as: user)
             try await harness.createDirectory("home:<T,\(user)/social>:following", label: "T,\(user)/social/follow", as: user)
@@ -146,13 +146,13 @@ import Worker
         }
     }
 
-    private static func followers(_ harness: WorkerHarness, of user: String) async throws -> [String] {
+    private static func followers(_ harness: EngineHarness, of user: String) async throws -> [String] {
         let body = try await invoke(harness, "home:<T,\(user)/social>:followers-of", as: user, ["user": user]).json()
         return (body["followers"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
     }
 
     @Test func followAndUnfollowWriteThroughFacetsVouchedForBySubPrincipals() async throws {
-        try await WorkerHarness.with { harness in
+        try await EngineHarness.with { harness in
             try await harness.fileSystem.addUser(Principal("carol"))
             try await Self.installSocial(harness, users: ["alice", "bob", "carol"])
             let follow = try await Self.invoke(harness, "home:<T,alice/social>:follow", as: "alice", ["followee": "bob"])
@@ -177,7 +177,7 @@ import Worker
     }
 
     @Test func theSocialGraphRefusesWhatItShould() async throws {
-        try await WorkerHarness.with { harness in
+        try await EngineHarness.with { harness in
             try await Self.installSocial(harness, users: ["alice", "bob"])
             // Only alice may run her follow function.
             let stolen = try await Self.invoke(harness, "home:<T,alice/social>:follow", as: "bob", ["followee": "bob"])
@@ -221,7 +221,7 @@ import Worker
 
     @Test func aServicesTaintMakesTheCallersResultUnreadableToOthers() async throws {
         let server = try TestHTTPServer()
-        try await WorkerHarness.with { harness in
+        try await EngineHarness.with { harness in
             try await harness.createDirectory("home:<T,T>:apps", label: "T,T", as: "alice")
             try await harness.install("toolkit", at: "home:<T,T>:apps:tool", as: "alice", privilege: "T", label: "T,T")
             let service = Service(

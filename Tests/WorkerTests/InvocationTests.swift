@@ -10,7 +10,7 @@ import Worker
 /// One invocation from outside: resolution, authorization, labels, records and logs.
 @Suite(.serialized) struct InvocationTests {
     @Test func aGateRunsWithItsPrivilegeAndItsResultIsDowngradedWithIt() async throws {
-        try await WorkerHarness.with { harness in
+        try await EngineHarness.with { harness in
             try await harness.install("toolkit", at: "~:tool", as: "alice", privilege: "alice")
             try await harness.createFile("~:secret", "alice's secret", label: "alice,alice", as: "alice")
             let result = try await harness.invoke("~:tool", as: "alice", steps: [["read": "~:secret"]])
@@ -26,7 +26,7 @@ import Worker
     }
 
     @Test func theStartLabelIsLiftedByTraversalAndResolution() async throws {
-        try await WorkerHarness.with { harness in
+        try await EngineHarness.with { harness in
             // bob's gate under alice's home: bob invoking it is tainted by alice's facet.
             try await harness.createDirectory("home:<T,T>:apps", label: "T,T", as: "alice")
             try await harness.install("toolkit", at: "~:echo", as: "alice", privilege: "T")
@@ -42,7 +42,7 @@ import Worker
     }
 
     @Test func theDeclassifyComponentIsWhatTheResultIsDowngradedWith() async throws {
-        try await WorkerHarness.with { harness in
+        try await EngineHarness.with { harness in
             try await harness.createFile("~:secret", "s", label: "alice,alice", as: "alice")
             try await harness.install("toolkit", at: "~:keeps", as: "alice", privilege: "alice", declassify: "T")
             try await harness.install("toolkit", at: "~:releases", as: "alice", privilege: "alice")
@@ -54,7 +54,7 @@ import Worker
     }
 
     @Test func theInvokerMustOwnTheChainsInvokerClearance() async throws {
-        try await WorkerHarness.with { harness in
+        try await EngineHarness.with { harness in
             try await harness.createDirectory("home:<T,T>:shared", label: "T,T", as: "alice")
             try await harness.install("toolkit", at: "home:<T,T>:shared:private", as: "alice", privilege: "alice",
                                       label: "T,T", invokerClearance: "alice")
@@ -81,7 +81,7 @@ import Worker
     }
 
     @Test func missingGatesAndBadTargetsAreRefusedWithAReason() async throws {
-        try await WorkerHarness.with { harness in
+        try await EngineHarness.with { harness in
             let missing = try await harness.invoke("~:nothing", as: "alice").refusal()
             #expect(missing == .notFound("nothing"))
             try await harness.createFile("~:file", "x", label: "alice,alice", as: "alice")
@@ -99,13 +99,13 @@ import Worker
     }
 
     @Test func everyInvocationThatRunsIsRecordedWithItsOutcomeAndARefusedOneIsNot() async throws {
-        try await WorkerHarness.with { harness in
+        try await EngineHarness.with { harness in
             try await harness.install("toolkit", at: "~:tool", as: "alice", privilege: "alice")
             let done = try await harness.invoke("~:tool", as: "alice", steps: [["print": "to the log"]])
             let refused = try await harness.invoke("~:absent", as: "alice")
-            await harness.worker.flushRecords()
-            let row = try #require(try await harness.worker.invocation(done.id))
-            #expect(row.status == "completed")
+            await harness.engine.flushRecords()
+            let row = try #require(try await harness.engine.invocation(done.id))
+            #expect(row.status == .completed)
             #expect(row.gate != nil)
             #expect(row.invoker == "alice")
             #expect(row.target == "~:tool")
@@ -119,12 +119,12 @@ import Worker
                 Issue.record("expected a not-found refusal, got \(refused.outcome)")
                 return
             }
-            #expect(try await harness.worker.invocation(refused.id) == nil)
+            #expect(try await harness.engine.invocation(refused.id) == nil)
         }
     }
 
     @Test func logsAreLabeledWithTheFinalLabelAndShownOnlyToWhoMayReadIt() async throws {
-        try await WorkerHarness.with { harness in
+        try await EngineHarness.with { harness in
             try await harness.createDirectory("home:<T,T>:apps", label: "T,T", as: "alice")
             try await harness.install("toolkit", at: "home:<T,T>:apps:tool", as: "alice", privilege: "T", label: "T,T")
             try await harness.createFile("~:diary", "dear diary", label: "alice,alice", as: "alice")
@@ -132,54 +132,54 @@ import Worker
             let result = try await harness.invoke(
                 "home:<T,T>:apps:tool", as: "alice",
                 steps: [["read": "home:<alice,alice>:diary"], ["print": "logged"], ["stderr": "warned"]])
-            await harness.worker.flushRecords()
-            let row = try #require(try await harness.worker.invocation(result.id))
+            await harness.engine.flushRecords()
+            let row = try #require(try await harness.engine.invocation(result.id))
             let logs = String(decoding: try #require(row.logs), as: UTF8.self)
             #expect(logs.contains("logged") && logs.contains("warned"))
             #expect(row.logLabel == "alice,T")
-            let asAlice = try #require(try await harness.worker.invocation(result.id, visibleTo: Privilege(parsing: "alice")))
+            let asAlice = try #require(try await harness.engine.invocation(result.id, visibleTo: Privilege(parsing: "alice")))
             #expect(try String(decoding: #require(asAlice.logs).get(), as: UTF8.self).contains("logged"))
             // bob is not the invoker: he does not see the invocation at all.
-            #expect(try await harness.worker.invocation(result.id, visibleTo: Privilege(parsing: "bob")) == nil)
+            #expect(try await harness.engine.invocation(result.id, visibleTo: Privilege(parsing: "bob")) == nil)
             // A public invocation's logs are public; one that read the diary are alice's.
             let publicRun = try await harness.invoke("home:<T,T>:apps:tool", as: "T", steps: [["print": "hello"]])
-            await harness.worker.flushRecords()
-            let view = try #require(try await harness.worker.invocation(publicRun.id, visibleTo: Privilege(parsing: "bob")))
+            await harness.engine.flushRecords()
+            let view = try #require(try await harness.engine.invocation(publicRun.id, visibleTo: Privilege(parsing: "bob")))
             #expect(try String(decoding: #require(view.logs).get(), as: UTF8.self) == "hello\n")
             let secretRun = try await harness.invoke(
                 "home:<T,T>:apps:tool", as: "T", steps: [["read": "home:<alice,alice>:diary"], ["print": "the diary"]])
-            await harness.worker.flushRecords()
-            let hidden = try #require(try await harness.worker.invocation(secretRun.id, visibleTo: Privilege(parsing: "bob")))
+            await harness.engine.flushRecords()
+            let hidden = try #require(try await harness.engine.invocation(secretRun.id, visibleTo: Privilege(parsing: "bob")))
             #expect(throws: FSError.self) { try #require(hidden.logs).get() }
             #expect(throws: FSError.self) { try #require(hidden.outcome).get() }
         }
     }
 
     @Test func logsAreSizeLimitedPerInvocation() async throws {
-        var configuration = WorkerHarness.testing
+        var configuration = EngineHarness.testing
         configuration.maxLogBytes = 1000
-        try await WorkerHarness.with(configuration) { harness in
+        try await EngineHarness.with(configuration) { harness in
             try await harness.install("toolkit", at: "~:tool", as: "alice", privilege: "alice")
             let long = String(repeating: "y", count: 5000)
             let first = try await harness.invoke("~:tool", as: "alice", steps: [["print": long]])
             let second = try await harness.invoke("~:tool", as: "alice", steps: [["print": "short"]])
-            await harness.worker.flushRecords()
-            let firstLogs = String(decoding: try #require(try await harness.worker.invocation(first.id)?.logs), as: UTF8.self)
+            await harness.engine.flushRecords()
+            let firstLogs = String(decoding: try #require(try await harness.engine.invocation(first.id)?.logs), as: UTF8.self)
             #expect(firstLogs.hasPrefix(String(repeating: "y", count: 1000)))
             #expect(firstLogs.contains("more bytes dropped"))
-            let secondLogs = String(decoding: try #require(try await harness.worker.invocation(second.id)?.logs), as: UTF8.self)
+            let secondLogs = String(decoding: try #require(try await harness.engine.invocation(second.id)?.logs), as: UTF8.self)
             #expect(secondLogs == "short\n")
         }
     }
 
     @Test func invocationsWorkOnPostgreSQLToo() async throws {
-        try await WorkerHarness.with(backend: .postgres) { harness in
+        try await EngineHarness.with(backend: .postgres) { harness in
             try await harness.install("toolkit", at: "~:tool", as: "alice", privilege: "alice")
             try await harness.createFile("~:note", "on postgres", label: "alice,alice", as: "alice")
             let result = try await harness.invoke("~:tool", as: "alice", steps: [["read": "~:note"]])
             #expect((try result.json()["results"] as? [Any])?.first as? String == "on postgres")
-            await harness.worker.flushRecords()
-            #expect(try await harness.worker.invocation(result.id)?.status == "completed")
+            await harness.engine.flushRecords()
+            #expect(try await harness.engine.invocation(result.id)?.status == .completed)
         }
     }
 }

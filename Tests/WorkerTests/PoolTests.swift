@@ -11,7 +11,7 @@ import Worker
 /// budget, per-gate concurrency, the bounded queue, and failures that leave it serving.
 @Suite(.serialized) struct PoolTests {
     /// A public gate owned by alice (privilege T: it declassifies nothing) and the files it reads.
-    private static func setUp(_ harness: WorkerHarness, fresh: Bool = false) async throws {
+    private static func setUp(_ harness: EngineHarness, fresh: Bool = false) async throws {
         try await harness.createDirectory("home:<T,T>:apps", label: "T,T", as: "alice")
         try await harness.install(
             "toolkit", at: "home:<T,T>:apps:tool", as: "alice", privilege: "T", label: "T,T", fresh: fresh)
@@ -19,7 +19,7 @@ import Worker
     }
 
     @Test func stateNeverCrossesLabelsButTheOwnersRepeatedInvocationsReuseTheSandbox() async throws {
-        try await WorkerHarness.with { harness in
+        try await EngineHarness.with { harness in
             try await Self.setUp(harness)
             let gate = "home:<T,T>:apps:tool"
             // alice's invocation reads her secret: the sandbox keeps it in a global and in /tmp.
@@ -41,13 +41,13 @@ import Worker
             // A sandbox that only saw public data serves anyone, at any higher label.
             let bobAgain = try await harness.invoke(gate, as: "bob", startLabel: "bob,T").json()
             #expect(bobAgain["seen"] as? [String] == [])
-            let status = await harness.worker.poolStatus()
+            let status = await harness.engine.poolStatus()
             #expect(status.idle >= 2)
         }
     }
 
     @Test func aWarmSandboxIsNotSharedBetweenGatesWithDifferentPrivileges() async throws {
-        try await WorkerHarness.with { harness in
+        try await EngineHarness.with { harness in
             try await Self.setUp(harness)
             // Same image, same labels, a different privilege: a sandbox taken over through
             // one gate's inputs must not run with the other's privilege.
@@ -60,7 +60,7 @@ import Worker
     }
 
     @Test func aFreshGateNeverReusesASandbox() async throws {
-        try await WorkerHarness.with { harness in
+        try await EngineHarness.with { harness in
             try await Self.setUp(harness, fresh: true)
             var sandboxes: Set<String> = []
             for _ in 0..<3 {
@@ -69,58 +69,58 @@ import Worker
                 #expect(body["tmp"] as? [String] == [])
             }
             #expect(sandboxes.count == 3)
-            #expect(await harness.worker.poolStatus().idle == 0)
+            #expect(await harness.engine.poolStatus().idle == 0)
         }
     }
 
     @Test func preStartedSandboxesServeFirstInvocationsAndAreRefilled() async throws {
-        var configuration = WorkerHarness.testing
+        var configuration = EngineHarness.testing
         configuration.prestartedPerRuntime = 2
-        try await WorkerHarness.with(configuration) { harness in
+        try await EngineHarness.with(configuration) { harness in
             try await Self.setUp(harness)
-            await harness.worker.warmUp()
-            #expect(await harness.worker.poolStatus().prestarted == 2)
+            await harness.engine.warmUp()
+            #expect(await harness.engine.poolStatus().prestarted == 2)
             // A pre-started sandbox gets the function's files when it is assigned.
             let body = try await harness.invoke("home:<T,T>:apps:tool", as: "bob", steps: [["print": "x"]]).json()
             #expect(body["results"] as? [String] == ["ok"])
             // It is refilled in the background.
-            try await waitUntil { await harness.worker.poolStatus().prestarted == 2 }
+            try await waitUntil { await harness.engine.poolStatus().prestarted == 2 }
             // A function asking for a different memory limit gets a sandbox of its own.
             try await harness.install("toolkit", at: "~:big", as: "alice", privilege: "alice", memoryMB: 256)
             _ = try await harness.invoke("~:big", as: "alice").json()
-            #expect(await harness.worker.poolStatus().prestarted == 2)
+            #expect(await harness.engine.poolStatus().prestarted == 2)
         }
     }
 
     @Test func aRuntimeNotPrestartedAtWarmUpIsPrestartedAfterItsFirstInvocation() async throws {
-        var configuration = WorkerHarness.testing
+        var configuration = EngineHarness.testing
         configuration.prestartedPerRuntime = 2
         configuration.prestartedAtWarmUp = []
-        try await WorkerHarness.with(configuration) { harness in
+        try await EngineHarness.with(configuration) { harness in
             try await Self.setUp(harness)
-            await harness.worker.warmUp()
+            await harness.engine.warmUp()
             // Unused, it holds no memory.
-            #expect(await harness.worker.poolStatus().prestarted == 0)
-            #expect(await harness.worker.poolStatus().usedMB == 0)
+            #expect(await harness.engine.poolStatus().prestarted == 0)
+            #expect(await harness.engine.poolStatus().usedMB == 0)
             _ = try await harness.invoke("home:<T,T>:apps:tool", as: "bob", steps: [["print": "x"]]).json()
-            try await waitUntil { await harness.worker.poolStatus().prestarted == 2 }
+            try await waitUntil { await harness.engine.poolStatus().prestarted == 2 }
         }
     }
 
     @Test func theMemoryBudgetEvictsTheLeastRecentlyUsedIdleSandbox() async throws {
-        var configuration = WorkerHarness.testing
+        var configuration = EngineHarness.testing
         configuration.memoryBudgetMB = 256
-        try await WorkerHarness.with(configuration) { harness in
+        try await EngineHarness.with(configuration) { harness in
             // Three privileges, so three keys (one image).
             try await harness.install("toolkit", at: "~:a", as: "alice", privilege: "alice/a")
             try await harness.install("toolkit", at: "~:b", as: "alice", privilege: "alice/b")
             try await harness.install("toolkit", at: "~:c", as: "alice", privilege: "alice/c")
             let a = try await harness.invoke("~:a", as: "alice").json()
             _ = try await harness.invoke("~:b", as: "alice").json()
-            #expect(await harness.worker.poolStatus().usedMB == 256)
+            #expect(await harness.engine.poolStatus().usedMB == 256)
             // c needs room: a (the least recently used) goes.
             _ = try await harness.invoke("~:c", as: "alice").json()
-            let status = await harness.worker.poolStatus()
+            let status = await harness.engine.poolStatus()
             #expect(status.usedMB == 256)
             #expect(status.idle == 2)
             // a starts over in a new sandbox (evicting b).
@@ -130,14 +130,14 @@ import Worker
     }
 
     @Test func perGateConcurrencyAndABoundedQueueGiveAClearBusyError() async throws {
-        var configuration = WorkerHarness.testing
+        var configuration = EngineHarness.testing
         configuration.maxQueued = 1
-        try await WorkerHarness.with(configuration) { harness in
+        try await EngineHarness.with(configuration) { harness in
             try await harness.install("toolkit", at: "~:slow", as: "alice", privilege: "alice", concurrency: 1)
-            let worker = harness.worker
+            let worker = harness.engine
             let slow: [[String: Any]] = [["sleep": 1.0]]
             let payload = [UInt8](try JSONSerialization.data(withJSONObject: ["steps": slow]))
-            let request = InvokeRequest(target: .path(try path("~:slow")), invoker: try Privilege(parsing: "alice"), payload: payload)
+            let request = InvocationRequest(target: .path(try path("~:slow")), invoker: try Privilege(parsing: "alice"), payload: payload)
             let running = Task { await worker.invoke(request) }
             try await waitUntil { await worker.poolStatus().usedMB == 128 }
             let queued = Task { await worker.invoke(request) }
@@ -157,19 +157,19 @@ import Worker
     }
 
     @Test func aTimeoutKillsTheFunctionAndTheWorkerKeepsServing() async throws {
-        try await WorkerHarness.with { harness in
+        try await EngineHarness.with { harness in
             try await harness.install("toolkit", at: "~:tool", as: "alice", privilege: "alice", timeoutMilliseconds: 700)
             let started = ContinuousClock.now
             let result = try await harness.invoke("~:tool", as: "alice", steps: [["sleep": 30]])
             #expect(try result.failure() == .timeout)
             #expect(ContinuousClock.now - started < .seconds(5))
             _ = try await harness.invoke("~:tool", as: "alice", steps: [["print": "still here"]]).json()
-            #expect(await harness.worker.poolStatus().usedMB == 128)
+            #expect(await harness.engine.poolStatus().usedMB == 128)
         }
     }
 
     @Test func aFunctionThatDiesMidCallFailsAndTheWorkerKeepsServing() async throws {
-        try await WorkerHarness.with { harness in
+        try await EngineHarness.with { harness in
             try await harness.install("toolkit", at: "~:tool", as: "alice", privilege: "alice")
             let before = try await harness.invoke("~:tool", as: "alice").json()
             let crashed = try await harness.invoke("~:tool", as: "alice", steps: [["print": "last words"], ["crash": 3]])
@@ -177,10 +177,10 @@ import Worker
                 Issue.record("expected the function to have exited")
                 return
             }
-            await harness.worker.flushRecords()
-            let row = try #require(try await harness.worker.invocation(crashed.id))
-            #expect(row.status == "failed")
-            #expect(row.error?.hasPrefix("exited") == true)
+            await harness.engine.flushRecords()
+            let row = try #require(try await harness.engine.invocation(crashed.id))
+            #expect(row.status == .failed)
+            #expect(row.outcome.map { if case .failed("exited", _) = $0 { true } else { false } } == true)
             #expect(String(decoding: row.logs ?? [], as: UTF8.self).contains("last words"))
             let after = try await harness.invoke("~:tool", as: "alice").json()
             #expect(after["sandbox"] as? String != before["sandbox"] as? String)
@@ -189,7 +189,7 @@ import Worker
 
     @Test func aFunctionOverItsMemoryLimitFailsAsSuch() async throws {
         guard getuid() == 0 else { return }  // memory limits need cgroups (CI runs as root)
-        try await WorkerHarness.with { harness in
+        try await EngineHarness.with { harness in
             try await harness.install("toolkit", at: "~:tool", as: "alice", privilege: "alice", memoryMB: 64)
             let result = try await harness.invoke("~:tool", as: "alice", steps: [["allocate_mb": 200]])
             #expect(try result.failure() == .memoryLimit)

@@ -15,7 +15,7 @@ import Worker
 
     /// The public tool, alice's and bob's secrets, and a service of alice's at `url`
     /// (privilege alice: it may receive alice's secrets; its answers are labeled svc).
-    private static func setUp(_ harness: WorkerHarness, url: String, name: String = "svc") async throws {
+    private static func setUp(_ harness: EngineHarness, url: String, name: String = "svc") async throws {
         try await harness.createDirectory("home:<T,T>:apps", label: "T,T", as: "alice")
         try await harness.install("toolkit", at: tool, as: "alice", privilege: "T", label: "T,T")
         try await harness.createFile("home:<alice,alice>:secret", "alice's secret", label: "alice,alice", as: "alice")
@@ -24,7 +24,7 @@ import Worker
     }
 
     private static func createService(
-        _ harness: WorkerHarness, name: String, url: String, verb: HTTPVerb = .post, taint: String = "svc,T"
+        _ harness: EngineHarness, name: String, url: String, verb: HTTPVerb = .post, taint: String = "svc,T"
     ) async throws {
         var aliceContext = try context("alice")
         let service = Service(
@@ -42,7 +42,7 @@ import Worker
 
     @Test func aPublicCallerReachesTheServiceAndIsTaintedWithItsAnswer() async throws {
         let server = try TestHTTPServer()
-        try await WorkerHarness.with { harness in
+        try await EngineHarness.with { harness in
             try await Self.setUp(harness, url: server.base + "/echo/{city}")
             let body = try await harness.invoke(
                 Self.tool, as: "bob",
@@ -67,7 +67,7 @@ import Worker
 
     @Test func theSinkRuleRefusesSecretsTheServiceMayNotReceiveAndSendsNothing() async throws {
         let server = try TestHTTPServer()
-        try await WorkerHarness.with { harness in
+        try await EngineHarness.with { harness in
             try await Self.setUp(harness, url: server.base + "/echo/x")
             let body = try await harness.invoke(
                 Self.tool, as: "bob", steps: [["read": "home:<bob,bob>:secret"], ["service": "home:<T,T>:apps:svc"]]
@@ -83,7 +83,7 @@ import Worker
 
     @Test func theServicesPrivilegeLetsItsOwnersSecretsOutWithoutALastingDowngrade() async throws {
         let server = try TestHTTPServer()
-        try await WorkerHarness.with { harness in
+        try await EngineHarness.with { harness in
             try await Self.setUp(harness, url: server.base + "/echo/x")
             let body = try await harness.invoke(
                 Self.tool, as: "bob",
@@ -105,11 +105,11 @@ import Worker
 
     @Test func templatesLimitsAndTimeoutsFailWithAReason() async throws {
         let server = try TestHTTPServer()
-        var configuration = WorkerHarness.testing
+        var configuration = EngineHarness.testing
         // Long enough for 3 MiB on a loaded machine, shorter than /slow's 5 s.
         configuration.serviceTimeout = .seconds(3)
         configuration.maxServiceResponseBytes = 1 << 20
-        try await WorkerHarness.with(configuration) { harness in
+        try await EngineHarness.with(configuration) { harness in
             try await Self.setUp(harness, url: server.base + "/echo/{city}")
             try await Self.createService(harness, name: "big", url: server.base + "/big", verb: .get, taint: "T,T")
             try await Self.createService(harness, name: "slow", url: server.base + "/slow", verb: .get, taint: "slow,T")
@@ -137,9 +137,9 @@ import Worker
 
     @Test func aTricklingServiceIsCutOffAtTheDeadlineOfTheWholeExchange() async throws {
         let server = try TestHTTPServer()
-        var configuration = WorkerHarness.testing
+        var configuration = EngineHarness.testing
         configuration.serviceTimeout = .seconds(1)
-        try await WorkerHarness.with(configuration) { harness in
+        try await EngineHarness.with(configuration) { harness in
             try await Self.setUp(harness, url: server.base + "/echo/x")
             try await Self.createService(harness, name: "trickle", url: server.base + "/trickle", verb: .get, taint: "T,T")
             // Its headers come at once; its 300 bytes take 30 s: the service's limit covers all of it.
@@ -151,9 +151,9 @@ import Worker
             #expect(ContinuousClock.now - started < .seconds(5))
         }
         // And the invocation's own deadline, when sooner than the service's limit.
-        var long = WorkerHarness.testing
+        var long = EngineHarness.testing
         long.serviceTimeout = .seconds(30)
-        try await WorkerHarness.with(long) { harness in
+        try await EngineHarness.with(long) { harness in
             try await Self.setUp(harness, url: server.base + "/echo/x")
             try await Self.createService(harness, name: "trickle", url: server.base + "/trickle", verb: .get, taint: "T,T")
             try await harness.install("toolkit", at: "home:<T,T>:apps:short", as: "alice", privilege: "T", label: "T,T", timeoutMilliseconds: 1500)
@@ -167,7 +167,7 @@ import Worker
 
     @Test func aParameterIsAlwaysOneSegmentNeverADotSegment() async throws {
         let server = try TestHTTPServer()
-        try await WorkerHarness.with { harness in
+        try await EngineHarness.with { harness in
             try await Self.setUp(harness, url: server.base + "/echo/t/{p}/end")
             let body = try await harness.invoke(
                 Self.tool, as: "bob",
@@ -191,9 +191,9 @@ import Worker
 
     @Test func servicesOnInternalAddressesAreRefusedUnlessAllowed() async throws {
         let server = try TestHTTPServer()
-        var configuration = WorkerHarness.testing
+        var configuration = EngineHarness.testing
         configuration.allowPrivateServiceAddresses = false
-        try await WorkerHarness.with(configuration) { harness in
+        try await EngineHarness.with(configuration) { harness in
             try await Self.setUp(harness, url: server.base + "/echo/x")
             try await Self.createService(harness, name: "named", url: "http://localhost:\(server.port)/echo/x")
             let body = try await harness.invoke(
@@ -209,7 +209,7 @@ import Worker
 
     @Test func theServiceCallerNeedsTheServicesInvokerClearance() async throws {
         let server = try TestHTTPServer()
-        try await WorkerHarness.with { harness in
+        try await EngineHarness.with { harness in
             try await Self.setUp(harness, url: server.base + "/echo/x")
             var aliceContext = try context("alice")
             let service = Service(

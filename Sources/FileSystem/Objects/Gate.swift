@@ -99,12 +99,59 @@ public struct FunctionSpec: Sendable, Hashable, Codable {
     }
 }
 
+/// A function's settings: their defaults and ranges, in one place for every way a gate
+/// is made or changed (the HTTP API, a CloudCall, `faasten fs mkgate`, `fstn`), which
+/// only translate their input and let the file system check it.
+public enum FunctionSettings {
+    /// The runtimes a gate may name.
+    public static let runtimes = ["python3", "node"]
+    public static let defaultRuntime = "python3"
+    /// Memory limit, in MiB.
+    public static let memoryMB = 16...65_536
+    public static let defaultMemoryMB = 128
+    /// Time limit per invocation, in milliseconds.
+    public static let timeoutMilliseconds = 1...3_600_000
+    public static let defaultTimeoutMilliseconds = 30_000
+    /// Invocations running at once; 0 means the engine's default.
+    public static let concurrency = 0...10_000
+    public static let defaultConcurrency = 0
+
+    /// The function of a ``GateSpec/Target/function(runtime:image:memoryMB:timeoutMilliseconds:fresh:concurrency:)``
+    /// with its defaults, running `image`.
+    public static func function(
+        runtime: String?, image: BlobName, memoryMB: Int?, timeoutMilliseconds: Int?, fresh: Bool, concurrency: Int?
+    ) -> FunctionSpec {
+        FunctionSpec(
+            runtime: runtime ?? defaultRuntime, image: image, memoryMB: memoryMB ?? defaultMemoryMB,
+            timeoutMilliseconds: timeoutMilliseconds ?? defaultTimeoutMilliseconds, fresh: fresh,
+            concurrency: concurrency ?? defaultConcurrency)
+    }
+
+    /// Checks a function's settings against their ranges.
+    public static func check(_ function: FunctionSpec) throws(FSError) {
+        guard runtimes.contains(function.runtime) else {
+            throw .badArgument("runtime must be \(runtimes.joined(separator: " or ")), not '\(function.runtime)'")
+        }
+        try check("memory_mb", function.memoryMB, memoryMB, unit: " MiB")
+        try check("timeout_ms", function.timeoutMilliseconds, timeoutMilliseconds, unit: " ms")
+        try check("concurrency", function.concurrency, concurrency, unit: "")
+    }
+
+    private static func check(_ name: String, _ value: Int, _ range: ClosedRange<Int>, unit: String) throws(FSError) {
+        guard range.contains(value) else {
+            throw .badArgument("\(name) must be from \(range.lowerBound) to \(range.upperBound)\(unit), not \(value)")
+        }
+    }
+}
+
 /// How to create a gate through the file system: the image comes from a blob entry
 /// (which the creator must be able to read), a redirect target from a gate entry.
 public struct GateSpec: Sendable, Hashable {
     public enum Target: Sendable, Hashable {
+        /// A function; a setting left `nil` takes its default (``FunctionSettings``).
         case function(
-            runtime: String, image: Entry, memoryMB: Int, timeoutMilliseconds: Int, fresh: Bool = false, concurrency: Int = 0)
+            runtime: String? = nil, image: Entry, memoryMB: Int? = nil, timeoutMilliseconds: Int? = nil, fresh: Bool = false,
+            concurrency: Int? = nil)
         case redirect(Entry)
     }
 

@@ -150,13 +150,25 @@ extension FileSystemSession {
         return try cache.gate(record.data) { () throws(FSError) in try decode(Gate.self, record) }
     }
 
-    /// Builds the stored gate: reads the image's blob entry (taint), checks the target
-    /// of a redirect, and checks that the creator owns the privilege and declassify.
-    func gate(from spec: GateSpec, _ context: inout SecurityContext) throws(FSError) -> Gate {
+    /// The gate's description and, for a function gate, its image (read rule on the
+    /// gate). **Image rule**: reading a gate gives access to its image, because the
+    /// gate's label covers it: whoever set the image read its blob entry, which tainted
+    /// their context, and then needed the write rule on the gate's label.
+    public func read(gateWithImage entry: Entry, _ context: inout SecurityContext) throws(FSError) -> (gate: Gate, image: BlobName?) {
+        let gate = try read(gate: entry, &context)
+        guard case let .function(function) = gate.target else { return (gate, nil) }
+        return (gate, function.image)
+    }
+
+    /// Builds the gate `spec` describes, as it is stored: reads the image's blob entry
+    /// (taint), applies the function's defaults, checks the settings, the target of a
+    /// redirect, and that the creator owns the privilege and declassify. (A creator may
+    /// call it to describe what it created: it reads nothing the creation did not.)
+    public func gate(from spec: GateSpec, _ context: inout SecurityContext) throws(FSError) -> Gate {
         let target: Gate.Target
         switch spec.target {
         case let .function(runtime, image, memoryMB, timeout, fresh, concurrency):
-            let function = FunctionSpec(
+            let function = FunctionSettings.function(
                 runtime: runtime, image: try read(blob: image, &context), memoryMB: memoryMB, timeoutMilliseconds: timeout,
                 fresh: fresh, concurrency: concurrency)
             try validate(function)
@@ -220,12 +232,7 @@ extension FileSystemSession {
     }
 
     func validate(_ function: FunctionSpec) throws(FSError) {
-        guard !function.runtime.isEmpty, function.runtime.utf8.count <= 64,
-            function.runtime.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
-        else { throw .badArgument("a runtime name is 1–64 printable ASCII characters, not '\(function.runtime)'") }
-        guard function.memoryMB > 0 else { throw .badArgument("a function's memory must be positive") }
-        guard function.timeoutMilliseconds > 0 else { throw .badArgument("a function's timeout must be positive") }
-        guard function.concurrency >= 0 else { throw .badArgument("a function's concurrency cannot be negative") }
+        try FunctionSettings.check(function)
     }
 
     /// Follows redirects to the function, tainting with every gate on the way and

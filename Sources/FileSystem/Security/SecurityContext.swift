@@ -83,10 +83,18 @@ public struct SecurityContext: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Whether this context may hand `wanted` on (create a gate or service that runs
-    /// with it): the privilege must imply it.
+    /// with it): see ``checkDelegate(held:wanted:for:)``.
     public func checkDelegate(_ wanted: Component, for purpose: String) throws(FSError) {
-        guard privilege.component.implies(wanted) else {
-            throw .cannotDelegate(held: privilege, wanted: wanted, purpose: purpose)
+        try Self.checkDelegate(held: privilege, wanted: wanted, for: purpose)
+    }
+
+    /// **Delegation rule**, for every way a privilege is handed on (a gate's or a
+    /// service's privilege, a delegated token, a trigger, a sub-privilege, an endorsement):
+    /// whoever holds `held` may hand on `wanted` only if `held ⇒ wanted`
+    /// (``Privilege/canDelegate(_:)``, the one place it is decided).
+    public static func checkDelegate(held: Privilege, wanted: Component, for purpose: String) throws(FSError) {
+        guard held.canDelegate(Privilege(wanted)) else {
+            throw .cannotDelegate(held: held, wanted: wanted, purpose: purpose)
         }
     }
 

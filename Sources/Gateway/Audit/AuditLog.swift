@@ -15,7 +15,9 @@ public final class AuditLog: AuditSink, @unchecked Sendable {
     private var pending: [AuditRow] = []
     private var flushing = false
 
-    public init(store: any Store, logger: Logger = Logger(label: "faasten.audit")) {
+    /// The audit log in `store`, whose gateway tables are created or migrated first.
+    public init(store: any Store, logger: Logger = Logger(label: "faasten.audit")) throws {
+        try store.prepare(GatewaySchema.schema)
         self.store = store
         self.logger = logger
     }

@@ -144,7 +144,7 @@ public final class Accounts: Sendable {
             throw .unauthorized("delegation needs a token: log in first")
         }
         do {
-            try SecurityContext(privilege: caller.privilege).checkDelegate(privilege, for: "a delegated token")
+            try SecurityContext.checkDelegate(held: caller.privilege, wanted: privilege, for: "a delegated token")
         } catch {
             throw .refused(error, labels: ["privilege": caller.privilege.description, "requested": privilege.description])
         }
@@ -196,9 +196,9 @@ public final class Accounts: Sendable {
         guard !account.disabled else { throw .unauthorized("the account \(account.name) is disabled") }
         guard !account.revoked else { throw .unauthorized("the token was revoked (logged out); log in again") }
         // A delegated token never administers, even one delegated with the full privilege.
-        let admin = account.admin && claims.kind == "login"
-            && privilege.canDelegate(Privilege(Component(try! Principal(parsing: account.name))))
-        return Caller(principal: claims.sub.value, privilege: privilege, claims: claims, admin: admin)
+        let caller = Caller(principal: claims.sub.value, privilege: privilege, claims: claims, admin: false)
+        guard account.admin, claims.kind == "login", caller.actsAsWholeAccount else { return caller }
+        return Caller(principal: claims.sub.value, privilege: privilege, claims: claims, admin: true)
     }
 
     /// The caller if an administrator, else 403.
@@ -295,7 +295,7 @@ public final class Accounts: Sendable {
 
     private func session(for account: AccountRow) async throws(APIError) -> Session {
         let now = Date().timeIntervalSince1970
-        let privilege = Privilege(Component(try! Principal(parsing: account.name)))
+        let privilege = try Caller.accountPrivilege(account.name)
         let expiresAt = now + Double(configuration.tokenLifetime.components.seconds)
         let token = try await sign(principal: account.name, privilege: privilege, expiresAt: expiresAt, kind: "login")
         var random = SystemRandomNumberGenerator()

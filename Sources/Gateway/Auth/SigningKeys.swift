@@ -40,6 +40,7 @@ public actor SigningKeys {
     /// Loads the keys shared through `store` (a cluster's gateways), creating a first
     /// one if there is none.
     public init(store: any Store) async throws {
+        try store.prepare(GatewaySchema.schema)
         try await self.init(storage: .store(store))
     }
 

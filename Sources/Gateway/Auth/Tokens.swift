@@ -35,4 +35,22 @@ public struct Caller: Sendable {
     var expiresAt: Double? { claims?.exp.value.timeIntervalSince1970 }
     /// For the audit log: the principal, or `T` for anonymous.
     var name: String { principal ?? "T" }
+
+    /// The privilege an account's name stands for (what its login tokens carry). A name
+    /// that does not parse was written around the gateway: refused, not trusted.
+    static func accountPrivilege(_ name: String) throws(APIError) -> Privilege {
+        do {
+            return Privilege(Component(try Principal(parsing: name)))
+        } catch {
+            throw APIError(.internalServerError, "internal", "the stored account name '\(name)' is not a principal: \(error)")
+        }
+    }
+
+    /// Whether the caller acts with all of its account's privilege (delegation rule):
+    /// what managing the account's own things (triggers, administration) needs, so that
+    /// a token delegated with part of it cannot.
+    var actsAsWholeAccount: Bool {
+        guard let principal, let whole = try? Self.accountPrivilege(principal) else { return false }
+        return privilege.canDelegate(whole)
+    }
 }

@@ -6,10 +6,12 @@ import NIOCore
 import JSONValues
 
 /// The per-request context: Hummingbird's, plus the client's address (for the
-/// login rate limit).
+/// login rate limit) and what the answer releases (``ReleaseMiddleware``).
 public struct GatewayContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let remoteAddress: SocketAddress?
+    /// What the answer shows and to whom (shared by the context's copies).
+    public let release = ResponseRelease()
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = CoreRequestContextStorage(source: source)

@@ -45,7 +45,9 @@ struct JSONFields {
         }
     }
 
-    func optionalInt(_ key: String, in range: ClosedRange<Int>) throws(APIError) -> Int? {
+    /// An integer field; its range, where the file system owns it (a function's settings),
+    /// is checked there.
+    func optionalInt(_ key: String, in range: ClosedRange<Int> = -(1 << 53)...(1 << 53)) throws(APIError) -> Int? {
         switch values[key] {
         case nil, .null?: return nil
         case let .number(value)?:

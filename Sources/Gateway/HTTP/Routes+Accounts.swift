@@ -38,7 +38,7 @@ extension Gateway {
             return Response(status: .noContent)
         }
         route(router, .get, "/v1/me") { request, _ -> Response in
-            try await self.me(try await self.caller(request)).response()
+            self.me(try await self.caller(request)).response()
         }
         route(router, .post, "/v1/delegate") { request, _ -> Response in
             let caller = try await self.caller(request)

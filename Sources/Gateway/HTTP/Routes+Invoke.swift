@@ -37,18 +37,7 @@ extension Gateway {
                 refusal.headers[.faastenEndLabel] = view.resultLabel?.description
                 throw refusal
             case let .success(outcome)?:
-                var described: [String: JSONValue] = [
-                    "status": .string(outcome.status), "response_status": outcome.responseStatus.map { .number(Double($0)) } ?? .null,
-                    "error": outcome.error.map(JSONValue.string) ?? .null,
-                ]
-                if let body = outcome.result {
-                    if let text = String(validating: body, as: UTF8.self) {
-                        described["body"] = .string(text)
-                    } else {
-                        described["body_base64"] = .string(Data(body).base64EncodedString())
-                    }
-                }
-                fields["outcome"] = .object(described)
+                fields["outcome"] = Self.json(outcome)
             }
             var response = JSONValue.object(fields).response()
             if let label = view.resultLabel { response.headers[.faastenEndLabel] = label.description }
@@ -70,7 +59,7 @@ extension Gateway {
 
     /// Stores a form's files as the invocation's request blobs, once the invocation is
     /// known to be admitted: a refused one stores nothing.
-    private func storeRequestBlobs(_ files: [(name: String, bytes: [UInt8])], for invocation: InvokeRequest, caller: Caller)
+    private func storeRequestBlobs(_ files: [(name: String, bytes: [UInt8])], for invocation: InvocationRequest, caller: Caller)
         async throws -> [String: ExistingBlob]
     {
         if case let .failure(refusal) = await Admission.admit(invocation, in: fileSystem, maxChainDepth: 0) {
@@ -87,6 +76,32 @@ extension Gateway {
             }
         }
         return stored
+    }
+
+    /// A finished invocation's outcome as the API shows it: `{status, response_status,
+    /// body | body_base64, code, error}`.
+    static func json(_ outcome: InvocationRecord.Outcome) -> JSONValue {
+        var described: [String: JSONValue] = ["status": "failed", "response_status": .null, "error": .null, "code": .null]
+        switch outcome {
+        case let .completed(status, body):
+            described["status"] = "completed"
+            described["response_status"] = .number(Double(status))
+            if let text = String(validating: body, as: UTF8.self) {
+                described["body"] = .string(text)
+            } else {
+                described["body_base64"] = .string(Data(body).base64EncodedString())
+            }
+        case let .refused(reason):
+            described["code"] = "refused"
+            described["error"] = .string(reason)
+        case let .failed(code, reason):
+            described["code"] = .string(code)
+            described["error"] = .string(reason)
+        case let .busy(reason):
+            described["code"] = "busy"
+            described["error"] = .string(reason)
+        }
+        return .object(described)
     }
 
     /// A result the release rule withholds from its invoker. Not a bare refusal: the
@@ -127,7 +142,7 @@ extension Gateway {
 
     /// faasten-reference §4.2: the caller's privilege (T if anonymous), the start label
     /// from the header, the gate resolved in that context, the result shown only if it
-    /// passes the release check.
+    /// passes the release check (``ReleaseMiddleware``).
     func invoke(_ request: Request, _ context: GatewayContext, allowAsync: Bool) async throws -> Response {
         guard !draining else { throw APIError.unavailable("the server is shutting down", retryAfter: 5) }
         let caller = try await self.caller(request)
@@ -154,7 +169,7 @@ extension Gateway {
             let name = field.name.canonicalName.lowercased()
             headers[name] = headers[name].map { $0 + ", " + field.value } ?? field.value
         }
-        var invocation = InvokeRequest(
+        var invocation = InvocationRequest(
             target: .path(path), startLabel: security.label, clearance: security.clearance, invoker: caller.privilege,
             payload: payload, headers: headers)
         if let files = form?.files, !files.isEmpty {
@@ -175,42 +190,26 @@ extension Gateway {
             return response
         }
         let result = await dispatcher.invoke(invocation)
-        let end = result.label.description
         // Only an invocation that ran is recorded: a refused or busy one names none.
         let ran: Bool
         switch result.outcome {
         case .completed, .failed: ran = true
         case .refused, .busy: ran = false
         }
-        func labeled(_ error: APIError) -> APIError {
-            var error = error
-            error.headers[.faastenEndLabel] = end
-            if ran { error.headers[.faastenInvocation] = result.id }
-            return error
-        }
-        do {
-            try ReleaseCheck.check(result.label, to: caller.privilege)
-        } catch {
-            guard ran else { throw labeled(.refused(error, labels: ["result": end, "privilege": caller.privilege.description])) }
-            // The function ran: its effects stand, only its result is withheld.
-            throw labeled(Self.withheld(error, invocation: result.id, labels: ["result": end, "privilege": caller.privilege.description]))
-        }
+        context.release.record(result.label, to: caller.privilege, role: "result", invocation: ran ? result.id : nil)
         switch result.outcome {
         case let .completed(response):
             let status = (100...599).contains(response.status) ? response.status : 200
-            var http = Response(
+            return Response(
                 status: HTTPResponse.Status(code: status), headers: [.contentType: "application/octet-stream"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: response.body)))
-            http.headers[.faastenEndLabel] = end
-            http.headers[.faastenInvocation] = result.id
-            return http
         case let .refused(error):
-            throw labeled(.from(error))
+            throw APIError.from(error)
         case let .failed(failure):
-            if case .timeout = failure { throw labeled(APIError(.gatewayTimeout, "timeout", failure.description)) }
-            throw labeled(APIError(.badGateway, "function_failed", failure.description, extra: ["code": .string(failure.code)]))
+            if case .timeout = failure { throw APIError(.gatewayTimeout, "timeout", failure.description) }
+            throw APIError(.badGateway, "function_failed", failure.description, extra: ["code": .string(failure.code)])
         case let .busy(reason):
-            throw labeled(.unavailable("busy: \(reason)", retryAfter: 1))
+            throw APIError.unavailable("busy: \(reason)", retryAfter: 1)
         }
     }
 }

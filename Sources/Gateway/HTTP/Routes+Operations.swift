@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Metrics
 import NIOCore
+import Prometheus
 import JSONValues
 
 extension Gateway {
@@ -38,16 +39,16 @@ extension Gateway {
         route(router, .get, "/metrics") { _, _ -> Response in
             let status = await self.dispatcher.status()
             if let pool = status.pool {
-                self.metrics.makeGauge(name: "faasten_pool_memory_used_mb").set(Int64(pool.usedMB))
-                self.metrics.makeGauge(name: "faasten_pool_idle_sandboxes").set(Int64(pool.idle))
-                self.metrics.makeGauge(name: "faasten_pool_prestarted_sandboxes").set(Int64(pool.prestarted))
-                self.metrics.makeGauge(name: "faasten_pool_waiting_invocations").set(Int64(pool.waiting))
+                self.gauge("pool", "memory_used", "mb", "Memory the worker's sandboxes hold").set(Int64(pool.usedMB))
+                self.gauge("pool", "idle", "sandboxes", "Warm sandboxes waiting for reuse").set(Int64(pool.idle))
+                self.gauge("pool", "prestarted", "sandboxes", "Clean sandboxes started ahead").set(Int64(pool.prestarted))
+                self.gauge("pool", "waiting", "invocations", "Invocations waiting for a sandbox").set(Int64(pool.waiting))
             }
             if let queue = status.queue {
-                self.metrics.makeGauge(name: "faasten_queue_queued_invocations").set(Int64(queue.queued))
-                self.metrics.makeGauge(name: "faasten_queue_leased_invocations").set(Int64(queue.leased))
-                self.metrics.makeGauge(name: "faasten_cluster_live_workers").set(Int64(queue.liveWorkers))
-                self.metrics.makeGauge(name: "faasten_cluster_live_slots").set(Int64(queue.liveSlots))
+                self.gauge("queue", "queued", "invocations", "Invocations in the cluster queue").set(Int64(queue.queued))
+                self.gauge("queue", "leased", "invocations", "Invocations a worker holds").set(Int64(queue.leased))
+                self.gauge("cluster", "live", "workers", "Workers with a fresh heartbeat").set(Int64(queue.liveWorkers))
+                self.gauge("cluster", "live", "slots", "Invocation slots of live workers").set(Int64(queue.liveSlots))
             }
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
@@ -61,5 +62,11 @@ extension Gateway {
             let caller = try await self.caller(request)
             return JSONValue.object(["login": .string(caller.privilege.description)]).response()
         }
+    }
+
+    /// The gauge `faasten_<subsystem>_<name>_<unit>`, with its help line.
+    private func gauge(_ subsystem: String, _ name: String, _ unit: String, _ help: String) -> Prometheus.Gauge {
+        metrics.makeGauge(
+            descriptor: MetricNameDescriptor(namespace: "faasten", subsystem: subsystem, metricName: name, unitName: unit, helpText: help))
     }
 }

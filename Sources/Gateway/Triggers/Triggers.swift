@@ -99,7 +99,7 @@ public final class Triggers: Sendable {
         guard let privilegeComponent = try Gateway.component(body, "privilege") else { throw APIError.badRequest("privilege is required") }
         let privilege = Privilege(privilegeComponent)
         do {
-            try SecurityContext(privilege: caller.privilege).checkDelegate(privilegeComponent, for: "a trigger")
+            try SecurityContext.checkDelegate(held: caller.privilege, wanted: privilegeComponent, for: "a trigger")
         } catch {
             throw APIError.refused(error, labels: ["privilege": caller.privilege.description, "trigger": privilege.description])
         }
@@ -178,7 +178,7 @@ public final class Triggers: Sendable {
         guard let owner = caller.principal else { throw APIError.unauthorized("triggers need a token: log in first") }
         let row = try await store.transaction(.read) { try $0.trigger(id) }
         // The owner's name and the owner's whole privilege: not a token delegated away.
-        guard let row, row.owner == owner, caller.privilege.canDelegate(Privilege(Component(try Principal(parsing: owner)))) else {
+        guard let row, row.owner == owner, caller.actsAsWholeAccount else {
             throw APIError.notFound("you have no trigger \(id)")
         }
         return row
@@ -186,7 +186,7 @@ public final class Triggers: Sendable {
 
     func list(_ caller: Caller) async throws -> [TriggerRow] {
         guard let owner = caller.principal else { throw APIError.unauthorized("triggers need a token: log in first") }
-        guard caller.privilege.canDelegate(Privilege(Component(try Principal(parsing: owner)))) else { return [] }
+        guard caller.actsAsWholeAccount else { return [] }
         return try await store.transaction(.read) { try $0.triggers(owner: owner) }
     }
 
@@ -229,7 +229,7 @@ public final class Triggers: Sendable {
         for delivery in rows {
             var outcome = delivery.outcome
             if let id = delivery.invocation, let record = try await dispatcher.invocation(id) {
-                outcome = record.status
+                outcome = record.status.rawValue
             }
             result.append((delivery, outcome))
         }
@@ -252,7 +252,7 @@ public final class Triggers: Sendable {
         let body = JSONValue.object([
             "event": .string(event), "delivery": .string(delivery), "trigger": .string(definition.name), "payload": payload,
         ])
-        let request = InvokeRequest(
+        let request = InvocationRequest(
             target: .path(definition.gate), startLabel: definition.startLabel, invoker: definition.privilege, payload: body.bytes,
             headers: ["x-faasten-event": event, "x-faasten-delivery": delivery, "x-faasten-trigger": definition.name])
         let waitUntil = ContinuousClock.now + .seconds(Self.claimWaitSeconds)
@@ -292,7 +292,7 @@ public final class Triggers: Sendable {
     /// Submits the invocation of a claimed delivery and records its id on the claim; if
     /// it cannot be queued, the claim goes (so that a redelivery or a waiting duplicate
     /// runs it) and the caller is refused.
-    private func submit(_ request: InvokeRequest, claim: DeliveryRow) async throws -> String {
+    private func submit(_ request: InvocationRequest, claim: DeliveryRow) async throws -> String {
         let id: String
         do {
             id = try await dispatcher.submit(request)

@@ -20,6 +20,7 @@ public final class PostgresStore: Store {
     public var backend: String { "postgres" }
     public let location: PostgresLocation
     let executor: PostgresExecutor
+    private let prepared = PreparedSchemas()
 
     /// Connects and migrates the schema. `connections` bounds both the pool and
     /// the number of transactions in flight. Blobs are kept in the database, or in
@@ -29,7 +30,7 @@ public final class PostgresStore: Store {
         let executor = PostgresExecutor(location: location, connections: connections)
         self.executor = executor
         do {
-            try await executor.run { connection in try PostgresStore.migrate(connection, executor: executor) }
+            try await executor.run { connection in try PostgresStore.migrate(connection, FileSystemSchema.schema, executor: executor) }
         } catch {
             await executor.shutdown()
             throw error
@@ -75,30 +76,45 @@ public final class PostgresStore: Store {
         try await executor.run(body)
     }
 
-    static func migrate(_ connection: PostgresConnection, executor: PostgresExecutor) throws {
+    public func prepare(_ schema: Schema) throws {
+        if prepared.contains(schema) { return }
+        try executor.pool.withConnection { connection in try PostgresStore.migrate(connection, schema, executor: executor) }
+        prepared.insert(schema)
+    }
+
+    static func migrate(_ connection: PostgresConnection, _ schema: Schema, executor: PostgresExecutor) throws {
         // One migrator at a time across processes: an advisory lock for the session.
         _ = try executor.query(connection, "SELECT pg_advisory_lock(4242001)")
         defer { _ = try? executor.query(connection, "SELECT pg_advisory_unlock(4242001)") }
         _ = try executor.query(
             connection,
             """
-            CREATE TABLE IF NOT EXISTS schema_migrations (
-                version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())
+            CREATE TABLE IF NOT EXISTS schema_versions (
+                component TEXT PRIMARY KEY, version INTEGER NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())
             """)
-        let rows = try executor.query(connection, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").rows
-        let applied = Int(try rows.first?.decode(Int32.self) ?? 0)
-        guard applied <= Migrations.latest else {
-            throw StoreError("the database has schema version \(applied), newer than this build's \(Migrations.latest)")
-        }
-        for migration in Migrations.all where migration.version > applied {
-            try executor.inTransaction(connection, .write) {
+        let recorded = try executor.query(connection, "SELECT version FROM schema_versions WHERE component = \(schema.component)").rows
+        let applied = try recorded.first.map { Int(try $0.decode(Int32.self)) }
+        // Databases made before components had versions of their own kept one list.
+        let legacyTable = try executor.query(connection, "SELECT to_regclass('schema_migrations') IS NOT NULL").rows
+        let legacy =
+            try legacyTable.first?.decode(Bool.self) == true
+            ? Int(try executor.query(connection, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").rows.first?.decode(Int32.self) ?? 0)
+            : 0
+        let (from, pending) = try PreparedSchemas.pending(schema, applied: applied, legacy: legacy, dialect: .postgres)
+        guard applied == nil || !pending.isEmpty else { return }
+        try executor.inTransaction(connection, .write) {
+            for migration in pending {
                 for statement in migration.postgres {
                     _ = try executor.query(connection, PostgresQuery(unsafeSQL: statement))
                 }
-                _ = try executor.query(
-                    connection,
-                    "INSERT INTO schema_migrations (version, name) VALUES (\(Int32(migration.version)), \(migration.name))")
             }
+            let version = Int32(pending.last?.version ?? from)
+            _ = try executor.query(
+                connection,
+                """
+                INSERT INTO schema_versions (component, version) VALUES (\(schema.component), \(version))
+                ON CONFLICT (component) DO UPDATE SET version = EXCLUDED.version, applied_at = now()
+                """)
         }
     }
 }
@@ -214,6 +230,16 @@ struct PostgresTransaction: StoreTransaction {
         try executor.query(connection, query).metadata.rows ?? 0
     }
 
+    var dialect: SQLDialect { .postgres }
+
+    func query(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
+        try rows(PostgresSQL.query(sql, arguments)).map(PostgresSQL.row)
+    }
+
+    func execute(_ sql: String, _ arguments: [SQLValue]) throws -> Int {
+        try changed(PostgresSQL.query(sql, arguments))
+    }
+
     private static func object(_ row: PostgresRow) throws -> ObjectRecord {
         let (id, kind, label, data, version, entryCount) = try row.decode(
             (Int64, Int16, String?, ByteBuffer, Int64, Int64).self)
@@ -308,253 +334,6 @@ struct PostgresTransaction: StoreTransaction {
         Int(try rows("SELECT COUNT(*) FROM facets WHERE faceted = \(faceted) AND creator = \(creator)").first?.decode(Int64.self) ?? 0)
     }
 
-    func saveInvocation(_ record: InvocationRow) throws {
-        _ = try changed(Self.saveInvocationQuery(record))
-    }
-
-    /// The upsert of an invocation record, also used inside the queue's statements.
-    static func saveInvocationQuery(_ record: InvocationRow) -> PostgresQuery {
-        let result = record.result.map { ByteBuffer(bytes: $0) }
-        let logs = record.logs.map { ByteBuffer(bytes: $0) }
-        let responseStatus = record.responseStatus.map { Int32(clamping: $0) }
-        return """
-            INSERT INTO invocations (id, gate, target, parent, invoker, start_label, status, submitted_at, started_at,
-                finished_at, response_status, result, result_label, error, logs, log_label, worker, attempts)
-            VALUES (\(record.id), \(record.gate), \(record.target), \(record.parent), \(record.invoker),
-                \(record.startLabel), \(record.status), \(record.submittedAt), \(record.startedAt), \(record.finishedAt),
-                \(responseStatus), \(result), \(record.resultLabel), \(record.error), \(logs), \(record.logLabel),
-                \(record.worker), \(Int32(clamping: record.attempts)))
-            ON CONFLICT (id) DO UPDATE SET gate = EXCLUDED.gate, status = EXCLUDED.status,
-                started_at = EXCLUDED.started_at, finished_at = EXCLUDED.finished_at,
-                response_status = EXCLUDED.response_status, result = EXCLUDED.result,
-                result_label = EXCLUDED.result_label, error = EXCLUDED.error, logs = EXCLUDED.logs,
-                log_label = EXCLUDED.log_label, worker = EXCLUDED.worker, attempts = EXCLUDED.attempts
-            """
-    }
-
-    func invocation(_ id: String) throws -> InvocationRow? {
-        try rows(
-            """
-            SELECT id, gate, target, parent, invoker, start_label, status, submitted_at, started_at, finished_at,
-                response_status, result, result_label, error, logs, log_label, worker, attempts
-            FROM invocations WHERE id = \(id)
-            """
-        ).first.map { row in
-            let (id, gate, target, parent, invoker, startLabel, status, submittedAt) = try row.decode(
-                (String, Int64?, String, String?, String, String, String, Double).self)
-            let columns = Array(row)
-            let startedAt = try columns[8].decode(Double?.self)
-            let finishedAt = try columns[9].decode(Double?.self)
-            let responseStatus = try columns[10].decode(Int32?.self)
-            let result = try columns[11].decode(ByteBuffer?.self)
-            let resultLabel = try columns[12].decode(String?.self)
-            let error = try columns[13].decode(String?.self)
-            let logs = try columns[14].decode(ByteBuffer?.self)
-            let logLabel = try columns[15].decode(String?.self)
-            let worker = try columns[16].decode(String?.self)
-            let attempts = try columns[17].decode(Int32.self)
-            return InvocationRow(
-                id: id, gate: gate, target: target, parent: parent, invoker: invoker, startLabel: startLabel, status: status,
-                submittedAt: submittedAt, startedAt: startedAt, finishedAt: finishedAt, responseStatus: responseStatus.map(Int.init),
-                result: result.map { Array($0.readableBytesView) }, resultLabel: resultLabel, error: error,
-                logs: logs.map { Array($0.readableBytesView) }, logLabel: logLabel, worker: worker, attempts: Int(attempts))
-        }
-    }
-
-    func account(_ name: String) throws -> AccountRow? {
-        try rows("SELECT name, password_hash, admin, disabled, created_at FROM accounts WHERE name = \(name)").first.map(Self.account)
-    }
-
-    func accounts() throws -> [AccountRow] {
-        try rows("SELECT name, password_hash, admin, disabled, created_at FROM accounts ORDER BY name").map(Self.account)
-    }
-
-    private static func account(_ row: PostgresRow) throws -> AccountRow {
-        let (name, hash, admin, disabled, createdAt) = try row.decode((String, String, Bool, Bool, Double).self)
-        return AccountRow(name: name, passwordHash: hash, admin: admin, disabled: disabled, createdAt: createdAt)
-    }
-
-    func saveAccount(_ account: AccountRow) throws {
-        _ = try changed(
-            """
-            INSERT INTO accounts (name, password_hash, admin, disabled, created_at)
-            VALUES (\(account.name), \(account.passwordHash), \(account.admin), \(account.disabled), \(account.createdAt))
-            ON CONFLICT (name) DO UPDATE SET password_hash = EXCLUDED.password_hash, admin = EXCLUDED.admin,
-                disabled = EXCLUDED.disabled
-            """)
-    }
-
-    func deleteAccount(_ name: String) throws -> Bool {
-        try deleteSessions(account: name)
-        return try changed("DELETE FROM accounts WHERE name = \(name)") > 0
-    }
-
-    func insertSession(_ session: SessionRow) throws {
-        _ = try changed(
-            "INSERT INTO sessions (id, account, expires_at) VALUES (\(session.id), \(session.account), \(session.expiresAt))")
-    }
-
-    func takeSession(_ id: String) throws -> SessionRow? {
-        try rows("DELETE FROM sessions WHERE id = \(id) RETURNING id, account, expires_at").first.map { row in
-            let (id, account, expiresAt) = try row.decode((String, String, Double).self)
-            return SessionRow(id: id, account: account, expiresAt: expiresAt)
-        }
-    }
-
-    func deleteSessions(account: String) throws {
-        _ = try changed("DELETE FROM sessions WHERE account = \(account)")
-    }
-
-    func revokeToken(_ id: String, expiresAt: Double, now: Double) throws {
-        _ = try changed("DELETE FROM revoked_tokens WHERE expires_at < \(now)")
-        _ = try changed("INSERT INTO revoked_tokens (id, expires_at) VALUES (\(id), \(expiresAt)) ON CONFLICT (id) DO NOTHING")
-    }
-
-    func isTokenRevoked(_ id: String) throws -> Bool {
-        try !rows("SELECT 1 FROM revoked_tokens WHERE id = \(id)").isEmpty
-    }
-
-    func appendAudit(_ entries: [AuditRow]) throws {
-        for entry in entries {
-            _ = try changed(
-                """
-                INSERT INTO audit (at, principal, action, object, labels, detail)
-                VALUES (\(entry.at), \(entry.principal), \(entry.action), \(entry.object), \(entry.labels), \(entry.detail))
-                """)
-        }
-    }
-
-    func audit(_ query: AuditQuery) throws -> [AuditRow] {
-        try rows(
-            """
-            SELECT id, at, principal, action, object, labels, detail FROM audit
-            WHERE (\(query.principal)::text IS NULL OR principal = \(query.principal))
-                AND (\(query.action)::text IS NULL OR action = \(query.action))
-                AND (\(query.object)::text IS NULL OR object = \(query.object))
-                AND (\(query.since)::double precision IS NULL OR at >= \(query.since))
-                AND (\(query.until)::double precision IS NULL OR at <= \(query.until))
-            ORDER BY id DESC LIMIT \(Int64(query.limit))
-            """
-        ).map { row in
-            let (id, at, principal, action, object, labels, detail) = try row.decode(
-                (Int64, Double, String, String, String, String, String).self)
-            return AuditRow(id: id, at: at, principal: principal, action: action, object: object, labels: labels, detail: detail)
-        }
-    }
-
-    private static func trigger(_ row: PostgresRow) throws -> TriggerRow {
-        let (id, owner, name, path, source, schedule, timezone, nextRun, createdAt) = try row.decode(
-            (String, String, String, String, String, String?, String, Double?, Double).self)
-        return TriggerRow(
-            id: id, owner: owner, name: name, path: path, source: source, schedule: schedule, timezone: timezone, nextRun: nextRun,
-            createdAt: createdAt)
-    }
-
-    func insertTrigger(_ trigger: TriggerRow) throws -> Bool {
-        try changed(
-            """
-            INSERT INTO triggers (id, owner, name, path, source, schedule, timezone, next_run, created_at)
-            VALUES (\(trigger.id), \(trigger.owner), \(trigger.name), \(trigger.path), \(trigger.source), \(trigger.schedule),
-                \(trigger.timezone), \(trigger.nextRun), \(trigger.createdAt))
-            ON CONFLICT DO NOTHING
-            """) > 0
-    }
-
-    func trigger(_ id: String) throws -> TriggerRow? {
-        try rows(
-            "SELECT id, owner, name, path, source, schedule, timezone, next_run, created_at FROM triggers WHERE id = \(id)"
-        ).first.map(Self.trigger)
-    }
-
-    func triggers(owner: String) throws -> [TriggerRow] {
-        try rows(
-            """
-            SELECT id, owner, name, path, source, schedule, timezone, next_run, created_at FROM triggers
-            WHERE owner = \(owner) ORDER BY name
-            """
-        ).map(Self.trigger)
-    }
-
-    func dueTriggers(at time: Double) throws -> [TriggerRow] {
-        try rows(
-            """
-            SELECT id, owner, name, path, source, schedule, timezone, next_run, created_at FROM triggers
-            WHERE next_run <= \(time) ORDER BY next_run
-            """
-        ).map(Self.trigger)
-    }
-
-    func claimTick(_ id: String, expected: Double, next: Double) throws -> Bool {
-        try changed("UPDATE triggers SET next_run = \(next) WHERE id = \(id) AND next_run = \(expected)") > 0
-    }
-
-    func deleteTrigger(_ id: String) throws -> Bool {
-        _ = try changed("DELETE FROM deliveries WHERE trigger_id = \(id)")
-        return try changed("DELETE FROM triggers WHERE id = \(id)") > 0
-    }
-
-    private static func delivery(_ row: PostgresRow) throws -> DeliveryRow {
-        let (trigger, delivery, event, at, invocation, outcome, detail) = try row.decode(
-            (String, String, String, Double, String?, String, String).self)
-        return DeliveryRow(
-            trigger: trigger, delivery: delivery, event: event, at: at, invocation: invocation, outcome: outcome, detail: detail)
-    }
-
-    func insertDelivery(_ delivery: DeliveryRow) throws -> Bool {
-        try changed(
-            """
-            INSERT INTO deliveries (trigger_id, delivery, event, at, invocation, outcome, detail)
-            VALUES (\(delivery.trigger), \(delivery.delivery), \(delivery.event), \(delivery.at), \(delivery.invocation),
-                \(delivery.outcome), \(delivery.detail))
-            ON CONFLICT DO NOTHING
-            """) > 0
-    }
-
-    func delivery(trigger: String, delivery: String) throws -> DeliveryRow? {
-        try rows(
-            """
-            SELECT trigger_id, delivery, event, at, invocation, outcome, detail FROM deliveries
-            WHERE trigger_id = \(trigger) AND delivery = \(delivery)
-            """
-        ).first.map(Self.delivery)
-    }
-
-    func updateDelivery(_ delivery: DeliveryRow) throws {
-        _ = try changed(
-            """
-            UPDATE deliveries SET invocation = \(delivery.invocation), outcome = \(delivery.outcome), detail = \(delivery.detail)
-            WHERE trigger_id = \(delivery.trigger) AND delivery = \(delivery.delivery)
-            """)
-    }
-
-    func deleteDelivery(trigger: String, delivery: String) throws {
-        _ = try changed("DELETE FROM deliveries WHERE trigger_id = \(trigger) AND delivery = \(delivery)")
-    }
-
-    func deliveries(trigger: String, limit: Int) throws -> [DeliveryRow] {
-        try rows(
-            """
-            SELECT trigger_id, delivery, event, at, invocation, outcome, detail FROM deliveries
-            WHERE trigger_id = \(trigger) ORDER BY at DESC, delivery LIMIT \(Int64(limit))
-            """
-        ).map(Self.delivery)
-    }
-
-    func signingKeys() throws -> [(name: String, pem: String)] {
-        try rows("SELECT name, pem FROM signing_keys ORDER BY name").map {
-            let (name, pem) = try $0.decode((String, String).self)
-            return (name: name, pem: pem)
-        }
-    }
-
-    func insertSigningKey(name: String, pem: String) throws {
-        _ = try changed("INSERT INTO signing_keys (name, pem) VALUES (\(name), \(pem))")
-    }
-
-    func deleteSigningKey(_ name: String) throws {
-        _ = try changed("DELETE FROM signing_keys WHERE name = \(name)")
-    }
-
     func metadata(_ key: String) throws -> String? {
         try rows("SELECT value FROM metadata WHERE key = \(key)").first?.decode(String.self)
     }
@@ -577,4 +356,69 @@ final class Listeners: @unchecked Sendable {
             return all
         }
     }
+}
+
+// MARK: PostgreSQL-only rows
+
+extension PostgresStore {
+    /// One statement in its own transaction, retried on a serialization failure or a
+    /// deadlock: for modules whose rows exist only on PostgreSQL (the cluster's queue),
+    /// which write PostgreSQL's own SQL (`FOR UPDATE SKIP LOCKED`, `pg_notify`).
+    public func statement(_ query: PostgresQuery) async throws -> [PostgresRow] {
+        let executor = executor
+        return try await executor.run { connection in
+            var attempt = 0
+            while true {
+                attempt += 1
+                do {
+                    return try executor.query(connection, query).rows
+                } catch {
+                    if attempt < 5, PostgresExecutor.isRetryable(error) { continue }
+                    throw error
+                }
+            }
+        }
+    }
+
+    /// ``statement(_:)`` with `?N` placeholders and ``SQLValue``s, as the SQL seam writes
+    /// them: for a PostgreSQL-only statement that also writes another module's rows
+    /// from that module's values (an invocation record, as the cluster completes it).
+    public func statement(_ sql: String, _ arguments: [SQLValue]) async throws -> [SQLRow] {
+        try await statement(try PostgresSQL.query(sql, arguments)).map(PostgresSQL.row)
+    }
+
+    /// Statements of one write transaction on one connection (see ``statement(_:)``).
+    public func writeTransaction<T: Sendable>(_ body: @escaping @Sendable (PostgresStatements) throws -> T) async throws -> T {
+        let executor = executor
+        return try await executor.run { connection in
+            try executor.inTransaction(connection, .write) { try body(PostgresStatements(connection: connection, executor: executor)) }
+        }
+    }
+
+    /// Listens on `channel` with a connection of its own, calling `handler` with each
+    /// payload and `listening` each time the LISTEN is (re-)established (notifications
+    /// sent while it was down are lost, so whoever waits must look again). Stopped when
+    /// cancelled or when the store closes.
+    public func listen(
+        _ channel: String, listening: @escaping @Sendable () -> Void, handler: @escaping @Sendable (String) -> Void
+    ) -> PostgresListener {
+        let listener = PostgresListener(
+            location: location, eventLoops: executor.eventLoops, logger: executor.logger, channel: channel, listening: listening,
+            handler: handler)
+        executor.listeners.add(listener)
+        return listener
+    }
+}
+
+/// The statements of one write transaction (``PostgresStore/writeTransaction(_:)``).
+public struct PostgresStatements {
+    let connection: PostgresConnection
+    let executor: PostgresExecutor
+
+    public func query(_ query: PostgresQuery) throws -> [PostgresRow] {
+        try executor.query(connection, query).rows
+    }
+
+    /// A statement written once for both backends (the SQL seam), in this transaction.
+    public var shared: any StoreTransaction { PostgresTransaction(connection: connection, executor: executor) }
 }

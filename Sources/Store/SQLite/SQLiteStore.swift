@@ -18,6 +18,7 @@ public final class SQLiteStore: Store {
     /// The database file.
     public let databasePath: String
     private let pool: DatabasePool
+    private let prepared = PreparedSchemas()
 
     /// The database file's name inside the data directory.
     public static let databaseFileName = "faasten.sqlite"
@@ -38,7 +39,7 @@ public final class SQLiteStore: Store {
         }
         do {
             pool = try DatabasePool(path: databasePath, configuration: configuration)
-            try pool.write { db in try SQLiteStore.migrate(db) }
+            try pool.write { db in try SQLiteStore.migrate(db, FileSystemSchema.schema) }
         } catch let error as DatabaseError {
             throw StoreError("cannot open \(databasePath): \(error.message ?? error.description)")
         }
@@ -89,21 +90,37 @@ public final class SQLiteStore: Store {
         try pool.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "no answer" }
     }
 
-    static func migrate(_ db: Database) throws {
+    public func prepare(_ schema: Schema) throws {
+        if prepared.contains(schema) { return }
+        do {
+            try pool.write { db in try SQLiteStore.migrate(db, schema) }
+        } catch let error as DatabaseError {
+            throw StoreError("sqlite: migrating \(schema.component): \(error.message ?? error.description)")
+        }
+        prepared.insert(schema)
+    }
+
+    static func migrate(_ db: Database, _ schema: Schema) throws {
         try db.execute(
             sql: """
-                CREATE TABLE IF NOT EXISTS schema_migrations (
-                    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)
+                CREATE TABLE IF NOT EXISTS schema_versions (
+                    component TEXT PRIMARY KEY, version INTEGER NOT NULL, applied_at TEXT NOT NULL)
                 """)
-        let applied = try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(version), 0) FROM schema_migrations") ?? 0
-        guard applied <= Migrations.latest else {
-            throw StoreError("the database has schema version \(applied), newer than this build's \(Migrations.latest)")
+        let applied = try Int.fetchOne(db, sql: "SELECT version FROM schema_versions WHERE component = ?", arguments: [schema.component])
+        // Databases made before components had versions of their own kept one list.
+        let legacy =
+            try db.tableExists("schema_migrations")
+            ? try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(version), 0) FROM schema_migrations") ?? 0 : 0
+        let (from, pending) = try PreparedSchemas.pending(schema, applied: applied, legacy: legacy, dialect: .sqlite)
+        for migration in pending {
+            for statement in migration.sqlite ?? [] { try db.execute(sql: statement) }
         }
-        for migration in Migrations.all where migration.version > applied {
-            for statement in migration.sqlite { try db.execute(sql: statement) }
+        if applied == nil || !pending.isEmpty {
             try db.execute(
-                sql: "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, datetime('now'))",
-                arguments: [migration.version, migration.name])
+                sql: """
+                    INSERT INTO schema_versions (component, version, applied_at) VALUES (?, ?, datetime('now'))
+                    ON CONFLICT (component) DO UPDATE SET version = excluded.version, applied_at = excluded.applied_at
+                    """, arguments: [schema.component, pending.last?.version ?? from])
         }
     }
 }
@@ -123,6 +140,42 @@ struct SQLiteTransaction: StoreTransaction {
     private func execute(_ sql: String, _ arguments: StatementArguments) throws -> Int {
         try db.cachedStatement(sql: sql).execute(arguments: arguments)
         return db.changesCount
+    }
+
+    var dialect: SQLDialect { .sqlite }
+
+    func query(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
+        try Row.fetchAll(db.cachedStatement(sql: sql), arguments: Self.arguments(arguments)).map { row in
+            SQLRow(row.databaseValues.map(Self.value))
+        }
+    }
+
+    func execute(_ sql: String, _ arguments: [SQLValue]) throws -> Int {
+        try execute(sql, Self.arguments(arguments))
+    }
+
+    private static func arguments(_ values: [SQLValue]) -> StatementArguments {
+        StatementArguments(
+            values.map { value -> (any DatabaseValueConvertible)? in
+                switch value {
+                case .null: return nil
+                case let .integer(value): return value
+                case let .real(value): return value
+                case let .text(value): return value
+                case let .blob(value): return Data(value)
+                case let .boolean(value): return value
+                }
+            })
+    }
+
+    private static func value(_ value: DatabaseValue) -> SQLValue {
+        switch value.storage {
+        case .null: return .null
+        case let .int64(value): return .integer(value)
+        case let .double(value): return .real(value)
+        case let .string(value): return .text(value)
+        case let .blob(value): return .blob([UInt8](value))
+        }
     }
 
     private static func object(_ row: Row) -> ObjectRecord {
@@ -252,201 +305,6 @@ struct SQLiteTransaction: StoreTransaction {
 
     func facetCount(faceted: ObjectID, creator: String) throws -> Int {
         try row("SELECT COUNT(*) FROM facets WHERE faceted = ? AND creator = ?", [faceted, creator])?[0] ?? 0
-    }
-
-    func saveInvocation(_ record: InvocationRow) throws {
-        let arguments: StatementArguments = [
-            record.id, record.gate, record.target, record.parent, record.invoker, record.startLabel, record.status,
-            record.submittedAt, record.startedAt, record.finishedAt, record.responseStatus, record.result.map { Data($0) },
-            record.resultLabel, record.error, record.logs.map { Data($0) }, record.logLabel, record.worker, record.attempts,
-        ]
-        _ = try execute(
-            """
-            INSERT INTO invocations (id, gate, target, parent, invoker, start_label, status, submitted_at, started_at,
-                finished_at, response_status, result, result_label, error, logs, log_label, worker, attempts)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (id) DO UPDATE SET gate = excluded.gate, status = excluded.status,
-                started_at = excluded.started_at, finished_at = excluded.finished_at,
-                response_status = excluded.response_status, result = excluded.result,
-                result_label = excluded.result_label, error = excluded.error, logs = excluded.logs,
-                log_label = excluded.log_label, worker = excluded.worker, attempts = excluded.attempts
-            """, arguments)
-    }
-
-    func invocation(_ id: String) throws -> InvocationRow? {
-        try row(
-            """
-            SELECT id, gate, target, parent, invoker, start_label, status, submitted_at, started_at, finished_at,
-                response_status, result, result_label, error, logs, log_label, worker, attempts
-            FROM invocations WHERE id = ?
-            """, [id]
-        ).map { row in
-            let result: Data? = row[11]
-            let logs: Data? = row[14]
-            return InvocationRow(
-                id: row[0], gate: row[1], target: row[2], parent: row[3], invoker: row[4], startLabel: row[5], status: row[6],
-                submittedAt: row[7], startedAt: row[8], finishedAt: row[9], responseStatus: row[10], result: result.map { [UInt8]($0) },
-                resultLabel: row[12], error: row[13], logs: logs.map { [UInt8]($0) }, logLabel: row[15], worker: row[16],
-                attempts: row[17])
-        }
-    }
-
-    func account(_ name: String) throws -> AccountRow? {
-        try row("SELECT name, password_hash, admin, disabled, created_at FROM accounts WHERE name = ?", [name]).map(Self.account)
-    }
-
-    func accounts() throws -> [AccountRow] {
-        try rows("SELECT name, password_hash, admin, disabled, created_at FROM accounts ORDER BY name", []).map(Self.account)
-    }
-
-    private static func account(_ row: Row) -> AccountRow {
-        AccountRow(name: row[0], passwordHash: row[1], admin: row[2], disabled: row[3], createdAt: row[4])
-    }
-
-    func saveAccount(_ account: AccountRow) throws {
-        _ = try execute(
-            """
-            INSERT INTO accounts (name, password_hash, admin, disabled, created_at) VALUES (?, ?, ?, ?, ?)
-            ON CONFLICT (name) DO UPDATE SET password_hash = excluded.password_hash, admin = excluded.admin,
-                disabled = excluded.disabled
-            """, [account.name, account.passwordHash, account.admin, account.disabled, account.createdAt])
-    }
-
-    func deleteAccount(_ name: String) throws -> Bool {
-        try deleteSessions(account: name)
-        return try execute("DELETE FROM accounts WHERE name = ?", [name]) > 0
-    }
-
-    func insertSession(_ session: SessionRow) throws {
-        _ = try execute(
-            "INSERT INTO sessions (id, account, expires_at) VALUES (?, ?, ?)", [session.id, session.account, session.expiresAt])
-    }
-
-    func takeSession(_ id: String) throws -> SessionRow? {
-        guard let found = try row("SELECT id, account, expires_at FROM sessions WHERE id = ?", [id]) else { return nil }
-        _ = try execute("DELETE FROM sessions WHERE id = ?", [id])
-        return SessionRow(id: found[0], account: found[1], expiresAt: found[2])
-    }
-
-    func deleteSessions(account: String) throws {
-        _ = try execute("DELETE FROM sessions WHERE account = ?", [account])
-    }
-
-    func revokeToken(_ id: String, expiresAt: Double, now: Double) throws {
-        _ = try execute("DELETE FROM revoked_tokens WHERE expires_at < ?", [now])
-        _ = try execute("INSERT INTO revoked_tokens (id, expires_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING", [id, expiresAt])
-    }
-
-    func isTokenRevoked(_ id: String) throws -> Bool {
-        try row("SELECT 1 FROM revoked_tokens WHERE id = ?", [id]) != nil
-    }
-
-    func appendAudit(_ rows: [AuditRow]) throws {
-        for entry in rows {
-            _ = try execute(
-                "INSERT INTO audit (at, principal, action, object, labels, detail) VALUES (?, ?, ?, ?, ?, ?)",
-                [entry.at, entry.principal, entry.action, entry.object, entry.labels, entry.detail])
-        }
-    }
-
-    func audit(_ query: AuditQuery) throws -> [AuditRow] {
-        // Each filter is "field matches, or no filter given", so one cached statement serves all.
-        try rows(
-            """
-            SELECT id, at, principal, action, object, labels, detail FROM audit
-            WHERE (?1 IS NULL OR principal = ?1) AND (?2 IS NULL OR action = ?2) AND (?3 IS NULL OR object = ?3)
-                AND (?4 IS NULL OR at >= ?4) AND (?5 IS NULL OR at <= ?5)
-            ORDER BY id DESC LIMIT ?6
-            """, [query.principal, query.action, query.object, query.since, query.until, query.limit]
-        ).map { row in
-            AuditRow(id: row[0], at: row[1], principal: row[2], action: row[3], object: row[4], labels: row[5], detail: row[6])
-        }
-    }
-
-    private static let triggerColumns = "id, owner, name, path, source, schedule, timezone, next_run, created_at"
-
-    private static func trigger(_ row: Row) -> TriggerRow {
-        TriggerRow(
-            id: row[0], owner: row[1], name: row[2], path: row[3], source: row[4], schedule: row[5], timezone: row[6], nextRun: row[7],
-            createdAt: row[8])
-    }
-
-    func insertTrigger(_ trigger: TriggerRow) throws -> Bool {
-        try execute(
-            "INSERT INTO triggers (\(Self.triggerColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            [
-                trigger.id, trigger.owner, trigger.name, trigger.path, trigger.source, trigger.schedule, trigger.timezone, trigger.nextRun,
-                trigger.createdAt,
-            ]) > 0
-    }
-
-    func trigger(_ id: String) throws -> TriggerRow? {
-        try row("SELECT \(Self.triggerColumns) FROM triggers WHERE id = ?", [id]).map(Self.trigger)
-    }
-
-    func triggers(owner: String) throws -> [TriggerRow] {
-        try rows("SELECT \(Self.triggerColumns) FROM triggers WHERE owner = ? ORDER BY name", [owner]).map(Self.trigger)
-    }
-
-    func dueTriggers(at time: Double) throws -> [TriggerRow] {
-        try rows("SELECT \(Self.triggerColumns) FROM triggers WHERE next_run <= ? ORDER BY next_run", [time]).map(Self.trigger)
-    }
-
-    func claimTick(_ id: String, expected: Double, next: Double) throws -> Bool {
-        try execute("UPDATE triggers SET next_run = ? WHERE id = ? AND next_run = ?", [next, id, expected]) > 0
-    }
-
-    func deleteTrigger(_ id: String) throws -> Bool {
-        _ = try execute("DELETE FROM deliveries WHERE trigger_id = ?", [id])
-        return try execute("DELETE FROM triggers WHERE id = ?", [id]) > 0
-    }
-
-    private static let deliveryColumns = "trigger_id, delivery, event, at, invocation, outcome, detail"
-
-    private static func delivery(_ row: Row) -> DeliveryRow {
-        DeliveryRow(trigger: row[0], delivery: row[1], event: row[2], at: row[3], invocation: row[4], outcome: row[5], detail: row[6])
-    }
-
-    func insertDelivery(_ delivery: DeliveryRow) throws -> Bool {
-        try execute(
-            "INSERT INTO deliveries (\(Self.deliveryColumns)) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            [
-                delivery.trigger, delivery.delivery, delivery.event, delivery.at, delivery.invocation, delivery.outcome,
-                delivery.detail,
-            ]) > 0
-    }
-
-    func delivery(trigger: String, delivery: String) throws -> DeliveryRow? {
-        try row("SELECT \(Self.deliveryColumns) FROM deliveries WHERE trigger_id = ? AND delivery = ?", [trigger, delivery])
-            .map(Self.delivery)
-    }
-
-    func updateDelivery(_ delivery: DeliveryRow) throws {
-        _ = try execute(
-            "UPDATE deliveries SET invocation = ?, outcome = ?, detail = ? WHERE trigger_id = ? AND delivery = ?",
-            [delivery.invocation, delivery.outcome, delivery.detail, delivery.trigger, delivery.delivery])
-    }
-
-    func deleteDelivery(trigger: String, delivery: String) throws {
-        _ = try execute("DELETE FROM deliveries WHERE trigger_id = ? AND delivery = ?", [trigger, delivery])
-    }
-
-    func deliveries(trigger: String, limit: Int) throws -> [DeliveryRow] {
-        try rows(
-            "SELECT \(Self.deliveryColumns) FROM deliveries WHERE trigger_id = ? ORDER BY at DESC, delivery LIMIT ?", [trigger, limit]
-        ).map(Self.delivery)
-    }
-
-    func signingKeys() throws -> [(name: String, pem: String)] {
-        try rows("SELECT name, pem FROM signing_keys ORDER BY name", []).map { (name: $0[0], pem: $0[1]) }
-    }
-
-    func insertSigningKey(name: String, pem: String) throws {
-        _ = try execute("INSERT INTO signing_keys (name, pem) VALUES (?, ?)", [name, pem])
-    }
-
-    func deleteSigningKey(_ name: String) throws {
-        _ = try execute("DELETE FROM signing_keys WHERE name = ?", [name])
     }
 
     func metadata(_ key: String) throws -> String? {

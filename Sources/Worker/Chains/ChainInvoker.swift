@@ -12,7 +12,7 @@ import Monitor
 /// ends, then taints the caller with the callee's result label; an asynchronous one
 /// returns the callee's invocation id and taints nothing.
 struct ChainInvoker: GuestInvoker {
-    let worker: Worker
+    let worker: Engine
     /// The calling invocation.
     let invocationID: String
     /// The caller's depth in its chain of calls.
@@ -30,8 +30,8 @@ struct ChainInvoker: GuestInvoker {
                 labels: ["before": before.description, "after": after.description]))
     }
 
-    func invoke(_ target: Entry, _ request: GuestInvocation, _ context: inout SecurityContext) throws(FSError)
-        -> GuestInvocationResult
+    func invoke(_ target: Entry, _ request: GuestInvokeCall, _ context: inout SecurityContext) throws(FSError)
+        -> GuestInvokeReply
     {
         if target.kind == .service {
             return try worker.services.call(target, request, &context, fileSystem: worker.fileSystem, deadline: deadline)
@@ -41,7 +41,7 @@ struct ChainInvoker: GuestInvoker {
         }
         // Checked here too, so that a refused asynchronous call fails now, not after a 202.
         try worker.authorize(resolved, context, depth: depth + 1)
-        let call = InvokeRequest(
+        let call = InvocationRequest(
             target: .resolved(resolved), startLabel: context.label, clearance: context.clearance, invoker: context.privilege,
             payload: request.payload, headers: request.parameters, parent: invocationID, depth: depth + 1,
             nested: request.sync, inheritedIntegrity: vouch, deadline: request.sync ? deadline : nil)
@@ -58,20 +58,20 @@ struct ChainInvoker: GuestInvoker {
                     throw .unavailable("cannot queue the invocation: \(error)")
                 }
             }
-            return GuestInvocationResult(body: [], status: 202, invocationID: id)
+            return GuestInvokeReply(body: [], status: 202, invocationID: id)
         }
 
-        let result = try Self.wait { [worker] () async throws(FSError) -> InvokeResult in await worker.invoke(call) }
+        let result = try Self.wait { [worker] () async throws(FSError) -> InvocationResult in await worker.invoke(call) }
         switch result.outcome {
         case let .completed(response):
             try context.read(result.label)
-            return GuestInvocationResult(
+            return GuestInvokeReply(
                 body: response.body, status: response.status, headers: response.headers, invocationID: result.id)
         case let .failed(failure):
             // How the callee failed (a timeout, a crash) depends on what it saw.
             try context.read(result.label)
             let status = if case .timeout = failure { 504 } else { 500 }
-            return GuestInvocationResult(
+            return GuestInvokeReply(
                 body: Array("the invoked function failed: \(failure)".utf8), status: status, invocationID: result.id)
         case let .refused(error):
             throw error

@@ -26,12 +26,12 @@ import NIOPosix
 /// 4. The caller is tainted with the service's taint, whatever the outcome (before
 ///    the request is sent, so that a caller whose clearance cannot take it sends nothing).
 struct ServiceCaller: Sendable {
-    let configuration: WorkerConfiguration
+    let configuration: EngineConfiguration
 
     func call(
-        _ target: Entry, _ request: GuestInvocation, _ context: inout SecurityContext, fileSystem: FileSystem,
+        _ target: Entry, _ request: GuestInvokeCall, _ context: inout SecurityContext, fileSystem: FileSystem,
         deadline: ContinuousClock.Instant
-    ) throws(FSError) -> GuestInvocationResult {
+    ) throws(FSError) -> GuestInvokeReply {
         let service = try fileSystem.synchronously(.read, &context) { session, context throws(FSError) in
             try session.read(service: target, &context)
         }
@@ -52,7 +52,7 @@ struct ServiceCaller: Sendable {
         // the body): the service's limit, or the caller's own deadline if sooner.
         let timeout = min(configuration.serviceTimeout, deadline - .now)
         guard timeout > .zero else { throw .unavailable("the service at \(url) was not called: the invocation's deadline has passed") }
-        let outcome = try ChainInvoker.wait { () async throws(FSError) -> GuestInvocationResult in
+        let outcome = try ChainInvoker.wait { () async throws(FSError) -> GuestInvokeReply in
             do {
                 return try await Self.send(
                     url: url, host: host, address: address, service: service, body: request.payload, limit: limit,
@@ -68,7 +68,7 @@ struct ServiceCaller: Sendable {
 
     private static func send(
         url: String, host: String, address: String, service: Service, body: [UInt8], limit: Int, timeout: Duration
-    ) async throws -> GuestInvocationResult {
+    ) async throws -> GuestInvokeReply {
         var settings = HTTPClient.Configuration(redirectConfiguration: .disallow)
         settings.dnsOverride = [host: address]
         settings.timeout = .init(connect: .init(timeout), read: .init(timeout))
@@ -89,7 +89,7 @@ struct ServiceCaller: Sendable {
 
     private static func exchange(
         client: HTTPClient, url: String, service: Service, body: [UInt8], limit: Int, timeout: Duration
-    ) async throws -> GuestInvocationResult {
+    ) async throws -> GuestInvokeReply {
         var http = HTTPClientRequest(url: url)
         http.method = HTTPMethod(rawValue: service.verb.rawValue)
         for (name, value) in service.headers { http.headers.add(name: name, value: value) }
@@ -106,7 +106,7 @@ struct ServiceCaller: Sendable {
         for header in response.headers {
             headers[header.name.lowercased()] = headers[header.name.lowercased()].map { $0 + ", " + header.value } ?? header.value
         }
-        return GuestInvocationResult(body: received, status: Int(response.status.code), headers: headers)
+        return GuestInvokeReply(body: received, status: Int(response.status.code), headers: headers)
     }
 
     private static func describe(_ error: any Error) -> String {

@@ -24,7 +24,7 @@ public enum Admission {
 
     /// Resolves and checks `request` in `fileSystem`.
     public static func admit(
-        _ request: InvokeRequest, in fileSystem: FileSystem, maxChainDepth: Int
+        _ request: InvocationRequest, in fileSystem: FileSystem, maxChainDepth: Int
     ) async -> Result<Admitted, Refusal> {
         var context: SecurityContext
         do {
@@ -64,7 +64,7 @@ public enum Admission {
     /// request inherits from the invocation that made it. A request from outside (no
     /// parent) inherits nothing, whatever it says: a queued row cannot add integrity by
     /// claiming an inheritance.
-    static func startContext(_ request: InvokeRequest) throws(FSError) -> SecurityContext {
+    static func startContext(_ request: InvocationRequest) throws(FSError) -> SecurityContext {
         var vouch = request.invoker
         if request.parent != nil && !request.inheritedIntegrity.isTrue {
             do {

@@ -4,7 +4,7 @@ import Labels
 import Monitor
 import Store
 
-/// Where the gateway's invocations go: run in this process (the embedded ``Worker``)
+/// Where the gateway's invocations go: run in this process (the embedded ``Engine``)
 /// or through a cluster's durable queue to whichever worker claims them.
 ///
 /// ```swift
@@ -15,13 +15,13 @@ public protocol Dispatcher: Sendable {
     /// The labeled file system invocations resolve their gates in.
     var fileSystem: FileSystem { get }
     /// Runs an invocation to its end and returns how it ended.
-    func invoke(_ request: InvokeRequest) async -> InvokeResult
+    func invoke(_ request: InvocationRequest) async -> InvocationResult
     /// Checks an invocation, records it and queues it; returns its id at once. A 202 is a
     /// promise: an accepted invocation runs. A refusal (``SubmissionError``) records
     /// nothing.
-    func submit(_ request: InvokeRequest) async throws -> String
+    func submit(_ request: InvocationRequest) async throws -> String
     /// The record of an invocation, as stored (no release check: see ``invocation(_:visibleTo:)``).
-    func invocation(_ id: String) async throws -> InvocationRow?
+    func invocation(_ id: String) async throws -> InvocationRecord?
     /// What operators should know: the local pool, the queue, failures.
     func status() async -> DispatcherStatus
 }
@@ -97,63 +97,5 @@ extension Dispatcher {
         guard let row = try await invocation(id) else { return nil }
         guard let invoker = try? Privilege(parsing: row.invoker), privilege.canDelegate(invoker) else { return nil }
         return InvocationView(row, for: privilege)
-    }
-}
-
-extension InvocationRow {
-    /// Ends the record with how `result` ended: its status, its label, the response or
-    /// `code: reason` of a failure (read back by ``InvokeResult/init(record:)``), and the
-    /// whole body of a completed result (one over `resultLimit` bytes fails the record
-    /// with the reason).
-    public mutating func finish(_ result: InvokeResult, keepingResultsUpTo resultLimit: Int) {
-        finishedAt = Date().timeIntervalSince1970
-        resultLabel = result.label.description
-        switch result.outcome {
-        case let .completed(response) where response.body.count > resultLimit:
-            // Never dropped silently: a result that cannot be recorded fails the record.
-            status = "failed"
-            responseStatus = response.status
-            self.error = "result-too-large: the result of \(response.body.count) bytes exceeds the record's limit of \(resultLimit)"
-        case let .completed(response):
-            status = "completed"
-            responseStatus = response.status
-            self.result = response.body
-        case let .refused(error):
-            status = "failed"
-            self.error = "refused: \(error)"
-        case let .failed(failure):
-            status = "failed"
-            self.error = "\(failure.code): \(failure)"
-        case let .busy(reason):
-            status = "failed"
-            self.error = "busy: \(reason)"
-        }
-    }
-}
-
-extension InvokeResult {
-    /// How a recorded invocation ended, for a caller that waited on another process
-    /// (the inverse of ``InvocationRow/finish(_:keepingResultsUpTo:)``). `nil` while the
-    /// record is not final.
-    public init?(record row: InvocationRow) {
-        guard row.status == "completed" || row.status == "failed" else { return nil }
-        // A record whose label does not parse is shown to nobody.
-        let label = row.resultLabel.flatMap { try? Label(parsing: $0) } ?? .top
-        if row.status == "completed" {
-            self.init(
-                id: row.id, outcome: .completed(FunctionResponse(body: row.result ?? [], status: row.responseStatus ?? 200)),
-                label: label)
-            return
-        }
-        let error = row.error ?? "failed: no reason was recorded"
-        let split = error.range(of: ": ")
-        let code = split.map { String(error[..<$0.lowerBound]) } ?? "failed"
-        let reason = split.map { String(error[$0.upperBound...]) } ?? error
-        switch code {
-        case "busy": self.init(id: row.id, outcome: .busy(reason), label: label)
-        case "timeout": self.init(id: row.id, outcome: .failed(.timeout), label: label)
-        case "memory-limit": self.init(id: row.id, outcome: .failed(.memoryLimit), label: label)
-        default: self.init(id: row.id, outcome: .failed(.reported(code: code, reason: reason)), label: label)
-        }
     }
 }

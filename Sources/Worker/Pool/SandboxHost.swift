@@ -113,14 +113,14 @@ final class SandboxHost: @unchecked Sendable {
     /// its context as of its last finished call; the host is abandoned (its thread
     /// finishes the call alone and stops), so the worker goes on serving others.
     func serve(
-        _ request: InvocationRequest, context: SecurityContext, deadline: ContinuousClock.Instant,
+        _ request: GuestRequest, context: SecurityContext, deadline: ContinuousClock.Instant,
         invoker: (any GuestInvoker)?
-    ) async -> (InvocationOutcome, [UInt8]) {
+    ) async -> (GuestOutcome, [UInt8]) {
         let monitor = monitor
         let logs = logs
         let sandbox = sandbox
         let progress = ContextProgress(context)
-        let first = FirstResult<(InvocationOutcome, [UInt8])>()
+        let first = FirstResult<(GuestOutcome, [UInt8])>()
         do {
             return try await withCheckedThrowingContinuation { continuation in
                 first.set(continuation)
@@ -130,20 +130,20 @@ final class SandboxHost: @unchecked Sendable {
                         self.abandoned = true
                         // Killed, not released: the monitor's thread may still be using the channel.
                         sandbox.kill()
-                        return .success((InvocationOutcome(status: .failed(.timeout), context: progress.context), logs.take()))
+                        return .success((GuestOutcome(status: .failed(.timeout), context: progress.context), logs.take()))
                     }
                 }
                 thread.submit {
                     var outcome = monitor.serve(request, context: context, deadline: deadline, invoker: invoker, progress: progress)
                     if case .failed(.guestExited) = outcome.status, sandbox.hitMemoryLimit {
-                        outcome = InvocationOutcome(status: .failed(.memoryLimit), context: outcome.context)
+                        outcome = GuestOutcome(status: .failed(.memoryLimit), context: outcome.context)
                     }
                     DeadlineWatchdog.shared.cancel(cutoff)
                     first.finish(.success((outcome, logs.take())))
                 }
             }
         } catch {
-            return (InvocationOutcome(status: .failed(.sandbox("\(error)")), context: progress.context), [])
+            return (GuestOutcome(status: .failed(.sandbox("\(error)")), context: progress.context), [])
         }
     }
 

@@ -43,7 +43,7 @@ actor SandboxPool {
             memoryMB = function.memoryMB
         }
 
-        /// This key and a sandbox label as one string (see `Worker.affinity(of:startLabel:)`).
+        /// This key and a sandbox label as one string (see `Engine.affinity(of:startLabel:)`).
         func affinity(label: Label) -> String {
             "\(runtime)\n\(image.hex)\n\(memoryMB)\n\(privilege)\n\(label)"
         }
@@ -74,7 +74,7 @@ actor SandboxPool {
         case launch
     }
 
-    private let configuration: WorkerConfiguration
+    private let configuration: EngineConfiguration
     private var idle: [Key: [SandboxHost]] = [:]
     private var prestarted: [String: [SandboxHost]] = [:]
     private var prestarting: [String: Int] = [:]
@@ -91,7 +91,7 @@ actor SandboxPool {
     private var rotation: [String] = []
     private var closed = false
 
-    init(configuration: WorkerConfiguration) {
+    init(configuration: EngineConfiguration) {
         self.configuration = configuration
     }
 
@@ -101,14 +101,14 @@ actor SandboxPool {
     /// ``cancelReservation(invoker:)``. `force` holds one whatever the bounds: for work
     /// already accepted elsewhere (a cluster's claimed invocations).
     func reserve(invoker: String, force: Bool = false) throws {
-        guard !closed else { throw WorkerError.busy("the worker is shutting down") }
+        guard !closed else { throw EngineError.busy("the worker is shutting down") }
         if !force {
             guard reserved < configuration.maxQueued else {
-                throw WorkerError.busy("\(reserved) invocations are waiting (the queue holds \(configuration.maxQueued))")
+                throw EngineError.busy("\(reserved) invocations are waiting (the queue holds \(configuration.maxQueued))")
             }
             let own = reservedBy[invoker, default: 0]
             guard own < configuration.maxQueuedPerInvoker else {
-                throw WorkerError.busy(
+                throw EngineError.busy(
                     "\(own) invocations of \(invoker) are waiting (each invoker may have \(configuration.maxQueuedPerInvoker) queued)")
             }
         }
@@ -135,11 +135,11 @@ actor SandboxPool {
         if need.takesPlace { try reserve(invoker: need.invoker) }
         guard !closed else {
             if !need.nested { releasePlace(need.invoker) }
-            throw WorkerError.internal("the worker is shutting down")
+            throw EngineError.internal("the worker is shutting down")
         }
         if need.nested {
             if let decision = admit(need) { return decision }
-            throw WorkerError.busy(
+            throw EngineError.busy(
                 "no room for a nested call: \(usedMB) MiB of sandboxes are in use (budget \(configuration.memoryBudgetMB) MiB, "
                     + "plus \(configuration.nestedOvercommitMB) MiB for nested calls)")
         }
@@ -159,7 +159,7 @@ actor SandboxPool {
         if !need.nested && running[need.gate, default: 0] >= need.concurrency { return nil }
         if !need.nested && overShare(need) { return nil }
         if !need.fresh, var hosts = idle[need.key],
-            let index = hosts.lastIndex(where: { $0.label.map { $0.canFlow(to: need.startLabel) } ?? true })
+            let index = hosts.lastIndex(where: { InvocationRules.mayReuse(sandboxAt: $0.label, for: need.startLabel) })
         {
             let host = hosts.remove(at: index)
             idle[need.key] = hosts.isEmpty ? nil : hosts
@@ -347,7 +347,7 @@ actor SandboxPool {
         for (invoker, queue) in waiters {
             for waiter in queue {
                 releasePlace(invoker)
-                waiter.continuation.resume(throwing: WorkerError.internal("the worker is shutting down"))
+                waiter.continuation.resume(throwing: EngineError.internal("the worker is shutting down"))
             }
         }
         waiters = [:]

@@ -13,6 +13,7 @@ public struct InvocationView: Sendable {
     public let invoker: String
     /// `queued`, `running` or `finished` (how it finished is behind ``outcome``).
     public let state: String
+    public let status: InvocationRecord.Status
     public let submittedAt: Double
     public let startedAt: Double?
     public let finishedAt: Double?
@@ -21,45 +22,34 @@ public struct InvocationView: Sendable {
     /// The label the result carries, once finished.
     public let resultLabel: Label?
     /// How it ended, or why it may not be shown.
-    public let outcome: Result<Outcome, FSError>?
+    public let outcome: Result<InvocationRecord.Outcome, FSError>?
     /// The function's output, or why it may not be shown (nil while not finished).
     public let logs: Result<[UInt8], FSError>?
 
-    /// A finished invocation's ending.
-    public struct Outcome: Sendable {
-        /// `completed` or `failed`.
-        public let status: String
-        public let responseStatus: Int?
-        /// `nil` when the result was too large to record.
-        public let result: [UInt8]?
-        public let error: String?
-    }
-
-    init(_ row: InvocationRow, for privilege: Privilege) {
-        id = row.id
-        target = row.target
-        parent = row.parent
-        invoker = row.invoker
-        submittedAt = row.submittedAt
-        startedAt = row.startedAt
-        finishedAt = row.finishedAt
-        attempts = row.attempts
-        let finished = row.status == "completed" || row.status == "failed"
-        state = finished ? "finished" : row.status
-        guard finished else {
+    init(_ record: InvocationRecord, for privilege: Privilege) {
+        id = record.id
+        target = record.target
+        parent = record.parent
+        invoker = record.invoker
+        submittedAt = record.submittedAt
+        startedAt = record.startedAt
+        finishedAt = record.finishedAt
+        attempts = record.attempts
+        status = record.status
+        state = record.status.isFinal ? "finished" : record.status.rawValue
+        guard record.status.isFinal else {
             resultLabel = nil
             outcome = nil
             logs = nil
             return
         }
         // A record whose labels do not parse is shown to nobody.
-        let resultLabel = row.resultLabel.flatMap { try? Label(parsing: $0) } ?? .top
+        let resultLabel = record.resultLabel.flatMap { try? Label(parsing: $0) } ?? .top
         self.resultLabel = resultLabel
-        outcome = Self.released(resultLabel, to: privilege) {
-            Outcome(status: row.status, responseStatus: row.responseStatus, result: row.result, error: row.error)
-        }
-        let logLabel = row.logLabel.flatMap { try? Label(parsing: $0) } ?? (row.logs == nil ? .public : .top)
-        logs = Self.released(logLabel, to: privilege) { row.logs ?? [] }
+        let finished = record.outcome ?? .failed(code: "failed", reason: "no outcome was recorded")
+        outcome = Self.released(resultLabel, to: privilege) { finished }
+        let logLabel = record.logLabel.flatMap { try? Label(parsing: $0) } ?? (record.logs == nil ? .public : .top)
+        logs = Self.released(logLabel, to: privilege) { record.logs ?? [] }
     }
 
     private static func released<T>(_ label: Label, to privilege: Privilege, _ value: () -> T) -> Result<T, FSError> {

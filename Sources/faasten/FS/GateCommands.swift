@@ -35,10 +35,10 @@ extension FSCommand {
         @Option(help: "The gate's label (default: the context's current label).") var label: String?
         @Option(help: "The runtime: python3 or node (default: from the entry point of an @DIRECTORY image, else python3).")
         var runtime: String?
-        @Option(help: "Memory limit in MiB.") var memory: Int = 128
-        @Option(help: "Time limit per invocation in milliseconds.") var timeoutMs: Int = 30_000
+        @Option(help: "Memory limit in MiB (default \(FunctionSettings.defaultMemoryMB)).") var memory: Int?
+        @Option(help: "Time limit per invocation in milliseconds (default \(FunctionSettings.defaultTimeoutMilliseconds)).") var timeoutMs: Int?
         @Flag(help: "Never reuse a sandbox for this gate (for untrusted inputs).") var fresh = false
-        @Option(help: "Invocations running at once (0: the engine's default).") var concurrency: Int = 0
+        @Option(help: "Invocations running at once (0 or none: the engine's default).") var concurrency: Int?
 
         func run() async throws {
             let (parent, name) = try FSCommand.parentAndName(path)
@@ -51,7 +51,7 @@ extension FSCommand {
             let upload = try image.flatMap { $0.hasPrefix("@") ? try FSCommand.packImage(String($0.dropFirst())) : nil }
             let imagePath = try image.flatMap { $0.hasPrefix("@") ? nil : try FSCommand.parse($0) }
             let directory = image.flatMap { $0.hasPrefix("@") ? (String($0.dropFirst()) as NSString).expandingTildeInPath : nil }
-            let runtime = runtime ?? directory.flatMap(GuestRuntime.runtimeName(forFunctionIn:)) ?? "python3"
+            let runtime = runtime ?? directory.flatMap(GuestRuntime.runtimeName(forFunctionIn:))
             let (memory, timeout, fresh, concurrency) = (memory, timeoutMs, fresh, concurrency)
             try await FSRunner(options: options).run { fs, context throws(FSError) in
                 // The uploaded image is stored first (blobs are immutable and unnamed until

@@ -41,17 +41,17 @@ struct InvokeCommand: AsyncParsableCommand {
         }
         let body = payload.map { Array($0.utf8) } ?? [UInt8](FileHandle.standardInput.readDataToEndOfFile())
         let store = try await options.openStore()
-        var configuration = WorkerConfiguration()
+        var configuration = EngineConfiguration()
         configuration.prestartedPerRuntime = 0  // one invocation: nothing to pre-start for
-        let worker: Worker
+        let worker: Engine
         do {
-            worker = try Worker.bubblewrap(fileSystem: FileSystem(store: store), configuration: configuration, requireLimits: !noLimits)
+            worker = try Engine.bubblewrap(fileSystem: FileSystem(store: store), configuration: configuration, requireLimits: !noLimits)
         } catch {
             try? await store.close()
             throw CommandError("\(error)")
         }
         let result = await worker.invoke(
-            InvokeRequest(
+            InvocationRequest(
                 target: .path(path), startLabel: context.label, clearance: context.clearance, invoker: context.privilege,
                 payload: body, headers: headerMap))
         await worker.shutdown()
@@ -67,7 +67,7 @@ struct InvokeReport {
     let json: Bool
     let privilege: Privilege
 
-    func print(_ result: InvokeResult, logs: Result<[UInt8], FSError>?) -> Int32 {
+    func print(_ result: InvocationResult, logs: Result<[UInt8], FSError>?) -> Int32 {
         var fields: [String: JSON] = ["id": .string(result.id), "label": .string(result.label.description)]
         var exit: Int32 = 0
         var body: [UInt8]?

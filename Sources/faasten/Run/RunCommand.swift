@@ -63,7 +63,7 @@ struct RunCommand: AsyncParsableCommand {
                     Self.emit(["error": "bad-request", "message": "line \(number) is not JSON"])
                     continue
                 }
-                let request = InvocationRequest(id: "run-\(number)", payload: Array(line.utf8), invoker: privilege)
+                let request = GuestRequest(id: "run-\(number)", payload: Array(line.utf8), invoker: privilege)
                 let outcome = runner.invoke(request, context: start, deadline: .now + .milliseconds(Int(timeout * 1000)))
                 Self.report(outcome, privilege: privilege)
             }
@@ -73,9 +73,9 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     /// Prints one outcome, after the release check on its result label.
-    static func report(_ outcome: InvocationOutcome, privilege: Privilege) {
+    static func report(_ outcome: GuestOutcome, privilege: Privilege) {
         // A label beyond the limits is shown to nobody.
-        let result = (try? outcome.context.label.downgraded(with: privilege)) ?? .top
+        let result = (try? InvocationRules.resultLabel(final: outcome.context.label, declassify: privilege.component)) ?? .top
         // A failure's message may carry what the function read (an exception's text),
         // so it passes the same release check as a result.
         let refusal: String?
@@ -130,8 +130,8 @@ final class FunctionRunner: @unchecked Sendable {
         self.fileSystem = fileSystem
     }
 
-    func invoke(_ request: InvocationRequest, context: SecurityContext, deadline: ContinuousClock.Instant) -> InvocationOutcome {
-        if let current, !current.label.canFlow(to: context.label) {
+    func invoke(_ request: GuestRequest, context: SecurityContext, deadline: ContinuousClock.Instant) -> GuestOutcome {
+        if let current, !InvocationRules.mayReuse(sandboxAt: current.label, for: context.label) {
             current.sandbox.terminate()
             self.current = nil
         }
@@ -146,19 +146,19 @@ final class FunctionRunner: @unchecked Sendable {
                     try monitor.handshake()
                 } catch {
                     sandbox.terminate()
-                    return InvocationOutcome(status: .failed(error), context: context)
+                    return GuestOutcome(status: .failed(error), context: context)
                 }
                 active = (sandbox, monitor, context.label)
                 current = active
             } catch {
-                return InvocationOutcome(status: .failed(.sandbox("\(error)")), context: context)
+                return GuestOutcome(status: .failed(.sandbox("\(error)")), context: context)
             }
         }
         var outcome = active.monitor.serve(request, context: context, deadline: deadline)
         current?.label = outcome.context.label
         if !outcome.sandboxReusable {
             if case .failed(.guestExited) = outcome.status, active.sandbox.hitMemoryLimit {
-                outcome = InvocationOutcome(status: .failed(.memoryLimit), context: outcome.context)
+                outcome = GuestOutcome(status: .failed(.memoryLimit), context: outcome.context)
             }
             active.sandbox.terminate()
             current = nil

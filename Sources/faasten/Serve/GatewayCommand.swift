@@ -39,16 +39,16 @@ struct GatewayCommand: AsyncParsableCommand {
         clusterConfiguration.leaseSeconds = cluster.lease
         clusterConfiguration.maxAttempts = maxAttempts
         clusterConfiguration.queueWaitSeconds = queueWait
-        let dispatcher = ClusterDispatcher(fileSystem: fileSystem, queue: PostgresQueue(store: store), configuration: clusterConfiguration)
+        let dispatcher = ClusterDispatcher(fileSystem: fileSystem, queue: try PostgresQueue(store: store), configuration: clusterConfiguration)
         dispatcher.start()
-        let audit = AuditLog(store: store)
+        let audit = try AuditLog(store: store)
         let keys: SigningKeys
         do {
             keys = try await SigningKeys(store: store)
         } catch {
             throw CommandError("cannot load the token signing keys: \(error)")
         }
-        let gateway = Gateway(dispatcher: dispatcher, keys: keys, audit: audit, configuration: configuration, metrics: registry, logger: logger)
+        let gateway = try Gateway(dispatcher: dispatcher, keys: keys, audit: audit, configuration: configuration, metrics: registry, logger: logger)
         try await ServerProcess.ensureAdmin(gateway, directory: (FSOptions.dataDirectory(data) as NSString).expandingTildeInPath, logger: logger)
         await ServerProcess.serve(gateway, logger: logger)
         dispatcher.stop()

@@ -35,9 +35,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Run without cgroup limits if none can be created (development machines only).") var noLimits = false
     @Option(help: "Memory all sandboxes together may use (MiB).") var memory: Int = 2048
     @Option(help: "Invocations accepted and waiting for a sandbox; beyond this, new ones get 503 with Retry-After.")
-    var maxQueued: Int = WorkerConfiguration().maxQueued
+    var maxQueued: Int = EngineConfiguration().maxQueued
     @Option(help: "Of those, how many one invoker may have waiting (fairness between invokers).")
-    var maxQueuedPerInvoker: Int = WorkerConfiguration().maxQueuedPerInvoker
+    var maxQueuedPerInvoker: Int = EngineConfiguration().maxQueuedPerInvoker
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: String = "info"
 
     func run() async throws {
@@ -49,8 +49,8 @@ struct ServeCommand: AsyncParsableCommand {
 
         let opened = try await FSOptions.open(try store.map { try StoreLocation($0) } ?? .directory(dataDirectory))
         let fileSystem = try await ServerProcess.fileSystem(on: opened)
-        let audit = AuditLog(store: opened)
-        var workerConfiguration = WorkerConfiguration()
+        let audit = try AuditLog(store: opened)
+        var workerConfiguration = EngineConfiguration()
         workerConfiguration.memoryBudgetMB = memory
         guard maxQueued >= 1, (1...maxQueued).contains(maxQueuedPerInvoker) else {
             throw CommandError("--max-queued must be positive and --max-queued-per-invoker from 1 to --max-queued")
@@ -58,15 +58,15 @@ struct ServeCommand: AsyncParsableCommand {
         workerConfiguration.maxQueued = maxQueued
         workerConfiguration.maxQueuedPerInvoker = maxQueuedPerInvoker
         workerConfiguration.audit = audit
-        let worker: Worker
+        let worker: Engine
         let keys: SigningKeys
         do {
-            worker = try Worker.bubblewrap(fileSystem: fileSystem, configuration: workerConfiguration, requireLimits: !noLimits)
+            worker = try Engine.bubblewrap(fileSystem: fileSystem, configuration: workerConfiguration, requireLimits: !noLimits)
             keys = try await SigningKeys(directory: dataDirectory + "/keys")
         } catch {
             throw CommandError("\(error)")
         }
-        let gateway = Gateway(worker: worker, keys: keys, audit: audit, configuration: configuration, metrics: registry, logger: logger)
+        let gateway = try Gateway(engine: worker, keys: keys, audit: audit, configuration: configuration, metrics: registry, logger: logger)
         try await ServerProcess.ensureAdmin(gateway, directory: dataDirectory, logger: logger)
         if demo {
             let examples = URL(fileURLWithPath: try GuestRuntime.runtimesDirectory()).deletingLastPathComponent().appendingPathComponent("examples").path

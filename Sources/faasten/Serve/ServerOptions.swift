@@ -87,10 +87,16 @@ enum ServerProcess {
     /// Creates the administrator's account if the store has none, and writes its first
     /// password to `directory/admin-password` (0600).
     static func ensureAdmin(_ gateway: Gateway, directory: String, logger: Logger) async throws {
-        guard let password = try await gateway.ensureAdmin() else { return }
-        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let path = directory + "/admin-password"
-        FileManager.default.createFile(atPath: path, contents: Data((password + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        let created = try await gateway.ensureAdmin { password in
+            try? FileManager.default.createDirectory(
+                atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            guard FileManager.default.createFile(atPath: path, contents: Data((password + "\n").utf8), attributes: [.posixPermissions: 0o600])
+            else {
+                throw CommandError("cannot write the administrator's password to \(path): make \(directory) writable and start again")
+            }
+        }
+        guard created != nil else { return }
         logger.notice("created the account \(gateway.configuration.adminName); its password is in \(path)")
     }
 

@@ -35,13 +35,13 @@ struct WorkerCommand: AsyncParsableCommand {
         let logger = Logger(label: "faasten")
         let store = try await cluster.open()
         let fileSystem = try await ServerProcess.fileSystem(on: store)
-        let audit = AuditLog(store: store)
-        var workerConfiguration = WorkerConfiguration()
+        let audit = try AuditLog(store: store)
+        var workerConfiguration = EngineConfiguration()
         workerConfiguration.memoryBudgetMB = memory
         workerConfiguration.audit = audit
-        let worker: Worker
+        let worker: Engine
         do {
-            worker = try Worker.bubblewrap(
+            worker = try Engine.bubblewrap(
                 fileSystem: fileSystem, configuration: workerConfiguration, requireLimits: !noLimits, stagingRoot: cache)
         } catch {
             throw CommandError("\(error)")
@@ -49,7 +49,7 @@ struct WorkerCommand: AsyncParsableCommand {
         var configuration = ClusterConfiguration()
         configuration.leaseSeconds = cluster.lease
         configuration.slots = slots
-        let member = ClusterWorker(worker: worker, queue: PostgresQueue(store: store), configuration: configuration)
+        let member = ClusterWorker(engine: worker, queue: try PostgresQueue(store: store), configuration: configuration)
         FileDescriptorOutput.standardOutput.writeLine("faasten worker \(member.id) serving the queue at \(store.location)")
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(

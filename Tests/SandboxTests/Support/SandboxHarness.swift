@@ -67,18 +67,18 @@ final class RunningFunction: Sendable {
     func invoke(
         _ payload: some Encodable, context: SecurityContext, blobs: [String: ExistingBlob] = [:],
         timeout: Duration = .seconds(30)
-    ) async throws -> InvocationOutcome {
+    ) async throws -> GuestOutcome {
         let bytes = [UInt8](try JSONEncoder().encode(payload))
         let monitor = monitor
         return try await Blocking.run {
             monitor.serve(
-                InvocationRequest(id: UUID().uuidString, payload: bytes, blobs: blobs, invoker: context.privilege),
+                GuestRequest(id: UUID().uuidString, payload: bytes, blobs: blobs, invoker: context.privilege),
                 context: context, deadline: .now + timeout)
         }
     }
 }
 
-extension InvocationOutcome {
+extension GuestOutcome {
     /// The response body as JSON, or a recorded issue.
     func json(sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: Any] {
         guard case let .completed(response) = status else {

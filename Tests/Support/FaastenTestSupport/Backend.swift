@@ -26,6 +26,20 @@ public enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable
     }
 }
 
+/// A new store on `backend` for `body`, closed afterwards whatever happens (a
+/// PostgreSQL store left open fails the test process).
+public func withStore<T>(_ backend: Backend, _ body: (any Store) async throws -> T) async throws -> T {
+    let test = try await backend.makeStore()
+    do {
+        let value = try await body(test.store)
+        await test.close()
+        return value
+    } catch {
+        await test.close()
+        throw error
+    }
+}
+
 /// A store for one test, with what is needed to reopen it and to clean up.
 public struct TestStore: Sendable {
     public let store: any Store

@@ -14,7 +14,7 @@ import Worker
 /// invocation, with the start label that resolution lifted: the worker runs what was
 /// accepted (as a function's chained call runs the gate its caller resolved), and
 /// spends no round trips walking the path again.
-struct QueuedRequest: Codable {
+struct QueuedInvocation: Codable {
     /// The format's version, so that a newer worker can read what an older gateway wrote.
     var version = 1
     var gate: ResolvedGate
@@ -28,11 +28,11 @@ struct QueuedRequest: Codable {
     var depth: Int
     var submittedAt: Double
     /// What the request inherits from its calling invocation (see
-    /// ``InvokeRequest/inheritedIntegrity``); absent in rows of older gateways: `T`.
+    /// ``InvocationRequest/inheritedIntegrity``); absent in rows of older gateways: `T`.
     var inheritedIntegrity: Component?
 
     /// The queued form of `request`, whose gate resolved to `admitted`.
-    init(_ request: InvokeRequest, admitted: Admission.Admitted, submittedAt: Double) {
+    init(_ request: InvocationRequest, admitted: Admission.Admitted, submittedAt: Double) {
         gate = admitted.gate
         startLabel = admitted.invokerContext.label
         clearance = request.clearance
@@ -51,12 +51,12 @@ struct QueuedRequest: Codable {
     }
 
     /// Decodes a queued request; its blobs must exist in `blobs`.
-    static func decode(_ bytes: [UInt8], blobs: any BlobStore) throws -> (request: InvokeRequest, submittedAt: Double) {
-        let queued = try JSONDecoder().decode(QueuedRequest.self, from: Data(bytes))
+    static func decode(_ bytes: [UInt8], blobs: any BlobStore) throws -> (request: InvocationRequest, submittedAt: Double) {
+        let queued = try JSONDecoder().decode(QueuedInvocation.self, from: Data(bytes))
         guard queued.version == 1 else { throw ClusterError.badRequest("queued request format \(queued.version) is newer than this worker's") }
         var existing: [String: ExistingBlob] = [:]
         for (name, blob) in queued.blobs { existing[name] = try blobs.existing(blob) }
-        let request = InvokeRequest(
+        let request = InvocationRequest(
             target: .resolved(queued.gate), startLabel: queued.startLabel, clearance: queued.clearance, invoker: queued.invoker,
             payload: Array(queued.payload), blobs: existing, headers: queued.headers, parent: queued.parent, depth: queued.depth,
             inheritedIntegrity: queued.inheritedIntegrity ?? .true)

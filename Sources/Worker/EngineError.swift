@@ -1,5 +1,5 @@
 /// A failure of the engine itself (not of a function, not a refusal).
-public enum WorkerError: Error, Hashable, Sendable, CustomStringConvertible {
+public enum EngineError: Error, Hashable, Sendable, CustomStringConvertible {
     case `internal`(String)
     /// Too much queued work; try again later.
     case busy(String)

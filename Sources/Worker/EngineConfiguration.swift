@@ -2,7 +2,7 @@ import FileSystem
 import Monitor
 
 /// The invocation engine's limits and policies, with their defaults.
-public struct WorkerConfiguration: Sendable {
+public struct EngineConfiguration: Sendable {
     /// Memory all sandboxes together may use (MiB); each sandbox counts its function's memory.
     public var memoryBudgetMB = 2048
     /// Invocations of one gate running at once, unless the gate says otherwise.
@@ -19,7 +19,7 @@ public struct WorkerConfiguration: Sendable {
     public var maxBudgetSharePerInvoker = 0.5
     /// Pre-started, never-used sandboxes kept per runtime.
     public var prestartedPerRuntime = 2
-    /// Runtimes whose sandboxes are pre-started by ``Worker/warmUp()``; the others are
+    /// Runtimes whose sandboxes are pre-started by ``Engine/warmUp()``; the others are
     /// pre-started after their first invocation, so that a runtime nobody uses holds no
     /// memory.
     public var prestartedAtWarmUp: Set<String> = ["python3"]

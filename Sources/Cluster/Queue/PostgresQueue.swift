@@ -1,7 +1,8 @@
 import Foundation
-import Logging
 import NIOCore
 import PostgresNIO
+import Store
+import Worker
 
 /// The durable invocation queue of a cluster, in the same PostgreSQL database as the
 /// file system.
@@ -32,11 +33,39 @@ public final class PostgresQueue: Sendable {
     public static let doneChannel = "faasten_done"
 
     let store: PostgresStore
-    private var executor: PostgresExecutor { store.executor }
 
-    public init(store: PostgresStore) {
+    /// The queue on `store`, whose tables (and the invocation records they update) are
+    /// created or migrated first.
+    public init(store: PostgresStore) throws {
         self.store = store
+        try store.prepare(InvocationRecords.schema)
+        try store.prepare(Self.schema)
     }
+
+    /// The queue and the worker registry: PostgreSQL only (a cluster needs it).
+    public static let schema = Schema(
+        component: "cluster",
+        migrations: [
+            Migration(
+                version: 1, name: "the invocation queue and the worker registry", sqlite: nil,
+                postgres: [
+                    """
+                    CREATE TABLE queue (
+                        id TEXT PRIMARY KEY, request BYTEA NOT NULL, affinity TEXT NOT NULL,
+                        enqueued_at DOUBLE PRECISION NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+                        max_attempts INTEGER NOT NULL, worker TEXT, lease_until DOUBLE PRECISION)
+                    """,
+                    "CREATE INDEX queue_by_time ON queue (enqueued_at)",
+                    "CREATE INDEX queue_by_affinity ON queue (affinity, enqueued_at)",
+                    """
+                    CREATE TABLE workers (
+                        id TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL, memory_mb INTEGER NOT NULL,
+                        slots INTEGER NOT NULL, running INTEGER NOT NULL DEFAULT 0, warm TEXT[] NOT NULL DEFAULT '{}',
+                        started_at DOUBLE PRECISION NOT NULL, heartbeat_at DOUBLE PRECISION NOT NULL)
+                    """,
+                ]),
+        ],
+        legacyVersions: [5: 1])
 
     /// A claimed invocation: its encoded request and which claim this is.
     public struct Claim: Sendable {
@@ -67,9 +96,9 @@ public final class PostgresQueue: Sendable {
 
     /// Records `row` as queued and enqueues `request`: one statement, so one
     /// transaction and one round trip.
-    public func enqueue(_ row: InvocationRow, request: [UInt8], affinity: String, maxAttempts: Int) async throws {
+    public func enqueue(_ row: InvocationRecord, request: [UInt8], affinity: String, maxAttempts: Int) async throws {
         let bytes = ByteBuffer(bytes: request)
-        _ = try await statement(
+        _ = try await store.statement(
             """
             WITH recorded AS (
                 INSERT INTO invocations (id, gate, target, parent, invoker, start_label, status, submitted_at)
@@ -83,36 +112,31 @@ public final class PostgresQueue: Sendable {
     }
 
     /// Records a final row that was never queued (a refusal) and announces it.
-    public func recordFinal(_ row: InvocationRow) async throws {
-        try await transaction { connection, executor in
-            _ = try executor.query(connection, PostgresTransaction.saveInvocationQuery(row))
-            _ = try executor.query(connection, "SELECT pg_notify(\(Self.doneChannel), \(row.id))")
+    public func recordFinal(_ row: InvocationRecord) async throws {
+        try await store.writeTransaction { statements in
+            try InvocationRecords.save(row, in: statements.shared)
+            _ = try statements.query("SELECT pg_notify(\(Self.doneChannel), \(row.id))")
         }
     }
 
     /// How many invocations wait for a worker, and how many are leased.
     public func depth() async throws -> (queued: Int, leased: Int) {
-        try await store.executor.run { connection in
-            let rows = try self.executor.query(
-                connection,
-                """
-                SELECT COUNT(*) FILTER (WHERE worker IS NULL OR lease_until < \(unescaped: Self.now)),
-                    COUNT(*) FILTER (WHERE worker IS NOT NULL AND lease_until >= \(unescaped: Self.now)) FROM queue
-                """
-            ).rows
-            guard let row = rows.first else { return (0, 0) }
-            let (queued, leased) = try row.decode((Int64, Int64).self)
-            return (Int(queued), Int(leased))
-        }
+        let rows = try await store.statement(
+            """
+            SELECT COUNT(*) FILTER (WHERE worker IS NULL OR lease_until < \(unescaped: Self.now)),
+                COUNT(*) FILTER (WHERE worker IS NOT NULL AND lease_until >= \(unescaped: Self.now)) FROM queue
+            """)
+        guard let row = rows.first else { return (0, 0) }
+        let (queued, leased) = try row.decode((Int64, Int64).self)
+        return (Int(queued), Int(leased))
     }
 
     // MARK: Workers
 
     /// Adds (or replaces) a worker's registration.
     public func register(id: String, host: String, pid: Int, memoryMB: Int, slots: Int) async throws {
-        try await transaction { connection, executor in
-            _ = try executor.query(
-                connection,
+        try await store.writeTransaction { statements in
+            _ = try statements.query(
                 """
                 INSERT INTO workers (id, host, pid, memory_mb, slots, started_at, heartbeat_at)
                 VALUES (\(id), \(host), \(Int32(clamping: pid)), \(Int32(clamping: memoryMB)), \(Int32(clamping: slots)),
@@ -120,33 +144,28 @@ public final class PostgresQueue: Sendable {
                 ON CONFLICT (id) DO UPDATE SET heartbeat_at = EXCLUDED.heartbeat_at
                 """)
             // Registrations silent for a day are of workers long gone.
-            _ = try executor.query(connection, "DELETE FROM workers WHERE heartbeat_at < \(unescaped: Self.now) - 86400")
+            _ = try statements.query("DELETE FROM workers WHERE heartbeat_at < \(unescaped: Self.now) - 86400")
         }
     }
 
     /// Removes a worker's registration (it stopped cleanly).
     public func deregister(_ id: String) async throws {
-        try await transaction { connection, executor in
-            _ = try executor.query(connection, "DELETE FROM workers WHERE id = \(id)")
-        }
+        _ = try await store.statement("DELETE FROM workers WHERE id = \(id)")
     }
 
     /// Every registered worker.
     public func workers() async throws -> [WorkerRecord] {
-        try await store.executor.run { connection in
-            try self.executor.query(
-                connection,
-                """
-                SELECT id, host, pid, memory_mb, slots, running, warm, started_at, heartbeat_at,
-                    \(unescaped: Self.now) - heartbeat_at FROM workers ORDER BY started_at
-                """
-            ).rows.map { row in
+        try await store.statement(
+            """
+            SELECT id, host, pid, memory_mb, slots, running, warm, started_at, heartbeat_at,
+                \(unescaped: Self.now) - heartbeat_at FROM workers ORDER BY started_at
+            """
+        ).map { row in
                 let (id, host, pid, memory, slots, running, warm, startedAt, heartbeatAt, silent) = try row.decode(
                     (String, String, Int32, Int32, Int32, Int32, [String], Double, Double, Double).self)
-                return WorkerRecord(
-                    id: id, host: host, pid: Int(pid), memoryMB: Int(memory), slots: Int(slots), running: Int(running), warm: warm,
-                    startedAt: startedAt, heartbeatAt: heartbeatAt, silentFor: silent)
-            }
+            return WorkerRecord(
+                id: id, host: host, pid: Int(pid), memoryMB: Int(memory), slots: Int(slots), running: Int(running), warm: warm,
+                startedAt: startedAt, heartbeatAt: heartbeatAt, silentFor: silent)
         }
     }
 
@@ -154,7 +173,7 @@ public final class PostgresQueue: Sendable {
     /// its load and warm sandboxes. Returns the ids it still holds (one it no longer
     /// holds was taken over after its lease ran out).
     public func heartbeat(worker: String, lease: Double, running: Int, warm: [String]) async throws -> Set<String> {
-        let rows = try await statement(
+        let rows = try await store.statement(
             """
             WITH registered AS (
                 UPDATE workers SET heartbeat_at = \(unescaped: Self.now), running = \(Int32(clamping: running)), warm = \(warm)
@@ -178,7 +197,7 @@ public final class PostgresQueue: Sendable {
         guard limit > 0 else { return [] }
         // One statement: the warm ones first (a sort over what is claimable, which is
         // cheap beside a round trip: a second statement for the rest cost more).
-        let rows = try await statement(
+        let rows = try await store.statement(
             """
             WITH picked AS (
                 SELECT q.id FROM queue q
@@ -210,26 +229,27 @@ public final class PostgresQueue: Sendable {
     /// Writes the final record of a claimed invocation, if the claim still holds (the
     /// queue row is `worker`'s `attempt`); `false`, and nothing written, if another
     /// worker took it over.
-    public func complete(_ row: InvocationRow, worker: String, attempt: Int) async throws -> Bool {
-        let result = row.result.map { ByteBuffer(bytes: $0) }
-        let logs = row.logs.map { ByteBuffer(bytes: $0) }
-        let responseStatus = row.responseStatus.map { Int32(clamping: $0) }
-        let rows = try await statement(
+    public func complete(_ row: InvocationRecord, worker: String, attempt: Int) async throws -> Bool {
+        // The record's columns are the engine's: its values from InvocationRecords, in the
+        // order of InvocationRecords.columns (PostgreSQL needs a type for every parameter,
+        // so only those used are passed).
+        let record = InvocationRecords.values(row)
+        let values = [0, 1, 6, 8, 9, 10, 11, 12, 13, 14, 15, 16].map { record[$0] }
+            + [.text(worker), .integer(Int64(attempt)), .text(Self.doneChannel)]
+        let rows = try await store.statement(
             """
             WITH claimed AS (
-                DELETE FROM queue WHERE id = \(row.id) AND worker = \(worker) AND attempts = \(Int32(clamping: attempt))
-                RETURNING id),
+                DELETE FROM queue WHERE id = ?1 AND worker = ?13 AND attempts = ?14 RETURNING id),
             recorded AS (
-                UPDATE invocations SET gate = \(row.gate), status = \(row.status), started_at = \(row.startedAt),
-                    finished_at = \(row.finishedAt), response_status = \(responseStatus), result = \(result),
-                    result_label = \(row.resultLabel), error = \(row.error), logs = \(logs), log_label = \(row.logLabel),
-                    worker = \(worker), attempts = \(Int32(clamping: attempt))
+                UPDATE invocations SET gate = ?2, status = ?3, started_at = ?4, finished_at = ?5, response_status = ?6,
+                    result = ?7, result_label = ?8, error_code = ?9, error = ?10, logs = ?11, log_label = ?12,
+                    worker = ?13, attempts = ?14
                 FROM claimed WHERE invocations.id = claimed.id
                 RETURNING invocations.id),
             freed AS (
-                UPDATE workers SET running = GREATEST(running - 1, 0) WHERE id = \(worker) AND EXISTS (SELECT 1 FROM claimed))
-            SELECT pg_notify(\(Self.doneChannel), id) FROM recorded
-            """)
+                UPDATE workers SET running = GREATEST(running - 1, 0) WHERE id = ?13 AND EXISTS (SELECT 1 FROM claimed))
+            SELECT pg_notify(?15, id) FROM recorded
+            """, values)
         return !rows.isEmpty
     }
 
@@ -237,18 +257,15 @@ public final class PostgresQueue: Sendable {
     /// and the claim does not count as an attempt.
     public func giveBack(_ ids: [String], worker: String) async throws {
         guard !ids.isEmpty else { return }
-        try await transaction { connection, executor in
-            let returned = try executor.query(
-                connection,
+        try await store.writeTransaction { statements in
+            let returned = try statements.query(
                 """
                 UPDATE queue SET worker = NULL, lease_until = NULL, attempts = GREATEST(attempts - 1, 0)
                 WHERE id = ANY(\(ids)) AND worker = \(worker) RETURNING id
                 """
-            ).rows.map { try $0.decode(String.self) }
-            _ = try executor.query(
-                connection,
-                "UPDATE invocations SET status = 'queued', started_at = NULL, worker = NULL WHERE id = ANY(\(returned))")
-            _ = try executor.query(connection, "SELECT pg_notify(\(Self.workChannel), '')")
+            ).map { try $0.decode(String.self) }
+            _ = try statements.query("UPDATE invocations SET status = 'queued', started_at = NULL, worker = NULL WHERE id = ANY(\(returned))")
+            _ = try statements.query("SELECT pg_notify(\(Self.workChannel), '')")
         }
     }
 
@@ -259,15 +276,15 @@ public final class PostgresQueue: Sendable {
     /// something the function decides (its memory and time are bounded by its sandbox),
     /// so it reveals nothing the function read.
     public func failAbandoned() async throws -> [String] {
-        try await statement(
+        try await store.statement(
             """
             WITH dead AS (
                 DELETE FROM queue WHERE worker IS NOT NULL AND lease_until < \(unescaped: Self.now) AND attempts >= max_attempts
                 RETURNING id, worker, attempts),
             failed AS (
                 UPDATE invocations SET status = 'failed', finished_at = \(unescaped: Self.now), result_label = start_label,
-                    attempts = dead.attempts, worker = dead.worker,
-                    error = 'lost: the worker running it stopped answering on each of its ' || dead.attempts
+                    attempts = dead.attempts, worker = dead.worker, error_code = 'lost',
+                    error = 'the worker running it stopped answering on each of its ' || dead.attempts
                         || ' attempts (last: worker ' || dead.worker || '); not retried again'
                 FROM dead WHERE invocations.id = dead.id
                 RETURNING invocations.id)
@@ -278,93 +295,10 @@ public final class PostgresQueue: Sendable {
 
     // MARK: Notifications
 
-    /// Listens on `channel` with a connection of its own, calling `handler` with each
-    /// payload, and `listening` each time the LISTEN is (re-)established: notifications
-    /// sent while the connection was down are lost, so whoever waits must look again.
+    /// Listens on `channel` (``workChannel`` or ``doneChannel``); see ``PostgresStore/listen(_:listening:handler:)``.
     public func listen(
         _ channel: String, listening: @escaping @Sendable () -> Void, handler: @escaping @Sendable (String) -> Void
     ) -> PostgresListener {
-        let listener = PostgresListener(
-            location: store.location, eventLoops: executor.eventLoops, logger: executor.logger, channel: channel,
-            listening: listening, handler: handler)
-        executor.listeners.add(listener)
-        return listener
-    }
-
-    // MARK: Statements
-
-    /// One statement (its own transaction), retried on a deadlock.
-    private func statement(_ query: PostgresQuery) async throws -> [PostgresRow] {
-        let executor = executor
-        return try await executor.run { connection in
-            var attempt = 0
-            while true {
-                attempt += 1
-                do {
-                    return try executor.query(connection, query).rows
-                } catch {
-                    if attempt < 5, PostgresExecutor.isRetryable(error) { continue }
-                    throw error
-                }
-            }
-        }
-    }
-
-    private func transaction<T: Sendable>(
-        _ body: @escaping @Sendable (PostgresConnection, PostgresExecutor) throws -> T
-    ) async throws -> T {
-        let executor = executor
-        return try await executor.run { connection in
-            try executor.inTransaction(connection, .write) { try body(connection, executor) }
-        }
-    }
-}
-
-/// A LISTEN on its own connection, re-established after a failure, until cancelled.
-public final class PostgresListener: Sendable {
-    private let task: Task<Void, Never>
-
-    init(
-        location: PostgresLocation, eventLoops: any EventLoopGroup, logger: Logger, channel: String,
-        listening: @escaping @Sendable () -> Void, handler: @escaping @Sendable (String) -> Void
-    ) {
-        task = Task {
-            var connectionID = 0
-            var backoff = Duration.milliseconds(100)
-            while !Task.isCancelled {
-                connectionID += 1
-                do {
-                    let connection = try await PostgresConnection.connect(
-                        on: eventLoops.next(), configuration: try location.configuration(), id: connectionID, logger: logger)
-                    do {
-                        try await connection.listen(on: channel) { notifications in
-                            backoff = .milliseconds(100)
-                            listening()
-                            for try await notification in notifications {
-                                handler(notification.payload)
-                            }
-                        }
-                    } catch {
-                        if !Task.isCancelled { logger.warning("LISTEN \(channel) failed, reconnecting: \(String(reflecting: error))") }
-                    }
-                    try? await connection.close()
-                } catch {
-                    logger.warning("cannot connect to listen on \(channel): \(String(reflecting: error))")
-                }
-                try? await Task.sleep(for: backoff)
-                backoff = min(backoff * 2, .seconds(5))
-            }
-        }
-    }
-
-    /// Stops listening and closes the connection.
-    public func cancel() {
-        task.cancel()
-    }
-
-    /// Stops listening and waits until the connection is closed.
-    func stop() async {
-        task.cancel()
-        await task.value
+        store.listen(channel, listening: listening, handler: handler)
     }
 }

@@ -9,8 +9,8 @@ import Store
 /// their job.
 ///
 /// ```swift
-/// let worker = try Worker.bubblewrap(fileSystem: fs)
-/// let result = await worker.invoke(InvokeRequest(target: .path(try FSPath(parsing: "~:hello")),
+/// let worker = try Engine.bubblewrap(fileSystem: fs)
+/// let result = await worker.invoke(InvocationRequest(target: .path(try FSPath(parsing: "~:hello")),
 ///                                                invoker: try Privilege(parsing: "alice"), payload: []))
 /// ```
 ///
@@ -19,9 +19,9 @@ import Store
 /// chain's invoker clearance, runs the function with the gate's privilege from the
 /// lifted start label, and labels the result with the final label downgraded by the
 /// gate's declassify component. Every invocation is recorded.
-public final class Worker: Dispatcher {
+public final class Engine: Dispatcher {
     public let fileSystem: FileSystem
-    public let configuration: WorkerConfiguration
+    public let configuration: EngineConfiguration
     let pool: SandboxPool
     let recorder: InvocationRecorder
     let backend: any SandboxBackend
@@ -37,7 +37,7 @@ public final class Worker: Dispatcher {
     /// others this worker would run are not available (reported to their invocations).
     public init(
         fileSystem: FileSystem, backend: any SandboxBackend, staging: StagingArea, runtimes: [String: GuestRuntime],
-        unavailableRuntimes: [String: String] = [:], configuration: WorkerConfiguration = WorkerConfiguration()
+        unavailableRuntimes: [String: String] = [:], configuration: EngineConfiguration = EngineConfiguration()
     ) {
         self.fileSystem = fileSystem
         self.configuration = configuration
@@ -55,9 +55,9 @@ public final class Worker: Dispatcher {
     /// from the repository's `runtimes` directory (or `$FAASTEN_RUNTIMES`). Python is
     /// required; without `/usr/bin/node`, gates of runtime `node` fail with the reason.
     public static func bubblewrap(
-        fileSystem: FileSystem, configuration: WorkerConfiguration = WorkerConfiguration(), requireLimits: Bool = true,
+        fileSystem: FileSystem, configuration: EngineConfiguration = EngineConfiguration(), requireLimits: Bool = true,
         stagingRoot: String? = nil
-    ) throws -> Worker {
+    ) throws -> Engine {
         let backend = try BubblewrapBackend(requireLimits: requireLimits)
         let staging = try StagingArea(root: stagingRoot)
         let directory = try GuestRuntime.runtimesDirectory()
@@ -70,7 +70,7 @@ public final class Worker: Dispatcher {
         } catch {
             unavailable["node"] = "\(error)"
         }
-        return Worker(
+        return Engine(
             fileSystem: fileSystem, backend: backend, staging: staging, runtimes: runtimes, unavailableRuntimes: unavailable,
             configuration: configuration)
     }
@@ -87,12 +87,12 @@ public final class Worker: Dispatcher {
 
     /// Runs an invocation to its end. A refused invocation (a flow rule, a bad request)
     /// and one refused for lack of room (busy) change nothing: they are not recorded.
-    public func invoke(_ request: InvokeRequest) async -> InvokeResult {
+    public func invoke(_ request: InvocationRequest) async -> InvocationResult {
         let id = Self.newID()
         let submittedAt = Date().timeIntervalSince1970
         let admitted: Admission.Admitted
         switch await admit(request) {
-        case let .failure(refusal): return InvokeResult(id: id, outcome: .refused(refusal.error), label: refusal.label)
+        case let .failure(refusal): return InvocationResult(id: id, outcome: .refused(refusal.error), label: refusal.label)
         case let .success(value): admitted = value
         }
         // Its place in the queue is taken with its sandbox (one step): busy when full.
@@ -108,7 +108,7 @@ public final class Worker: Dispatcher {
     /// ``invocation(_:)``), or refuses it with nothing recorded: ``SubmissionError``
     /// says why (a flow rule; busy when the queue, or the invoker's share of it, is
     /// full). An accepted invocation always runs.
-    public func submit(_ request: InvokeRequest) async throws -> String {
+    public func submit(_ request: InvocationRequest) async throws -> String {
         let admitted: Admission.Admitted
         switch await admit(request) {
         case let .failure(refusal): throw SubmissionError.refused(refusal.error, label: refusal.label)
@@ -122,7 +122,7 @@ public final class Worker: Dispatcher {
         }
         let id = Self.newID()
         let submittedAt = Date().timeIntervalSince1970
-        var row = Self.row(request, id: id, submittedAt: submittedAt)
+        var row = InvocationRecord(request, id: id, submittedAt: submittedAt)
         row.gate = admitted.gate.gate
         do {
             try await recorder.recordNow(row)
@@ -144,12 +144,12 @@ public final class Worker: Dispatcher {
     }
 
     private static func reason(_ error: any Error) -> String {
-        if let error = error as? WorkerError, case let .busy(reason) = error { return reason }
+        if let error = error as? EngineError, case let .busy(reason) = error { return reason }
         return "\(error)"
     }
 
     /// The record of an invocation.
-    public func invocation(_ id: String) async throws -> InvocationRow? {
+    public func invocation(_ id: String) async throws -> InvocationRecord? {
         try await recorder.row(id)
     }
 
@@ -199,7 +199,7 @@ public final class Worker: Dispatcher {
         asynchronousCalls.set(dispatcher)
     }
 
-    func submitAsynchronousCall(_ request: InvokeRequest) async throws -> String {
+    func submitAsynchronousCall(_ request: InvocationRequest) async throws -> String {
         if let dispatcher = asynchronousCalls.get() { return try await dispatcher.submit(request) }
         return try await submit(request)
     }
@@ -212,7 +212,7 @@ public final class Worker: Dispatcher {
     // MARK: One invocation
 
     /// The checks before any function runs (see ``Admission``).
-    func admit(_ request: InvokeRequest) async -> Result<Admission.Admitted, Admission.Refusal> {
+    func admit(_ request: InvocationRequest) async -> Result<Admission.Admitted, Admission.Refusal> {
         await Admission.admit(request, in: fileSystem, maxChainDepth: configuration.maxChainDepth)
     }
 
@@ -223,13 +223,13 @@ public final class Worker: Dispatcher {
     /// refusal is recorded and nothing runs. The record keeps a result of up to
     /// `resultLimit` bytes (default: the configuration's `maxRecordedResultBytes`).
     public func perform(
-        _ request: InvokeRequest, id: String, submittedAt: Double, keepingResultsUpTo resultLimit: Int? = nil
-    ) async -> (InvokeResult, InvocationRow) {
+        _ request: InvocationRequest, id: String, submittedAt: Double, keepingResultsUpTo resultLimit: Int? = nil
+    ) async -> (InvocationResult, InvocationRecord) {
         let limit = resultLimit ?? configuration.maxRecordedResultBytes
         switch await admit(request) {
         case let .failure(refusal):
-            var row = Self.row(request, id: id, submittedAt: submittedAt)
-            let result = InvokeResult(id: id, outcome: .refused(refusal.error), label: refusal.label)
+            var row = InvocationRecord(request, id: id, submittedAt: submittedAt)
+            let result = InvocationResult(id: id, outcome: .refused(refusal.error), label: refusal.label)
             row.finish(result, keepingResultsUpTo: limit)
             return (result, row)
         case let .success(admitted):
@@ -251,20 +251,20 @@ public final class Worker: Dispatcher {
 
     /// Runs an admitted invocation.
     private func perform(
-        _ request: InvokeRequest, _ admitted: Admission.Admitted, id: String, submittedAt: Double, resultLimit: Int, place: Place
-    ) async -> (InvokeResult, InvocationRow) {
-        var row = Self.row(request, id: id, submittedAt: submittedAt)
+        _ request: InvocationRequest, _ admitted: Admission.Admitted, id: String, submittedAt: Double, resultLimit: Int, place: Place
+    ) async -> (InvocationResult, InvocationRecord) {
+        var row = InvocationRecord(request, id: id, submittedAt: submittedAt)
         row.gate = admitted.gate.gate
         row.startedAt = Date().timeIntervalSince1970
-        row.status = "running"
+        row.status = .running
         let result = await execute(request, admitted, id: id, row: &row, place: place)
         row.finish(result, keepingResultsUpTo: resultLimit)
         return (result, row)
     }
 
     private func execute(
-        _ request: InvokeRequest, _ admitted: Admission.Admitted, id: String, row: inout InvocationRow, place: Place
-    ) async -> InvokeResult {
+        _ request: InvocationRequest, _ admitted: Admission.Admitted, id: String, row: inout InvocationRecord, place: Place
+    ) async -> InvocationResult {
         let resolved = admitted.gate
         let context = admitted.invokerContext
         let functionContext = admitted.functionContext
@@ -273,7 +273,7 @@ public final class Worker: Dispatcher {
         guard let runtime = runtimes[function.runtime] else {
             if case .held = place { await pool.cancelReservation(invoker: invoker) }
             let reason = unavailableRuntimes[function.runtime].map { "the \(function.runtime) runtime is not available: \($0)" }
-            return InvokeResult(
+            return InvocationResult(
                 id: id, outcome: .failed(.sandbox(reason ?? "no runtime named \(function.runtime)")), label: context.label)
         }
         let lease: Lease
@@ -281,10 +281,10 @@ public final class Worker: Dispatcher {
             lease = try await acquire(
                 function: function, runtime: runtime, gate: resolved.gate, privilege: resolved.privilege, startLabel: context.label,
                 nested: request.nested, invoker: invoker, takingPlace: place == .takeOnAcquire)
-        } catch let WorkerError.busy(reason) {
-            return InvokeResult(id: id, outcome: .busy(reason), label: context.label)
+        } catch let EngineError.busy(reason) {
+            return InvocationResult(id: id, outcome: .busy(reason), label: context.label)
         } catch {
-            return InvokeResult(id: id, outcome: .failed(.sandbox("\(error)")), label: context.label)
+            return InvocationResult(id: id, outcome: .failed(.sandbox("\(error)")), label: context.label)
         }
 
         // A synchronous call from a function ends when its caller must: a caller's limit
@@ -295,7 +295,7 @@ public final class Worker: Dispatcher {
         let vouch = (try? request.invoker.component.and(request.inheritedIntegrity)) ?? request.invoker.component
         let chain = ChainInvoker(worker: self, invocationID: id, depth: request.depth, deadline: deadline, vouch: vouch)
         let (outcome, logs) = await lease.host.serve(
-            InvocationRequest(id: id, payload: request.payload, blobs: request.blobs, headers: request.headers, invoker: request.invoker),
+            GuestRequest(id: id, payload: request.payload, blobs: request.blobs, headers: request.headers, invoker: request.invoker),
             context: functionContext, deadline: deadline, invoker: chain)
         await pool.release(
             lease.host, gate: resolved.gate, invoker: invoker, reusable: outcome.sandboxReusable && !lease.host.abandoned,
@@ -307,16 +307,16 @@ public final class Worker: Dispatcher {
         row.logLabel = outcome.context.label.description
         let resultLabel: Label
         do {
-            resultLabel = try outcome.context.label.downgraded(with: Privilege(resolved.declassify))
+            resultLabel = try InvocationRules.resultLabel(final: outcome.context.label, declassify: resolved.declassify)
         } catch {
             // A result whose label cannot be computed within the limits is shown to nobody.
-            return InvokeResult(id: id, outcome: .failed(.sandbox("the result's label: \(error)")), label: .top)
+            return InvocationResult(id: id, outcome: .failed(.sandbox("the result's label: \(error)")), label: .top)
         }
         switch outcome.status {
         case let .completed(response):
-            return InvokeResult(id: id, outcome: .completed(response), label: resultLabel)
+            return InvocationResult(id: id, outcome: .completed(response), label: resultLabel)
         case let .failed(failure):
-            return InvokeResult(id: id, outcome: .failed(failure), label: resultLabel)
+            return InvocationResult(id: id, outcome: .failed(failure), label: resultLabel)
         }
     }
 
@@ -349,7 +349,7 @@ public final class Worker: Dispatcher {
                 let directory = try await imageDirectory(function.image)
                 let staging = staging
                 try await Blocking.run {
-                    guard let slot = host.slot else { throw WorkerError.internal("a pre-started sandbox without a slot") }
+                    guard let slot = host.slot else { throw EngineError.internal("a pre-started sandbox without a slot") }
                     try staging.fill(slot: slot, from: directory)
                 }
                 host.key = key
@@ -384,10 +384,11 @@ public final class Worker: Dispatcher {
     /// The unpacked image of a function, staged once per blob.
     func imageDirectory(_ image: BlobName) async throws -> String {
         let staging = staging
-        let blobs = fileSystem.store.blobs
+        let fileSystem = fileSystem
         return try await Blocking.run {
             if let existing = staging.unpackedImage(image.hex) { return existing }
-            guard let reader = try blobs.open(image) else { throw WorkerError.internal("the image blob \(image) is missing") }
+            // A resolved gate's image (the image rule): the engine runs it, nobody reads it.
+            let reader = try fileSystem.open(blob: image)
             return try staging.unpack(image: image.hex, bytes: try reader.readAll())
         }
     }
@@ -415,103 +416,6 @@ public final class Worker: Dispatcher {
             }
             await pool.prestarted(host, runtime: runtimeName)
         }
-    }
-
-    /// The record of `request` before it runs (status `queued`).
-    public static func row(_ request: InvokeRequest, id: String, submittedAt: Double) -> InvocationRow {
-        InvocationRow(
-            id: id, target: request.target.description, parent: request.parent, invoker: request.invoker.description,
-            startLabel: request.startLabel.description, status: "queued", submittedAt: submittedAt)
-    }
-}
-
-/// What to invoke, from where, as whom.
-public struct InvokeRequest: Sendable {
-    public enum Target: Sendable, CustomStringConvertible {
-        /// A gate by path, walked in the invoker's context.
-        case path(FSPath)
-        /// A gate entry the caller holds.
-        case gate(Entry)
-        /// A gate chain already resolved (and tainted for) by the caller.
-        case resolved(ResolvedGate)
-
-        public var description: String {
-            switch self {
-            case let .path(path): return path.description
-            case let .gate(entry): return "\(entry)"
-            case let .resolved(gate): return "gate #\(gate.gate)"
-            }
-        }
-    }
-
-    public var target: Target
-    public var startLabel: Label
-    public var clearance: Label
-    /// Who invokes: checked against the chain's invoker clearance, shown to the function.
-    public var invoker: Privilege
-    public var payload: [UInt8]
-    public var blobs: [String: ExistingBlob]
-    public var headers: [String: String]
-    /// The calling invocation, for a call from a function.
-    public var parent: String?
-    /// How many calls deep (0 for a call from outside).
-    public var depth: Int
-    /// A synchronous call from a running function: never queued (see ``SandboxPool``).
-    public var nested: Bool
-    /// The integrity this request inherits from the invocation that made it, beyond what
-    /// the invoker's privilege vouches for: `T` for a request from outside (it inherits
-    /// nothing); for a function's call, what vouched for its caller's start label (its
-    /// caller's invoker and inheritance). The start rule checks the start label's
-    /// integrity against the invoker's privilege and this, so a function may pass on
-    /// the integrity it was started with, and nobody can add any.
-    public var inheritedIntegrity: Component
-    /// For a synchronous call from a function: its caller's deadline, which the call
-    /// cannot outlive.
-    public var deadline: ContinuousClock.Instant?
-
-    public init(
-        target: Target, startLabel: Label = .public, clearance: Label = .top, invoker: Privilege, payload: [UInt8],
-        blobs: [String: ExistingBlob] = [:], headers: [String: String] = [:], parent: String? = nil, depth: Int = 0,
-        nested: Bool = false, inheritedIntegrity: Component = .true, deadline: ContinuousClock.Instant? = nil
-    ) {
-        self.inheritedIntegrity = inheritedIntegrity
-        self.deadline = deadline
-        self.target = target
-        self.startLabel = startLabel
-        self.clearance = clearance
-        self.invoker = invoker
-        self.payload = payload
-        self.blobs = blobs
-        self.headers = headers
-        self.parent = parent
-        self.depth = depth
-        self.nested = nested
-    }
-}
-
-/// How an invocation ended, and the label of what it reveals.
-public struct InvokeResult: Sendable {
-    public enum Outcome: Sendable {
-        case completed(FunctionResponse)
-        /// A flow rule (or an invalid request) stopped it before the function ran.
-        case refused(FSError)
-        /// The function ran and failed: timeout, crash, memory limit, protocol violation.
-        case failed(InvocationFailure)
-        /// The queue is full.
-        case busy(String)
-    }
-
-    public let id: String
-    public let outcome: Outcome
-    /// For a completed or failed run: the final label downgraded by the gate's declassify.
-    /// Otherwise: the label the invoker's context reached before the refusal. Whatever
-    /// is shown of the result must pass the release check against this label.
-    public let label: Label
-
-    public init(id: String, outcome: Outcome, label: Label) {
-        self.id = id
-        self.outcome = outcome
-        self.label = label
     }
 }
 

@@ -1,16 +1,17 @@
 import FaastenTestSupport
 import Foundation
+import Gateway
 import Store
 import Testing
 
 /// The gateway's rows on both backends: accounts and sessions, revoked tokens, the
 /// audit log with its filters, triggers with claimed ticks, deliveries deduplicated.
 @Suite("Gateway rows")
-struct GatewayRowTests {
+struct GatewayStorageTests {
     @Test(arguments: Backend.allCases)
     func accountsSessionsAndRevocations(backend: Backend) async throws {
-        let test = try await backend.makeStore()
-        let store = test.store
+        try await withStore(backend) { store in
+        try store.prepare(GatewaySchema.schema)
         let alice = AccountRow(name: "alice", passwordHash: "h1", createdAt: 1)
         try await store.transaction(.write) { tx in
             try tx.saveAccount(alice)
@@ -36,13 +37,13 @@ struct GatewayRowTests {
         #expect(try await store.transaction(.read) { try $0.isTokenRevoked("t1") } == false)
         #expect(try await store.transaction(.write) { try $0.deleteAccount("alice") })
         #expect(try await store.transaction(.write) { try $0.deleteAccount("alice") } == false)
-        await test.close()
+        }
     }
 
     @Test(arguments: Backend.allCases)
     func theAuditLogIsFilteredNewestFirst(backend: Backend) async throws {
-        let test = try await backend.makeStore()
-        let store = test.store
+        try await withStore(backend) { store in
+        try store.prepare(GatewaySchema.schema)
         try await store.transaction(.write) { tx in
             try tx.appendAudit([
                 AuditRow(at: 1, principal: "alice", action: "login", object: "alice"),
@@ -56,13 +57,13 @@ struct GatewayRowTests {
         #expect(try await store.transaction(.read) { try $0.audit(AuditQuery(action: "login", since: 2)) }.map(\.principal) == ["bob"])
         #expect(try await store.transaction(.read) { try $0.audit(AuditQuery(object: "inv-1", until: 3)) }.first?.labels == #"{"after":"T,T"}"#)
         #expect(try await store.transaction(.read) { try $0.audit(AuditQuery(limit: 1)) }.count == 1)
-        await test.close()
+        }
     }
 
     @Test(arguments: Backend.allCases)
     func triggersClaimTicksOnceAndDeliveriesAreDeduplicated(backend: Backend) async throws {
-        let test = try await backend.makeStore()
-        let store = test.store
+        try await withStore(backend) { store in
+        try store.prepare(GatewaySchema.schema)
         let schedule = TriggerRow(
             id: "t1", owner: "alice", name: "nightly", path: "home:<alice,alice>:triggers:nightly", source: "schedule",
             schedule: "0 3 * * *", timezone: "UTC", nextRun: 100, createdAt: 1)
@@ -91,6 +92,6 @@ struct GatewayRowTests {
         #expect(try await store.transaction(.read) { try $0.deliveries(trigger: "t2", limit: 10) }.count == 1)
         #expect(try await store.transaction(.write) { try $0.deleteTrigger("t2") })
         #expect(try await store.transaction(.read) { try $0.deliveries(trigger: "t2", limit: 10) }.isEmpty)
-        await test.close()
+        }
     }
 }

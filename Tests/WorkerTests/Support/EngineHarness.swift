@@ -10,13 +10,13 @@ import Worker
 
 /// A bootstrapped file system (users alice and bob) with an invocation engine on real
 /// bubblewrap sandboxes; the engine is shut down and the store closed afterwards.
-struct WorkerHarness {
+struct EngineHarness {
     let fileSystem: FileSystem
-    let worker: Worker
+    let engine: Engine
 
     /// Defaults for tests: nothing pre-started (tests that want it ask), short waits.
-    static var testing: WorkerConfiguration {
-        var configuration = WorkerConfiguration()
+    static var testing: EngineConfiguration {
+        var configuration = EngineConfiguration()
         configuration.prestartedPerRuntime = 0
         configuration.allowPrivateServiceAddresses = true
         configuration.serviceTimeout = .seconds(2)
@@ -26,8 +26,8 @@ struct WorkerHarness {
     /// Runs `body` with an engine of the Python runtime, and with `node` the JavaScript
     /// one too (failing with what to install if it cannot run here).
     static func with<T>(
-        _ configuration: WorkerConfiguration = testing, backend: Backend = .sqlite, node: Bool = false,
-        _ body: (WorkerHarness) async throws -> T
+        _ configuration: EngineConfiguration = testing, backend: Backend = .sqlite, node: Bool = false,
+        _ body: (EngineHarness) async throws -> T
     ) async throws -> T {
         let sandboxes = try TestSandboxes.get()
         var runtimes = [sandboxes.runtime.name: sandboxes.runtime]
@@ -36,16 +36,16 @@ struct WorkerHarness {
             runtimes[runtime.name] = runtime
         }
         return try await withFileSystem(backend) { [runtimes] fileSystem in
-            let worker = Worker(
+            let engine = Engine(
                 fileSystem: fileSystem, backend: sandboxes.backend, staging: sandboxes.staging, runtimes: runtimes,
                 configuration: configuration)
-            let harness = WorkerHarness(fileSystem: fileSystem, worker: worker)
+            let harness = EngineHarness(fileSystem: fileSystem, engine: engine)
             do {
                 let result = try await body(harness)
-                await worker.shutdown()
+                await engine.shutdown()
                 return result
             } catch {
-                await worker.shutdown()
+                await engine.shutdown()
                 throw error
             }
         }
@@ -130,16 +130,16 @@ struct WorkerHarness {
     func invoke(
         _ gatePath: String, as invoker: String, steps: [[String: Any]] = [], startLabel: String = "T,T",
         clearance: String = "F,T", headers: [String: String] = [:]
-    ) async throws -> InvokeResult {
+    ) async throws -> InvocationResult {
         let payload = try JSONSerialization.data(withJSONObject: ["steps": steps])
-        return await worker.invoke(
-            InvokeRequest(
+        return await engine.invoke(
+            InvocationRequest(
                 target: .path(try path(gatePath)), startLabel: try label(startLabel), clearance: try label(clearance),
                 invoker: try Privilege(parsing: invoker), payload: [UInt8](payload), headers: headers))
     }
 }
 
-extension InvokeResult {
+extension InvocationResult {
     /// The response body as a JSON object, or a recorded issue.
     func json(sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: Any] {
         guard case let .completed(response) = outcome else {
