@@ -1,8 +1,8 @@
 """``Syscall``: the CloudCalls of one invocation, by handle and by path."""
-from faasten._channel import frame as _frame
+from faasten._channel import ChannelClosed, frame as _frame
 from faasten._wire import cloudcalls as wire
 from faasten.errors import InvalidArgumentError, WrongKindError, _raise
-from faasten.handles import _CLASSES, _EMPTY, _KIND_NAMES, Blob, Dent, FacetedDirectory, File, NewBlob
+from faasten.handles import _CLASSES, _EMPTY, _KIND_NAMES, Blob, BlobEntry, Dent, FacetedDirectory, File, NewBlob
 
 _VERBS = {"HEAD": wire.Verb.HEAD, "GET": wire.Verb.GET, "POST": wire.Verb.POST, "PUT": wire.Verb.PUT,
           "DELETE": wire.Verb.DELETE}
@@ -27,7 +27,6 @@ class Syscall:
         message = self._channel.receive()
         result = message.result
         if result is None:
-            from faasten._channel import ChannelClosed
             goodbye = message.goodbye
             raise ChannelClosed(goodbye.error.message if goodbye and goodbye.error else "unexpected host message")
         error = result.error
@@ -269,6 +268,8 @@ class Syscall:
     def fs_openblob(self, path):
         """The blob behind a blob entry, readable like a file."""
         with self.resolve(path) as entry:
+            if not isinstance(entry, BlobEntry):
+                raise _wrong_kind(entry, path, "blob")
             return entry.get()
 
     def fs_linkblob(self, path, blob, label=None):
@@ -307,8 +308,14 @@ class Syscall:
             return service.invoke(payload, True, params, toblob)
 
 
+def _wrong_kind(handle, path, expected):
+    # A typed error with the monitor's code for a wrong kind (not an AttributeError),
+    # naming the kind as the wire and the JavaScript SDK do ("faceted", not the class).
+    kind = _KIND_NAMES.get(handle.kind, "object")
+    return WrongKindError("%s is a %s, not a %s" % (path, kind, expected), "WRONG_KIND")
+
+
 def _expect_file(handle, path):
-    # A typed error (as the monitor gives for a wrong kind), not an AttributeError.
     if not isinstance(handle, File):
-        raise WrongKindError("%s is a %s, not a file" % (path, type(handle).__name__.lower()))
+        raise _wrong_kind(handle, path, "file")
     return handle
