@@ -48,6 +48,8 @@ class Host:
     def __init__(self, test, *answers):
         to_guest, to_guest_writer = os.pipe()
         self._from_guest, from_guest_writer = os.pipe()
+        os.set_blocking(self._from_guest, False)
+        self._received = b""
         frames = b"".join(frame(a if isinstance(a, wire.HostMessage) else wire.HostMessage(result=a))
                           for a in answers)
         test.assertLess(len(frames), PIPE_BYTES, "answers too long to write ahead")
@@ -57,21 +59,28 @@ class Host:
         self.syscall = faasten.Syscall(Channel(to_guest, from_guest_writer))
         test.addCleanup(self._close)
 
-    def calls(self):
-        """Every call the SDK sent, decoded; the SDK's end is closed first."""
-        os.close(self._guest_fds.pop())
-        data = b""
+    def sent(self):
+        """The calls the SDK has sent so far, decoded (all of them once its end is closed)."""
         while True:
-            chunk = os.read(self._from_guest, PIPE_BYTES)
+            try:
+                chunk = os.read(self._from_guest, PIPE_BYTES)
+            except BlockingIOError:  # the SDK's end is open, and nothing more is in the pipe
+                break
             if not chunk:
                 break
-            data += chunk
+            self._received += chunk
         calls = []
+        data = self._received
         while data:
             length = int.from_bytes(data[:4], "big")
             calls.append(wire.GuestMessage.decode(data[4:4 + length]).call)
             data = data[4 + length:]
         return calls
+
+    def calls(self):
+        """Every call the SDK sent; its end is closed first, so that none can be missed."""
+        os.close(self._guest_fds.pop())
+        return self.sent()
 
     def _close(self):
         for fd in self._guest_fds + [self._from_guest]:
@@ -206,6 +215,9 @@ class Blobs(SdkTest):
         with s.create_blob() as new:
             self.assertEqual(new.write(b"ab"), 2)
             self.assertEqual(new.write(bytearray(b"cd")), 2)
+        # Leaving the block finalized the blob (fs_linkblob would have, too, but later).
+        self.assertEqual([c.which_call() for c in self._host.sent()],
+                         ["blob_create", "blob_write", "blob_write", "blob_finalize"])
         entry = s.fs_linkblob("home:d:pic", new)  # finalized already: not again
         self.assertEqual((type(entry), entry.fd), (faasten.BlobEntry, 8))
         self.assertEqual((new.finalize().fd, new.finalize().size), (31, 4))
