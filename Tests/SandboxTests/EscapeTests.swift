@@ -109,6 +109,21 @@ struct EscapeTests {
     }
 
     @Test(arguments: TestRuntime.allCases)
+    func everydayLibraryWorkRunsUnderTheAllowlist(runtime: TestRuntime) async throws {
+        // The control for the seccomp filter (`everyday`, `everyday-node`): threads, files,
+        // SQLite, a child process, AF_UNIX sockets, timers, … each answer "ok".
+        let harness = try SandboxHarness.get()
+        try await withFileSystem(.sqlite) { fs in
+            let function = try harness.start("everyday", runtime: runtime, fileSystem: fs, limits: ResourceLimits(memoryBytes: 256 << 20))
+            let answers = try await function.invoke([String: String](), context: context("T"), timeout: .seconds(60)).json()
+            #expect(answers.count >= 8, "\(answers)")
+            for (check, answer) in answers.sorted(by: { $0.key < $1.key }) {
+                #expect(answer as? String == "ok", "\(runtime) \(check): \(answer)")
+            }
+        }
+    }
+
+    @Test(arguments: TestRuntime.allCases)
     func aForkBombStopsAtTheProcessLimit(runtime: TestRuntime) async throws {
         try #require(getuid() == 0, "process limits need cgroups: run the tests as root")
         let verdict = try await Self.attempt(Attempt(attempt: "fork_bomb"), runtime: runtime, limits: ResourceLimits(maxProcesses: 32))
