@@ -110,7 +110,7 @@ struct EscapeTests {
 
     @Test(arguments: TestRuntime.allCases)
     func everydayLibraryWorkRunsUnderTheAllowlist(runtime: TestRuntime) async throws {
-        // The control for the seccomp filter (`everyday`, `everyday-node`): threads, files,
+        // The control for the seccomp allowlist (`everyday`, `everyday-node`): threads, files,
         // SQLite, a child process, AF_UNIX sockets, timers, … each answer "ok".
         let harness = try SandboxHarness.get()
         try await withFileSystem(.sqlite) { fs in
@@ -163,11 +163,11 @@ struct EscapeTests {
     }
 
     @Test func nodesHeapLimitsFollowTheMemoryLimit() {
-        let runtime = GuestRuntime(name: "node", command: ["/usr/bin/node", "main.mjs"], binds: [], environment: [:], heap: .v8)
+        let runtime = GuestRuntime(name: "node", command: ["/usr/bin/node", "main.mjs"], binds: [], environment: [:], heap: .v8, seccomp: .node)
         #expect(runtime.command(memoryBytes: 128 << 20) == ["/usr/bin/node", "--max-old-space-size=66", "--max-semi-space-size=2", "main.mjs"])
         #expect(runtime.command(memoryBytes: 1 << 30).contains("--max-old-space-size=738"))
         #expect(runtime.command(memoryBytes: 32 << 20).contains("--max-old-space-size=16"))
-        let python = GuestRuntime(name: "python3", command: ["/usr/bin/python3", "main.py"], binds: [], environment: [:])
+        let python = GuestRuntime(name: "python3", command: ["/usr/bin/python3", "main.py"], binds: [], environment: [:], seccomp: .python)
         #expect(python.command(memoryBytes: 128 << 20) == ["/usr/bin/python3", "main.py"])
     }
 
