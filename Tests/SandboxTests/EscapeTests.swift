@@ -58,10 +58,13 @@ struct EscapeTests {
     static let common = [
         "tcp_public", "udp", "inet6", "read_shadow", "list_root", "write_outside_tmp", "processes", "uid",
     ]
-    /// Raw sockets and system calls, which Python reaches through ctypes. JavaScript has
-    /// no way to make them (native addons are off: `native_addon`), and the seccomp
-    /// filter that refuses them is the same program for both runtimes.
-    static let pythonOnly = ["netlink", "packet", "ptrace", "unshare", "clone_namespace", "mount", "keyctl", "bpf"]
+    /// Raw sockets and system calls, which Python reaches through ctypes and `os`.
+    /// JavaScript has no way to make them (native addons are off: `native_addon`), and
+    /// the seccomp allowlists refuse them to both runtimes. `splice` and
+    /// `tty_line_discipline` are calls the old default-allow filter let through.
+    static let pythonOnly = [
+        "netlink", "packet", "ptrace", "unshare", "clone_namespace", "mount", "keyctl", "bpf", "splice", "tty_line_discipline",
+    ]
     static let nodeOnly = ["native_addon"]
     static let attempts: [(TestRuntime, String)] =
         TestRuntime.allCases.flatMap { runtime in common.map { (runtime, $0) } }
