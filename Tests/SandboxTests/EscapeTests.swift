@@ -58,10 +58,13 @@ struct EscapeTests {
     static let common = [
         "tcp_public", "udp", "inet6", "read_shadow", "list_root", "write_outside_tmp", "processes", "uid",
     ]
-    /// Raw sockets and system calls, which Python reaches through ctypes. JavaScript has
-    /// no way to make them (native addons are off: `native_addon`), and the seccomp
-    /// filter that refuses them is the same program for both runtimes.
-    static let pythonOnly = ["netlink", "packet", "ptrace", "unshare", "clone_namespace", "mount", "keyctl", "bpf"]
+    /// Raw sockets and system calls, which Python reaches through ctypes and `os`.
+    /// JavaScript has no way to make them (native addons are off: `native_addon`), and
+    /// the seccomp allowlists refuse them to both runtimes. `splice` and
+    /// `tty_line_discipline` are calls the old default-allow filter let through.
+    static let pythonOnly = [
+        "netlink", "packet", "ptrace", "unshare", "clone_namespace", "mount", "keyctl", "bpf", "splice", "tty_line_discipline",
+    ]
     static let nodeOnly = ["native_addon"]
     static let attempts: [(TestRuntime, String)] =
         TestRuntime.allCases.flatMap { runtime in common.map { (runtime, $0) } }
@@ -109,6 +112,21 @@ struct EscapeTests {
     }
 
     @Test(arguments: TestRuntime.allCases)
+    func everydayLibraryWorkRunsUnderTheAllowlist(runtime: TestRuntime) async throws {
+        // The control for the seccomp allowlist (`everyday`, `everyday-node`): threads, files,
+        // SQLite, a child process, AF_UNIX sockets, timers, … each answer "ok".
+        let harness = try SandboxHarness.get()
+        try await withFileSystem(.sqlite) { fs in
+            let function = try harness.start("everyday", runtime: runtime, fileSystem: fs, limits: ResourceLimits(memoryBytes: 256 << 20))
+            let answers = try await function.invoke([String: String](), context: context("T"), timeout: .seconds(60)).json()
+            #expect(answers.count >= 8, "\(answers)")
+            for (check, answer) in answers.sorted(by: { $0.key < $1.key }) {
+                #expect(answer as? String == "ok", "\(runtime) \(check): \(answer)")
+            }
+        }
+    }
+
+    @Test(arguments: TestRuntime.allCases)
     func aForkBombStopsAtTheProcessLimit(runtime: TestRuntime) async throws {
         try #require(getuid() == 0, "process limits need cgroups: run the tests as root")
         let verdict = try await Self.attempt(Attempt(attempt: "fork_bomb"), runtime: runtime, limits: ResourceLimits(maxProcesses: 32))
@@ -148,11 +166,11 @@ struct EscapeTests {
     }
 
     @Test func nodesHeapLimitsFollowTheMemoryLimit() {
-        let runtime = GuestRuntime(name: "node", command: ["/usr/bin/node", "main.mjs"], binds: [], environment: [:], heap: .v8)
+        let runtime = GuestRuntime(name: "node", command: ["/usr/bin/node", "main.mjs"], binds: [], environment: [:], heap: .v8, seccomp: .node)
         #expect(runtime.command(memoryBytes: 128 << 20) == ["/usr/bin/node", "--max-old-space-size=66", "--max-semi-space-size=2", "main.mjs"])
         #expect(runtime.command(memoryBytes: 1 << 30).contains("--max-old-space-size=738"))
         #expect(runtime.command(memoryBytes: 32 << 20).contains("--max-old-space-size=16"))
-        let python = GuestRuntime(name: "python3", command: ["/usr/bin/python3", "main.py"], binds: [], environment: [:])
+        let python = GuestRuntime(name: "python3", command: ["/usr/bin/python3", "main.py"], binds: [], environment: [:], seccomp: .python)
         #expect(python.command(memoryBytes: 128 << 20) == ["/usr/bin/python3", "main.py"])
     }
 

@@ -9,8 +9,9 @@ import Processes
 /// Sandboxes made with bubblewrap: every namespace (user, pid, net with loopback
 /// only, ipc, uts, mount, cgroup), no capabilities, a new session, killed with its
 /// parent; only the runtime's files and the function (at `/srv`) bound read-only, on a
-/// read-only root; a size-limited `/tmp`; the seccomp filter of ``SeccompPolicy``; memory, process and
-/// CPU limits in a control group; an unprivileged uid.
+/// read-only root; a size-limited `/tmp`; the seccomp allowlist of the runtime
+/// (``GuestRuntime/seccomp``); memory, process and CPU limits in a control group; an
+/// unprivileged uid.
 ///
 /// As root, bubblewrap itself runs under an unprivileged uid (`setpriv`), so that
 /// uid 0 inside is not root outside; each sandbox gets its own uid.
@@ -19,7 +20,9 @@ public final class BubblewrapBackend: SandboxBackend, @unchecked Sendable {
     let bwrap: String
     let setpriv: String?
     let limiter: ResourceLimiter?
-    let seccompProgram: [UInt8]
+    let syscalls: SyscallTable
+    /// Each known runtime's filter, compiled once (``SeccompPolicy/runtimes``).
+    let seccompPrograms: [SeccompPolicy: [UInt8]]
     private let lock = NSLock()
     private var serial = 0
 
@@ -27,7 +30,7 @@ public final class BubblewrapBackend: SandboxBackend, @unchecked Sendable {
     public static let firstSandboxUID: UInt32 = 200_000
     public static let sandboxUIDCount: UInt32 = 50_000
 
-    /// Checks that bubblewrap, the seccomp table and resource limits are available.
+    /// Checks that bubblewrap, the seccomp filters and resource limits are available.
     /// Without cgroups, `requireLimits: false` runs sandboxes without memory, process
     /// and CPU limits (development machines only).
     public init(requireLimits: Bool = true) throws(SandboxError) {
@@ -48,16 +51,25 @@ public final class BubblewrapBackend: SandboxBackend, @unchecked Sendable {
         // an error on the write, not a SIGPIPE that kills this process.
         signal(SIGPIPE, SIG_IGN)
         guard let table = SyscallTable.native else { throw .setup("no seccomp system call table for this architecture") }
-        do {
-            seccompProgram = try SeccompCompiler.compile(table)
-        } catch {
-            throw .setup("\(error)")
+        syscalls = table
+        var programs: [SeccompPolicy: [UInt8]] = [:]
+        for policy in SeccompPolicy.runtimes {
+            programs[policy] = try Self.compile(policy, table)
         }
+        seccompPrograms = programs
         do {
             limiter = try ResourceLimiter.detect()
         } catch {
             if requireLimits { throw .setup("\(error)") }
             limiter = nil
+        }
+    }
+
+    static func compile(_ policy: SeccompPolicy, _ table: SyscallTable) throws(SandboxError) -> [UInt8] {
+        do {
+            return try SeccompCompiler.compile(policy, table: table)
+        } catch {
+            throw .setup("the seccomp filter for \(policy.name): \(error)")
         }
     }
 
@@ -80,7 +92,8 @@ public final class BubblewrapBackend: SandboxBackend, @unchecked Sendable {
             descriptors += [toGuest.read, toGuest.write, fromGuest.read, fromGuest.write]
             let seccomp = try RawPipe.make()
             descriptors += [seccomp.read, seccomp.write]
-            RawPipe.writeAll(seccomp.write, seccompProgram)
+            let program = try seccompPrograms[spec.runtime.seccomp] ?? Self.compile(spec.runtime.seccomp, syscalls)
+            RawPipe.writeAll(seccomp.write, program)
             _ = Glibc.close(seccomp.write)
             descriptors.removeAll { $0 == seccomp.write }
             let block = try RawPipe.make()

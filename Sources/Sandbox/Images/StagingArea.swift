@@ -74,7 +74,9 @@ public final class StagingArea: Sendable {
             }
             return bind
         }
-        return GuestRuntime(name: runtime.name, command: runtime.command, binds: binds, environment: runtime.environment, heap: runtime.heap)
+        return GuestRuntime(
+            name: runtime.name, command: runtime.command, binds: binds, environment: runtime.environment, heap: runtime.heap,
+            seccomp: runtime.seccomp)
     }
 
     /// A read-only copy of a function directory, under its content hash.

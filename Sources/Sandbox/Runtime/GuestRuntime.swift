@@ -14,6 +14,8 @@ public struct GuestRuntime: Sendable {
     public let environment: [String: String]
     /// How the interpreter is told the sandbox's memory limit.
     public let heap: HeapSizing
+    /// The system calls it may make (``SeccompPolicy/python``, ``SeccompPolicy/node``).
+    public let seccomp: SeccompPolicy
 
     /// Arguments an interpreter needs to stay within the sandbox's memory limit.
     public enum HeapSizing: Sendable, Hashable {
@@ -23,12 +25,16 @@ public struct GuestRuntime: Sendable {
         case v8
     }
 
-    public init(name: String, command: [String], binds: [Bind], environment: [String: String], heap: HeapSizing = .unsized) {
+    public init(
+        name: String, command: [String], binds: [Bind], environment: [String: String], heap: HeapSizing = .unsized,
+        seccomp: SeccompPolicy
+    ) {
         self.name = name
         self.command = command
         self.binds = binds
         self.environment = environment
         self.heap = heap
+        self.seccomp = seccomp
     }
 
     /// argv inside a sandbox whose memory limit is `memoryBytes`.
@@ -109,7 +115,8 @@ public struct GuestRuntime: Sendable {
             name: "python3",
             command: ["/usr/bin/python3", "-I", "-S", "-B", "/opt/faasten/python/faasten_runtime.py"],
             binds: binds,
-            environment: ["PYTHONIOENCODING": "utf-8"])
+            environment: ["PYTHONIOENCODING": "utf-8"],
+            seccomp: .python)
     }
 
     /// Node.js: `/usr/bin/node` and exactly the shared libraries it loads (Debian's build
@@ -126,7 +133,7 @@ public struct GuestRuntime: Sendable {
     ///   other way to say so).
     ///
     /// Flags: `--no-addons` (no native addons: native code has no business in a
-    /// JavaScript function, and its system calls would meet the same seccomp filter
+    /// JavaScript function, and its system calls would meet the same seccomp allowlist
     /// and namespaces anyway), the V8 heap sized from the memory limit
     /// (``nodeHeapArguments(memoryBytes:)``), and one V8 worker thread (the sandbox
     /// shares one CPU with the thread serving it; more only cost memory and
@@ -147,7 +154,8 @@ public struct GuestRuntime: Sendable {
             command: ["/usr/bin/node", "--no-addons", "--v8-pool-size=1", "/opt/faasten/node/faasten_runtime.mjs"],
             binds: binds,
             environment: ["NODE_OPTIONS": ""],
-            heap: .v8)
+            heap: .v8,
+            seccomp: .node)
     }
 
     /// The guest loop's directory (checked to hold `loop`) and the interpreter's real

@@ -1,9 +1,13 @@
-/// Compiles ``SeccompPolicy`` into a classic BPF program (an array of `sock_filter`)
+/// Compiles a ``SeccompPolicy`` into a classic BPF program (an array of `sock_filter`)
 /// in the form `bwrap --seccomp FD` loads.
 ///
 /// The program checks the architecture (a foreign one is killed), refuses other
-/// ABIs' numbers, answers each refused call with its errno, filters the socket
-/// family and the clone flags, and allows everything else.
+/// ABIs' numbers, answers calls newer than the table ENOSYS, checks the argument rules
+/// of the allowed calls that have one, answers the refusals whose answer is not the
+/// default, allows the policy's calls, and answers everything else with the default
+/// (EPERM). Argument rules come first: they are the only allowed calls the kernel
+/// cannot cache (it skips the filter for calls it always allows whatever the
+/// arguments), so they get the shortest path.
 public enum SeccompCompiler {
     /// One BPF instruction.
     struct Instruction: Equatable {
@@ -24,6 +28,11 @@ public enum SeccompCompiler {
     static let allow: UInt32 = 0x7FFF_0000
     static let killProcess: UInt32 = 0x8000_0000
     static func errno(_ value: Int32) -> UInt32 { 0x0005_0000 | UInt32(value & 0xFFFF) }
+    static func answer(_ action: SeccompPolicy.Action) -> UInt32 {
+        switch action {
+        case let .errno(value): return errno(value)
+        }
+    }
 
     // Offsets in struct seccomp_data.
     static let nrOffset: UInt32 = 0
@@ -36,20 +45,26 @@ public enum SeccompCompiler {
     }
 
     /// The program's bytes (`struct sock_filter[]`, native byte order).
-    public static func compile(_ table: SyscallTable) throws -> [UInt8] {
-        try instructions(table).flatMap { instruction -> [UInt8] in
+    public static func compile(_ policy: SeccompPolicy, table: SyscallTable) throws -> [UInt8] {
+        try instructions(policy, table).flatMap { instruction -> [UInt8] in
             withUnsafeBytes(of: instruction.code.littleEndian, Array.init)
                 + [instruction.jt, instruction.jf]
                 + withUnsafeBytes(of: instruction.k.littleEndian, Array.init)
         }
     }
 
-    static func instructions(_ table: SyscallTable) throws -> [Instruction] {
-        func number(_ name: String) throws -> UInt32 {
-            guard let number = table.numbers[name] else {
+    static func instructions(_ policy: SeccompPolicy, _ table: SyscallTable) throws -> [Instruction] {
+        /// The call's number, or nil if it does not exist on this architecture.
+        func number(_ name: String) throws -> UInt32? {
+            if let number = table.numbers[name] { return number }
+            guard table.absent.contains(name) else {
                 throw Failure(description: "no system call number for \(name) on this architecture")
             }
-            return number
+            return nil
+        }
+        let refused = Set(SeccompPolicy.refused.map(\.syscall))
+        if let name = policy.allowed.first(where: refused.contains) {
+            throw Failure(description: "the \(policy.name) policy allows \(name), which is never allowed")
         }
         var program: [Instruction] = [
             Instruction(code: loadWord, jt: 0, jf: 0, k: archOffset),
@@ -63,32 +78,56 @@ public enum SeccompCompiler {
                 Instruction(code: ret, jt: 0, jf: 0, k: errno(SeccompPolicy.EPERM)),
             ]
         }
-        for rule in SeccompPolicy.refused where !table.absent.contains(rule.syscall) {
-            guard case let .errno(value) = rule.action else { continue }
+        program += [
+            Instruction(code: jumpGreaterOrEqual, jt: 0, jf: 1, k: table.firstUnknown),
+            Instruction(code: ret, jt: 0, jf: 0, k: answer(SeccompPolicy.newerCallAnswer)),
+        ]
+        let allowed = Set(policy.allowed)
+        var ruled = Set<String>()
+        for rule in SeccompPolicy.argumentRules where allowed.contains(rule.syscall) {
+            guard let nr = try number(rule.syscall) else { continue }
+            program += try block(rule, number: nr)
+            ruled.insert(rule.syscall)
+        }
+        for rule in SeccompPolicy.refused where rule.action != SeccompPolicy.defaultAnswer {
+            guard let nr = try number(rule.syscall) else { continue }
             program += [
-                Instruction(code: jumpEqual, jt: 0, jf: 1, k: try number(rule.syscall)),
-                Instruction(code: ret, jt: 0, jf: 0, k: errno(value)),
+                Instruction(code: jumpEqual, jt: 0, jf: 1, k: nr),
+                Instruction(code: ret, jt: 0, jf: 0, k: answer(rule.action)),
             ]
         }
-        // socket(family, …) and socketpair(family, …): family must be AF_UNIX.
-        for name in ["socket", "socketpair"] {
+        for name in policy.allowed where !ruled.contains(name) {
+            guard let nr = try number(name) else { continue }
             program += [
-                Instruction(code: jumpEqual, jt: 0, jf: 4, k: try number(name)),
-                Instruction(code: loadWord, jt: 0, jf: 0, k: argumentLowOffset(0)),
-                Instruction(code: jumpEqual, jt: 1, jf: 0, k: SeccompPolicy.allowedSocketFamily),
-                Instruction(code: ret, jt: 0, jf: 0, k: errno(SeccompPolicy.EAFNOSUPPORT)),
+                Instruction(code: jumpEqual, jt: 0, jf: 1, k: nr),
                 Instruction(code: ret, jt: 0, jf: 0, k: allow),
             ]
         }
-        // clone(flags, …): no namespace flags.
-        program += [
-            Instruction(code: jumpEqual, jt: 0, jf: 4, k: try number("clone")),
-            Instruction(code: loadWord, jt: 0, jf: 0, k: argumentLowOffset(0)),
-            Instruction(code: jumpAnyBit, jt: 0, jf: 1, k: SeccompPolicy.namespaceCloneFlags),
-            Instruction(code: ret, jt: 0, jf: 0, k: errno(SeccompPolicy.EPERM)),
-            Instruction(code: ret, jt: 0, jf: 0, k: allow),
+        program.append(Instruction(code: ret, jt: 0, jf: 0, k: answer(SeccompPolicy.defaultAnswer)))
+        return program
+    }
+
+    /// `if nr == number { load the argument; allow if it passes, else answer }`; the
+    /// accumulator still holds the number when the call is another.
+    static func block(_ rule: SeccompPolicy.ArgumentRule, number: UInt32) throws -> [Instruction] {
+        var test: [Instruction]
+        switch rule.condition {
+        case let .oneOf(values):
+            // Each match jumps over the rest of the tests and the refusal, to `allow`.
+            guard values.count < 250 else { throw Failure(description: "too many values for \(rule.syscall)") }
+            test = values.enumerated().map { index, value in
+                Instruction(code: jumpEqual, jt: UInt8(values.count - index), jf: 0, k: value)
+            }
+        case let .noBitsOf(bits):
+            test = [Instruction(code: jumpAnyBit, jt: 0, jf: 1, k: bits)]
+        }
+        test += [
+            Instruction(code: ret, jt: 0, jf: 0, k: answer(rule.otherwise)),
             Instruction(code: ret, jt: 0, jf: 0, k: allow),
         ]
-        return program
+        return [
+            Instruction(code: jumpEqual, jt: 0, jf: UInt8(test.count + 1), k: number),
+            Instruction(code: loadWord, jt: 0, jf: 0, k: argumentLowOffset(rule.argument)),
+        ] + test
     }
 }

@@ -138,6 +138,24 @@ def attempt_bpf(_):
     raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
 
 
+def attempt_splice(_):
+    # Dirty Pipe's first step (CVE-2022-0847): a page of a read-only host file into a
+    # pipe, which the bug then let a write change. No runtime needs splice.
+    source = os.open("/usr/bin/python3", os.O_RDONLY)
+    _, write = os.pipe()
+    return "spliced %d byte(s) of a read-only host file into a pipe" % os.splice(source, write, 1)
+
+
+def attempt_tty_line_discipline(_):
+    # A pseudo-terminal's line discipline (TIOCSETD), the door to n_hdlc (CVE-2017-2636)
+    # and n_gsm (CVE-2023-6546). /dev/ptmx is there; the ioctl request is not allowed.
+    import fcntl
+    import struct
+    terminal = os.open("/dev/ptmx", os.O_RDWR | os.O_NOCTTY)
+    fcntl.ioctl(terminal, 0x5423, struct.pack("i", 0))  # TIOCSETD, N_TTY
+    return "set a pseudo-terminal's line discipline"
+
+
 def attempt_uid(_):
     if os.geteuid() == 0:
         return "runs as root inside"
