@@ -4,6 +4,14 @@ import JSONValues
 /// Turns a gateway error response into an ``FstnError``: the server's reason, the details
 /// a person needs (a refusal's rule and labels), and what to do next.
 public enum ErrorAdvice {
+    /// The next step for an invocation id the server does not know (or will not show):
+    /// `fstn ls` cannot help, the id can.
+    public static let unknownInvocation = [
+        "not_found": "check the id: `fstn invoke` and `fstn trigger deliveries` print invocation ids, and only the invoker (or a privilege that speaks for it) may look one up"
+    ]
+    /// The next step for a trigger id the server does not know.
+    public static let unknownTrigger = ["not_found": "check the id: `fstn trigger list` shows your triggers"]
+
     /// The error for a non-2xx response. `user` is the saved session in use, if any.
     public static func error(for response: APIResponse, request: APIRequest, user: String?) -> FstnError {
         let body = try? JSONValue(decoding: response.body)
@@ -36,6 +44,15 @@ public enum ErrorAdvice {
         case "refused" where rule == "invoke rule":
             return "act as a holder of the gate's invoker clearance (`fstn login`, `--user`), "
                 + "or ask its owner to let you invoke it (`fstn gate update PATH --public`)"
+        case "refused" where rule == "write rule":
+            // Declassifying is no help: the data is not too secret to see, the target is
+            // not secret (or not trusted) enough to receive it.
+            return "write where your context's label may flow: into an object at least as secret as it "
+                + "(e.g. your home facet `~`), vouched for by no more than your privilege; "
+                + "or act as a principal whose privilege covers the target's integrity (`fstn login`, `--user`)"
+        case "refused" where rule == "start rule":
+            return "start at a label whose integrity your privilege vouches for (e.g. `--label T,T`, or NAME,NAME as NAME), "
+                + "or act as that principal (`fstn login`, `--user`)"
         case "refused":
             return "act as a principal whose privilege covers these labels (`fstn login`, `--user`), "
                 + "or ask an owner of the data to declassify it"
