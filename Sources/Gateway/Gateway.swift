@@ -99,6 +99,7 @@ public final class Gateway: Sendable {
         addInvokeRoutes(router)
         addTriggerRoutes(router)
         addOperationRoutes(router)
+        addConsoleRoutes(router)
         return router
     }
 
