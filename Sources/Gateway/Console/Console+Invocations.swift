@@ -52,7 +52,10 @@ extension Console {
             return Self.redirect("/console/invocations/" + PathEncoding.segment(ran), cookies: cookies)
         }
         var response: Response
-        if answer.invocation != nil {
+        // The function's own answer is bytes; the gateway's refusals and failures are JSON
+        // errors (some name the invocation: a result withheld by the release rule, a crash).
+        let isGatewayError = answer.headers[.contentType]?.hasPrefix("application/json") == true && answer.json?["error"] != nil
+        if answer.invocation != nil, !isGatewayError {
             // It ran, and its result passed the release rule: the function's own status and body.
             view.status = "\(answer.status.code) \(answer.status.reasonPhrase)"
             view.label = LabelView(answer.endLabel)

@@ -22,7 +22,8 @@ struct ConsoleHeadersMiddleware: RouterMiddleware {
         HTTPField.Name("Content-Security-Policy")!: contentSecurityPolicy,
         HTTPField.Name("X-Frame-Options")!: "DENY",
         HTTPField.Name("X-Content-Type-Options")!: "nosniff",
-        HTTPField.Name("Referrer-Policy")!: "no-referrer",
+        // Not `no-referrer`: with it, browsers send `Origin: null` on the console's own forms.
+        HTTPField.Name("Referrer-Policy")!: "same-origin",
         HTTPField.Name("Cross-Origin-Opener-Policy")!: "same-origin",
         HTTPField.Name("Cross-Origin-Resource-Policy")!: "same-origin",
         HTTPField.Name("Permissions-Policy")!: "camera=(), microphone=(), geolocation=()",
