@@ -122,7 +122,7 @@ extension Console {
         var headers: HTTPFields = [
             .contentType: "application/octet-stream",
             .contentDisposition: Self.attachment(name),
-            HTTPField.Name("Content-Security-Policy")!: "sandbox; default-src 'none'",
+            HTTPField.Name("Content-Security-Policy")!: "sandbox; default-src 'none'; frame-ancestors 'none'",
         ]
         if let length = response.headers[.contentLength] { headers[.contentLength] = length }
         if let label = response.headers[.faastenEndLabel] { headers[.faastenEndLabel] = label }

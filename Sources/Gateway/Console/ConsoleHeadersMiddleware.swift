@@ -31,7 +31,8 @@ struct ConsoleHeadersMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: GatewayContext, next: (Request, GatewayContext) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)
-        for field in Self.headers { response.headers[field.name] = field.value }
+        // A response that set its own (a download's sandbox) keeps it.
+        for field in Self.headers where response.headers[field.name] == nil { response.headers[field.name] = field.value }
         // Pages show what the person may see now; a shared or later reader of the cache may not.
         if response.headers[.cacheControl] == nil { response.headers[.cacheControl] = "no-store" }
         return response
