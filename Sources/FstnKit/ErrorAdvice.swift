@@ -1,3 +1,4 @@
+import Foundation
 import NIOHTTP1
 import JSONValues
 
@@ -27,11 +28,27 @@ public enum ErrorAdvice {
         if let functionCode = body?["code"], !functionCode.isNull { details.append("code: \(functionCode.readable)") }
         if let invocation = response.invocation { details.append("invocation: \(invocation)") }
         let next =
-            code.flatMap { request.advice[$0] }
+            shellExpandedHome(request)
+            ?? code.flatMap { request.advice[$0] }
             ?? defaultAdvice(code: code, rule: body?["rule"]?.string, status: response.status, response: response, user: user)
         return FstnError(
             reason, next: next, details: details, exitCode: code == "refused" ? 1 : 2,
             serverError: body.flatMap { $0["error"] == nil ? nil : $0 }, status: response.status)
+    }
+
+    /// A hint when the path a request names starts with the home directory: an unquoted
+    /// `~` that the shell expanded (`fstn ls ~` sends `/root`, some shells do the same to
+    /// `~:photos`), so the server never saw fstn's `~`.
+    static func shellExpandedHome(_ request: APIRequest, home: String? = ProcessInfo.processInfo.environment["HOME"]) -> String? {
+        guard let home, home.count > 1, let path = request.path.removingPercentEncoding else { return nil }
+        for prefix in ["/v1/fs/", "/v1/blobs/", "/v1/invoke/"] where path.hasPrefix(prefix) {
+            let fsPath = path.dropFirst(prefix.count)
+            if fsPath == home || fsPath.hasPrefix(home + ":") || fsPath.hasPrefix(home + "/") {
+                let rest = fsPath.dropFirst(home.count)
+                return "the shell replaced an unquoted ~ with your home directory \(home): quote the path, e.g. '~\(rest)'"
+            }
+        }
+        return nil
     }
 
     /// What to do next after an error with this code (or status, if the server sent no code)
