@@ -30,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // Buckle labels: the algebra every flow check is made of. Depends on nothing of ours.
@@ -82,10 +83,13 @@ let package = Package(
             ]
         ),
         // The HTTP API: accounts and tokens, the file system, invocations, audit; `faasten serve`.
+        // Also the web console (Console/), a client of that API that reuses fstn's advice
+        // (FstnKit) and embeds its templates, script and style sheet (Console/Assets).
         .target(
             name: "Gateway",
             dependencies: [
-                "Worker", "FileSystem", "Store", "Labels", "Sandbox", "JSONValues",
+                "Worker", "FileSystem", "Store", "Labels", "Sandbox", "JSONValues", "FstnKit",
+                .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -96,7 +100,8 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            resources: [.embedInCode("Console/Assets")]
         ),
         // Cluster mode: the durable invocation queue on PostgreSQL, its gateway and worker sides.
         .target(

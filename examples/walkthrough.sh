@@ -32,19 +32,21 @@ step() {
   echo
 }
 
-cd "$work"
+# Files go to a directory of their own, as in the README ($tmp), never the repository.
+tmp="$work/files"
+mkdir -p "$tmp"
 FSTN_PASSWORD=alice-demo-password step 0 login alice
 step 0 whoami
 step 0 mkdir '~:photos' --label alice,alice
-/usr/bin/python3 "$repo/examples/photos/sample.py" > beach.ppm
-step 0 blob put '~:photos:beach.ppm' beach.ppm --label alice,alice
+/usr/bin/python3 "$repo/examples/photos/sample.py" > "$tmp/beach.ppm"
+step 0 blob put '~:photos:beach.ppm' "$tmp/beach.ppm" --label alice,alice
 photo='{"photo": "home:<alice,alice>:photos:beach.ppm", "size": [64, 64]}'
 step 0 invoke 'home:<T,pma>:thumbnail' "$photo"
 step 0 ls 'home:<alice,pma>'
-step 0 blob get 'home:<alice,pma>:beach.ppm.thumb' -o thumb
-[ -s thumb ] || { echo "FAILED: the thumbnail is empty" >&2; exit 1; }
+step 0 blob get 'home:<alice,pma>:beach.ppm.thumb' -o "$tmp/thumb"
+[ -s "$tmp/thumb" ] || { echo "FAILED: the thumbnail is empty" >&2; exit 1; }
 FSTN_PASSWORD=bob-demo-password step 0 login bob
-step 1 blob get 'home:<alice,pma>:beach.ppm.thumb' -o stolen
+step 1 blob get 'home:<alice,pma>:beach.ppm.thumb' -o "$tmp/stolen"
 step 1 invoke 'home:<T,pma>:thumbnail' "$photo"
-[ ! -s stolen ] || { echo "FAILED: bob got the thumbnail" >&2; exit 1; }
+[ ! -s "$tmp/stolen" ] || { echo "FAILED: bob got the thumbnail" >&2; exit 1; }
 echo "The walk-through works."

@@ -1,9 +1,18 @@
+import Foundation
 import NIOHTTP1
 import JSONValues
 
 /// Turns a gateway error response into an ``FstnError``: the server's reason, the details
 /// a person needs (a refusal's rule and labels), and what to do next.
 public enum ErrorAdvice {
+    /// The next step for an invocation id the server does not know (or will not show):
+    /// `fstn ls` cannot help, the id can.
+    public static let unknownInvocation = [
+        "not_found": "check the id: `fstn invoke` and `fstn trigger deliveries` print invocation ids, and only the invoker (or a privilege that speaks for it) may look one up"
+    ]
+    /// The next step for a trigger id the server does not know.
+    public static let unknownTrigger = ["not_found": "check the id: `fstn trigger list` shows your triggers"]
+
     /// The error for a non-2xx response. `user` is the saved session in use, if any.
     public static func error(for response: APIResponse, request: APIRequest, user: String?) -> FstnError {
         let body = try? JSONValue(decoding: response.body)
@@ -19,11 +28,27 @@ public enum ErrorAdvice {
         if let functionCode = body?["code"], !functionCode.isNull { details.append("code: \(functionCode.readable)") }
         if let invocation = response.invocation { details.append("invocation: \(invocation)") }
         let next =
-            code.flatMap { request.advice[$0] }
+            shellExpandedHome(request)
+            ?? code.flatMap { request.advice[$0] }
             ?? defaultAdvice(code: code, rule: body?["rule"]?.string, status: response.status, response: response, user: user)
         return FstnError(
             reason, next: next, details: details, exitCode: code == "refused" ? 1 : 2,
             serverError: body.flatMap { $0["error"] == nil ? nil : $0 }, status: response.status)
+    }
+
+    /// A hint when the path a request names starts with the home directory: an unquoted
+    /// `~` that the shell expanded (`fstn ls ~` sends `/root`, some shells do the same to
+    /// `~:photos`), so the server never saw fstn's `~`.
+    static func shellExpandedHome(_ request: APIRequest, home: String? = ProcessInfo.processInfo.environment["HOME"]) -> String? {
+        guard let home, home.count > 1, let path = request.path.removingPercentEncoding else { return nil }
+        for prefix in ["/v1/fs/", "/v1/blobs/", "/v1/invoke/"] where path.hasPrefix(prefix) {
+            let fsPath = path.dropFirst(prefix.count)
+            if fsPath == home || fsPath.hasPrefix(home + ":") || fsPath.hasPrefix(home + "/") {
+                let rest = fsPath.dropFirst(home.count)
+                return "the shell replaced an unquoted ~ with your home directory \(home): quote the path, e.g. '~\(rest)'"
+            }
+        }
+        return nil
     }
 
     /// What to do next after an error with this code (or status, if the server sent no code)
@@ -36,6 +61,15 @@ public enum ErrorAdvice {
         case "refused" where rule == "invoke rule":
             return "act as a holder of the gate's invoker clearance (`fstn login`, `--user`), "
                 + "or ask its owner to let you invoke it (`fstn gate update PATH --public`)"
+        case "refused" where rule == "write rule":
+            // Declassifying is no help: the data is not too secret to see, the target is
+            // not secret (or not trusted) enough to receive it.
+            return "write where your context's label may flow: into an object at least as secret as it "
+                + "(e.g. your home facet `~`), vouched for by no more than your privilege; "
+                + "or act as a principal whose privilege covers the target's integrity (`fstn login`, `--user`)"
+        case "refused" where rule == "start rule":
+            return "start at a label whose integrity your privilege vouches for (e.g. `--label T,T`, or NAME,NAME as NAME), "
+                + "or act as that principal (`fstn login`, `--user`)"
         case "refused":
             return "act as a principal whose privilege covers these labels (`fstn login`, `--user`), "
                 + "or ask an owner of the data to declassify it"

@@ -105,6 +105,7 @@ public final class Gateway: Sendable {
         addInvokeRoutes(router)
         addTriggerRoutes(router)
         addOperationRoutes(router)
+        addConsoleRoutes(router)
         return router
     }
 

@@ -10,11 +10,18 @@ extension FstnCommand {
         @Flag(help: "Read the password from stdin (else $FSTN_PASSWORD, else a prompt without echo).")
         var passwordStdin = false
 
-        func read(confirm: Bool) throws(FstnError) -> String {
-            let password = try Password.read(
-                fromStandardInput: passwordStdin, environment: ProcessInfo.processInfo.environment, confirm: confirm)
+        /// A new password (register): asked twice at a prompt, and checked for the length
+        /// the gateway requires before anything is sent.
+        func readNew() throws(FstnError) -> String {
+            let password = try Password.read(fromStandardInput: passwordStdin, environment: ProcessInfo.processInfo.environment, confirm: true)
             try Password.validate(password)
             return password
+        }
+
+        /// An existing password (login), sent as it is: a wrong one, whatever its length,
+        /// gets the server's "wrong name or password", not a rule for new passwords.
+        func readExisting() throws(FstnError) -> String {
+            try Password.read(fromStandardInput: passwordStdin, environment: ProcessInfo.processInfo.environment, confirm: false)
         }
     }
 
@@ -29,7 +36,7 @@ extension FstnCommand {
             try await options.run { connection, output in
                 try Arguments.validateAccountName(name)
                 let request = APIRequest(
-                    .POST, "/v1/accounts", body: .json(["name": .string(name), "password": .string(try password.read(confirm: true))]),
+                    .POST, "/v1/accounts", body: .json(["name": .string(name), "password": .string(try password.readNew())]),
                     authenticated: false, advice: ["conflict": "the name is taken or reserved: choose another"])
                 let account = try await connection.json(request)
                 output.result(account) {
@@ -51,7 +58,7 @@ extension FstnCommand {
         func run() async throws {
             try await options.run { connection, output in
                 try Arguments.validateAccountName(name)
-                let session = try await connection.login(name: name, password: try password.read(confirm: false))
+                let session = try await connection.login(name: name, password: try password.readExisting())
                 // The tokens stay in the credentials file: --json shows what a script needs to know.
                 var summary: [String: JSONValue] = ["server": .string(connection.server), "user": .string(name)]
                 summary["principal"] = session.principal.map(JSONValue.string) ?? .null

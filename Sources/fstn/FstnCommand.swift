@@ -72,7 +72,10 @@ struct FstnCommand: AsyncParsableCommand {
             do {
                 print(try Label(parsing: label))
             } catch {
-                throw ValidationError("invalid label: \(error)")
+                // Its own usage, not fstn's list of subcommands (which a ValidationError
+                // thrown here would print).
+                Output.standardError("error: invalid label '\(label)': \(error)\n" + FstnCommand.usageString(for: CheckLabel.self))
+                throw ExitCode(2)
             }
         }
     }

@@ -89,7 +89,8 @@ extension FstnCommand {
 
         func run() async throws {
             try await options.run { connection, output in
-                let response = try await connection.expect(APIRequest(.GET, "/v1/invocations/" + PathEncoding.segment(id) + "/logs"))
+                let response = try await connection.expect(
+                    APIRequest(.GET, "/v1/invocations/" + PathEncoding.segment(id) + "/logs", advice: ErrorAdvice.unknownInvocation))
                 if output.json {
                     output.print(["id": .string(id), "logs": .string(String(decoding: response.body, as: UTF8.self))])
                 } else {
@@ -107,7 +108,8 @@ extension FstnCommand {
 
         func run() async throws {
             try await options.run { connection, output in
-                let record = try await connection.json(APIRequest(.GET, "/v1/invocations/" + PathEncoding.segment(id)))
+                let record = try await connection.json(
+                    APIRequest(.GET, "/v1/invocations/" + PathEncoding.segment(id), advice: ErrorAdvice.unknownInvocation))
                 output.result(record) { Rendering.lines(Rendering.invocationFields(record)) }
             }
         }

@@ -20,7 +20,7 @@ struct TriggerCommand: AsyncParsableCommand {
     @OptionGroup var options: GlobalOptions
 
     /// Advice for a request naming a trigger by id.
-    static let unknownID = ["not_found": "check the id: `fstn trigger list` shows your triggers"]
+    static let unknownID = ErrorAdvice.unknownTrigger
 
     /// `/v1/triggers/{id}` and what follows it.
     static func path(_ id: String, _ suffix: String = "") throws(FstnError) -> String {

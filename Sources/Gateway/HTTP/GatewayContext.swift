@@ -10,8 +10,9 @@ import JSONValues
 public struct GatewayContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let remoteAddress: SocketAddress?
-    /// What the answer shows and to whom (shared by the context's copies).
-    public let release = ResponseRelease()
+    /// What the answer shows and to whom (shared by the context's copies; a request
+    /// the console makes on a person's behalf gets its own, see ``ConsoleAPI``).
+    public internal(set) var release = ResponseRelease()
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = CoreRequestContextStorage(source: source)

@@ -113,7 +113,9 @@ public struct GuestRuntime: Sendable {
         binds.append(Bind(source: guest, destination: "/opt/faasten/python"))
         return GuestRuntime(
             name: "python3",
-            command: ["/usr/bin/python3", "-I", "-S", "-B", "/opt/faasten/python/faasten_runtime.py"],
+            // -u: stdout and stderr share one pipe to the host, so they are written through
+            // unbuffered and the logs keep the order the function wrote them in.
+            command: ["/usr/bin/python3", "-I", "-S", "-B", "-u", "/opt/faasten/python/faasten_runtime.py"],
             binds: binds,
             environment: ["PYTHONIOENCODING": "utf-8"],
             seccomp: .python)

@@ -54,5 +54,6 @@ struct GatewayCommand: AsyncParsableCommand {
         dispatcher.stop()
         await audit.flush()
         try? await store.close()
+        logger.notice("stopped")
     }
 }

@@ -77,5 +77,6 @@ struct ServeCommand: AsyncParsableCommand {
         await worker.shutdown()
         await audit.flush()
         try? await opened.close()
+        logger.notice("stopped")
     }
 }

@@ -112,7 +112,7 @@ enum ServerProcess {
             configuration: ServiceGroupConfiguration(
                 services: [
                     .init(service: application), .init(service: TriggerScheduler(triggers: gateway.triggers)),
-                    .init(service: Drainer(gateway: gateway)),
+                    .init(service: Drainer(gateway: gateway, logger: logger)),
                 ] + services,
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
@@ -127,9 +127,11 @@ enum ServerProcess {
 /// lets the requests in flight finish.
 struct Drainer: ServiceLifecycle.Service {
     let gateway: Gateway
+    let logger: Logger
 
     func run() async throws {
         try? await gracefulShutdown()
+        logger.notice("shutting down: new invocations are refused (503); requests and invocations in flight finish")
         gateway.drain()
     }
 }

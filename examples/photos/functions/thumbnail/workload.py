@@ -34,6 +34,7 @@ def handle(syscall, payload, blobs, headers, invoker):
     with syscall.fs_openblob(photo) as blob:
         original = blob.read()
     data, kind, size = _scale(original, int(width), int(height))
+    print("scaled", photo, "to", "x".join(map(str, size)), "as", kind)
     # The app vouches for what it made; the owner's secrecy stays.
     syscall.endorse()
     target = "home:%:" + photo.split(":")[-1] + ".thumb"
