@@ -88,8 +88,11 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "Worker", "FileSystem", "Store", "Labels", "Sandbox", "JSONValues", "FstnKit",
+                "Worker", "Monitor", "FileSystem", "Store", "Labels", "Sandbox", "JSONValues", "FstnKit",
                 .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -108,6 +111,8 @@ let package = Package(
             name: "Cluster",
             dependencies: [
                 "Worker", "FileSystem", "Store", "Labels", "Monitor",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -137,6 +142,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         // The HTTP client behind `fstn`: sessions, credentials, requests; no command-line parsing.
@@ -157,6 +163,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ]
         ),
@@ -193,6 +200,7 @@ let package = Package(
                 "Labels",
                 "LabelSamples",
                 .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
         // Fixtures shared by the test targets: stores on both backends, temporary directories.
@@ -240,6 +248,8 @@ let package = Package(
             dependencies: [
                 "Cluster", "Worker", "FileSystem", "Store", "Labels", "LocalPostgres", "Processes", "FaastenTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Programs that tests start, watch and kill (e.g. a writer killed mid-transaction).
@@ -258,3 +268,9 @@ let package = Package(
         ),
     ]
 )
+
+// A module sees only the members of modules it imports itself (not those an imported
+// module happens to import): nothing reaches a module it does not declare.
+for target in package.targets where target.type != .plugin {
+    target.swiftSettings = (target.swiftSettings ?? []) + [.enableUpcomingFeature("MemberImportVisibility")]
+}

@@ -2,6 +2,7 @@ import FileSystem
 import Foundation
 import Labels
 import Logging
+import Monitor
 import ServiceLifecycle
 import Store
 import Worker

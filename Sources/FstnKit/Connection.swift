@@ -1,8 +1,9 @@
 import AsyncHTTPClient
 import Foundation
+import JSONValues
 import NIOCore
 import NIOFoundationCompat
-import JSONValues
+import NIOHTTP1
 
 /// The gateway at one server, acting as one saved user (or anonymously).
 ///

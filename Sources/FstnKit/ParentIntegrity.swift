@@ -1,5 +1,6 @@
 import JSONValues
 import Labels
+import NIOHTTP1
 
 /// Whether others may unlink or replace what was just created or linked: they may when
 /// its parent directory's label has integrity `T`, because then anyone whose context may

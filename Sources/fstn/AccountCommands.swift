@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import FstnKit
 import JSONValues
+import NIOHTTP1
 
 /// `fstn register | login | logout | whoami | delegate`: accounts, sessions and tokens.
 extension FstnCommand {

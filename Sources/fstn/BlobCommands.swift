@@ -2,8 +2,9 @@ import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import FstnKit
-import NIOCore
 import JSONValues
+import NIOCore
+import NIOHTTP1
 
 /// `fstn blob put | get`: large immutable data behind labeled blob entries, streamed
 /// through `/v1/blobs/{path}` without holding it in memory.

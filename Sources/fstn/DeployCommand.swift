@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import FstnKit
 import JSONValues
+import NIOHTTP1
 
 #if canImport(Glibc)
     import Glibc

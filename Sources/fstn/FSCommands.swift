@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import FstnKit
 import JSONValues
+import NIOHTTP1
 
 /// `fstn ls | cat | put | mkdir | mkfaceted | rm | ln | stat`: the labeled file system
 /// through `/v1/fs/{path}`.

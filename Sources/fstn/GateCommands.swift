@@ -1,5 +1,7 @@
 import ArgumentParser
 import FstnKit
+import JSONValues
+import NIOHTTP1
 
 /// `fstn gate create | update | show`: gates, the functions (or redirects) others invoke.
 struct GateCommand: AsyncParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FstnKit
 import JSONValues
+import NIOHTTP1
 
 extension TriggerSource: ExpressibleByArgument {}
 

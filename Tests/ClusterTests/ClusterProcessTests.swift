@@ -2,8 +2,9 @@ import Cluster
 import FaastenTestSupport
 import Foundation
 import Labels
-import Store
 import PostgresNIO
+import Processes
+import Store
 import Testing
 import Worker
 

@@ -1,6 +1,9 @@
 import FaastenTestSupport
 import Foundation
 import LocalPostgres
+import Logging
+import NIOCore
+import PostgresNIO
 import Processes
 import Store
 import Testing

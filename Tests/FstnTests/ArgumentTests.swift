@@ -1,5 +1,6 @@
 import Foundation
 import FstnKit
+import JSONValues
 import Processes
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import FstnKit
+import NIOHTTP1
 import Testing
 
 /// FS paths travel as ONE percent-encoded URL path segment (docs/api.md).

@@ -1,4 +1,5 @@
 import Testing
+import Worker
 
 /// A function's stdout and stderr reach its logs in the order it wrote them.
 @Suite("log order")

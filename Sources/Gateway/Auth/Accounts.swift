@@ -1,10 +1,11 @@
 import Crypto
 import FileSystem
 import Foundation
+import HTTPTypes
+import JSONValues
 import JWTKit
 import Labels
 import Store
-import JSONValues
 
 /// Accounts, sessions and tokens: registration, login with rate limits, refresh,
 /// logout, delegation, and the checks every authenticated request goes through.

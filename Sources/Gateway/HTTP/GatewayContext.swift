@@ -1,9 +1,10 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdCore
+import JSONValues
 import Labels
 import NIOCore
-import JSONValues
 
 /// The per-request context: Hummingbird's, plus the client's address (for the
 /// login rate limit) and what the answer releases (``ReleaseMiddleware``).

@@ -1,3 +1,4 @@
+import Foundation
 /// A `multipart/form-data` body (RFC 7578), held in memory: the original API's invoke
 /// form, with a `payload` field, an optional `label` field and file parts.
 ///

@@ -1,9 +1,13 @@
+import FileSystem
 import Foundation
 import Hummingbird
+import JSONValues
+import Labels
 import Metrics
 import NIOCore
 import Prometheus
-import JSONValues
+import Store
+import Worker
 
 extension Gateway {
     func addOperationRoutes(_ router: Router<GatewayContext>) {

@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdCore
 import JSONValues
+import Labels
 import Store
 
 extension Gateway {

@@ -1,11 +1,12 @@
 import Crypto
 import FileSystem
 import Foundation
+import HTTPTypes
 import JSONValues
 import Labels
 import Logging
-import Store
 import ServiceLifecycle
+import Store
 import Worker
 
 /// Event triggers: GitHub and generic webhooks and schedules that invoke a gate with

@@ -2,6 +2,7 @@ import FileSystem
 import Foundation
 import Labels
 import Monitor
+import Store
 
 /// Serves a running function's invocations of gates and services (`dentInvoke`).
 ///

@@ -6,6 +6,7 @@ import Monitor
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Store
 
 #if canImport(Glibc)
     import Glibc

@@ -1,5 +1,6 @@
 import FileSystem
 import Labels
+import Store
 
 /// The checks before any function of a gate runs, in one place for the worker that
 /// runs it, the cluster gateway that queues it and the cluster worker that claims it:

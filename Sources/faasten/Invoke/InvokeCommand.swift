@@ -2,6 +2,7 @@ import ArgumentParser
 import FileSystem
 import Foundation
 import Labels
+import Monitor
 import Store
 import Worker
 

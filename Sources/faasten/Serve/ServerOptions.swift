@@ -7,6 +7,7 @@ import Metrics
 import Prometheus
 import ServiceLifecycle
 import Store
+import UnixSignals
 
 #if canImport(Glibc)
     import Glibc

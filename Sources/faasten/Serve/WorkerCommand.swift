@@ -6,6 +6,7 @@ import Gateway
 import Logging
 import ServiceLifecycle
 import Store
+import UnixSignals
 import Worker
 
 /// `faasten worker`: runs invocations from a cluster's queue in local sandboxes.
