@@ -11,7 +11,7 @@ struct FaastenBench: AsyncParsableCommand {
             --json, an array of {name, unit, value, baseline, ratio, target}. Compare ratios
             across machines, not absolute times.
             """,
-        subcommands: [LabelsBenchmark.self, FileSystemBenchmark.self, CloudCallBenchmark.self, InvokeBenchmark.self, HTTPBenchmark.self, ClusterBenchmark.self]
+        subcommands: [LabelsBenchmark.self, FileSystemBenchmark.self, CloudCallBenchmark.self, InvokeBenchmark.self, HTTPBenchmark.self, ClusterBenchmark.self, IFCBenchmark.self]
     )
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FileSystem
 
 #if canImport(Glibc)
     import Glibc
@@ -23,6 +24,11 @@ struct FaastenCommand: AsyncParsableCommand {
     static func main() async {
         // A reader that went away (a closed pipe) is an error to report, not a reason to die.
         signal(SIGPIPE, SIG_IGN)
+        guard FlowChecks.enabled else {
+            FileDescriptorOutput.standardError.writeLine(
+                "error: this faasten was built with FAASTEN_BENCH_ALLOW_ALL=1 (no label checks, for faasten-bench only); build it with `swift build`")
+            Glibc.exit(2)
+        }
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {

