@@ -203,10 +203,11 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
-        // Fixtures shared by the test targets: stores on both backends, temporary directories.
+        // Fixtures shared by the test targets: stores on both backends, temporary directories,
+        // sandboxes with their monitors, built executables.
         .target(
             name: "FaastenTestSupport",
-            dependencies: ["FileSystem", "Store", "Labels", "LocalPostgres", "Sandbox", "Processes"],
+            dependencies: ["FileSystem", "Store", "Labels", "LocalPostgres", "Sandbox", "Monitor", "Processes"],
             path: "Tests/Support/FaastenTestSupport"
         ),
         .testTarget(

@@ -41,7 +41,7 @@ struct GatewayHarness {
             workerConfiguration.audit = audit
             let engine = Engine(
                 fileSystem: fileSystem, backend: sandboxes.backend, staging: sandboxes.staging,
-                runtimes: [sandboxes.runtime.name: sandboxes.runtime], configuration: workerConfiguration)
+                runtimes: try sandboxes.runtimes(), configuration: workerConfiguration)
             let keys = try await SigningKeys(directory: directory.path + "/keys")
             var configuration = GatewayConfiguration()
             configuration.port = 0

@@ -27,7 +27,7 @@ struct ConformanceTests {
         _ scenario: String, runtime: TestRuntime, backend: Backend, context: SecurityContext, blobs: @escaping (FileSystem) throws -> [String: ExistingBlob] = { _ in [:] },
         after: (FileSystem) async throws -> Void = { _ in }
     ) async throws -> Label {
-        let harness = try SandboxHarness.get()
+        let harness = try TestSandboxes.get()
         return try await withFileSystem(backend) { fs in
             try await prepare(fs)
             let function = try harness.start("conformance", runtime: runtime, fileSystem: fs)

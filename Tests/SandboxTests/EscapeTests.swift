@@ -38,7 +38,7 @@ struct EscapeTests {
         _ attempt: Attempt, runtime: TestRuntime, limits: ResourceLimits = ResourceLimits(), timeout: Duration = .seconds(20),
         check: (GuestOutcome, RunningFunction) throws -> Void = { _, _ in }
     ) async throws -> [String: Any]? {
-        let harness = try SandboxHarness.get()
+        let harness = try TestSandboxes.get()
         return try await withFileSystem(.sqlite) { fs in
             let function = try harness.start("escape", runtime: runtime, fileSystem: fs, limits: limits)
             let outcome = try await function.invoke(attempt, context: context("T"), timeout: timeout)
@@ -100,7 +100,7 @@ struct EscapeTests {
 
     @Test(arguments: TestRuntime.allCases)
     func theRepositoryIsNotVisible(runtime: TestRuntime) async throws {
-        let verdict = try await Self.attempt(Attempt(attempt: "read_path", argument: .text(SandboxHarness.repository + "/Package.swift")), runtime: runtime)
+        let verdict = try await Self.attempt(Attempt(attempt: "read_path", argument: .text(TestSandboxes.repository + "/Package.swift")), runtime: runtime)
         #expect(verdict?["blocked"] as? Bool == true, "\(verdict?["detail"] ?? "")")
     }
 
@@ -115,7 +115,7 @@ struct EscapeTests {
     func everydayLibraryWorkRunsUnderTheAllowlist(runtime: TestRuntime) async throws {
         // The control for the seccomp allowlist (`everyday`, `everyday-node`): threads, files,
         // SQLite, a child process, AF_UNIX sockets, timers, … each answer "ok".
-        let harness = try SandboxHarness.get()
+        let harness = try TestSandboxes.get()
         try await withFileSystem(.sqlite) { fs in
             let function = try harness.start("everyday", runtime: runtime, fileSystem: fs, limits: ResourceLimits(memoryBytes: 256 << 20))
             let answers = try await function.invoke([String: String](), context: context("T"), timeout: .seconds(60)).json()

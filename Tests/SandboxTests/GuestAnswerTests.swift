@@ -14,7 +14,7 @@ struct GuestAnswerTests {
     }
 
     @Test func everyKindOfAnswer() async throws {
-        let harness = try SandboxHarness.get()
+        let harness = try TestSandboxes.get()
         try await withFileSystem(.sqlite) { fs in
             let function = try harness.start("errors", fileSystem: fs)
             let alice = try context("alice")
@@ -52,7 +52,7 @@ struct GuestAnswerTests {
     }
 
     @Test func theOlderEntryPointWorks() async throws {
-        let harness = try SandboxHarness.get()
+        let harness = try TestSandboxes.get()
         try await withFileSystem(.sqlite) { fs in
             let function = try harness.start("legacy", fileSystem: fs)
             let answer = try await function.invoke(["n": 1], context: context("alice", label: "alice,T")).json()
