@@ -210,12 +210,20 @@ let package = Package(
             dependencies: ["FileSystem", "Store", "Labels", "LocalPostgres", "Sandbox", "Monitor", "Processes"],
             path: "Tests/Support/FaastenTestSupport"
         ),
+        // Rows and blobs on both backends, and what a killed writer leaves behind.
+        .testTarget(
+            name: "StoreTests",
+            dependencies: [
+                "Store", "FileSystem", "Labels", "Processes", "FaastenTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // The labeled file system: each rule refused and permitted, on both stores; no-leak properties.
         .testTarget(
             name: "FileSystemTests",
             dependencies: [
-                "FileSystem", "Store", "Labels", "LabelSamples", "LocalPostgres", "Processes", "FaastenTestSupport",
+                "FileSystem", "Store", "Labels", "LabelSamples", "FaastenTestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
-                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // The reference monitor: every CloudCall from both runtimes, its wire under fuzzing, guests' answers.
