@@ -207,7 +207,7 @@ let package = Package(
         // sandboxes with their monitors, built executables.
         .target(
             name: "FaastenTestSupport",
-            dependencies: ["FileSystem", "Store", "Labels", "LocalPostgres", "Sandbox", "Monitor", "Processes"],
+            dependencies: ["FileSystem", "Store", "Labels", "LocalPostgres", "Sandbox", "Monitor", "Processes", "JSONValues"],
             path: "Tests/Support/FaastenTestSupport"
         ),
         // Rows and blobs on both backends, and what a killed writer leaves behind.
@@ -230,18 +230,20 @@ let package = Package(
         .testTarget(
             name: "MonitorTests",
             dependencies: [
-                "Monitor", "CloudCalls", "Sandbox", "FileSystem", "Store", "Labels", "LabelSamples", "FaastenTestSupport",
+                "Monitor", "CloudCalls", "Sandbox", "FileSystem", "Store", "Labels", "LabelSamples", "JSONValues", "FaastenTestSupport",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
         // Isolation: escapes from real sandboxes, the seccomp filter, function images.
         .testTarget(
             name: "SandboxTests",
-            dependencies: ["Sandbox", "Monitor", "FileSystem", "Labels", "Processes", "FaastenTestSupport"]
+            dependencies: ["Sandbox", "Monitor", "FileSystem", "Labels", "Processes", "JSONValues", "FaastenTestSupport"]
         ),
         .testTarget(
             name: "WorkerTests",
-            dependencies: ["Worker", "Sandbox", "Monitor", "FileSystem", "Store", "Labels", "Processes", "FaastenTestSupport"]
+            dependencies: [
+                "Worker", "Sandbox", "Monitor", "FileSystem", "Store", "Labels", "Processes", "JSONValues", "FaastenTestSupport",
+            ]
         ),
         .testTarget(
             name: "GatewayTests",

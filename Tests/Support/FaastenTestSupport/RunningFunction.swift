@@ -1,5 +1,6 @@
 import FileSystem
 import Foundation
+import JSONValues
 import Labels
 import Monitor
 import Sandbox
@@ -57,8 +58,8 @@ public final class RunningFunction: Sendable {
 }
 
 extension GuestOutcome {
-    /// The response body as JSON, or a recorded issue.
-    public func json(sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: Any] {
+    /// The response body as a JSON object, or a recorded issue.
+    public func json(sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: JSONValue] {
         guard case let .completed(response) = status else {
             Issue.record("the invocation failed: \(status)", sourceLocation: sourceLocation)
             throw CancellationError()

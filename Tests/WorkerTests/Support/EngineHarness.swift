@@ -1,6 +1,7 @@
 import FaastenTestSupport
 import FileSystem
 import Foundation
+import JSONValues
 import Labels
 import Monitor
 import Sandbox
@@ -137,7 +138,7 @@ struct EngineHarness {
 
 extension InvocationResult {
     /// The response body as a JSON object, or a recorded issue.
-    func json(sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: Any] {
+    func json(sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: JSONValue] {
         guard case let .completed(response) = outcome else {
             Issue.record("the invocation did not complete: \(outcome)", sourceLocation: sourceLocation)
             throw CancellationError()
