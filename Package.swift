@@ -248,7 +248,7 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "Worker", "Sandbox", "FileSystem", "Store", "FaastenTestSupport", "Processes", "Labels",
+                "Gateway", "Worker", "Sandbox", "FileSystem", "Store", "Processes", "JSONValues", "FaastenTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

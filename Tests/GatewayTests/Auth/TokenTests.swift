@@ -1,4 +1,5 @@
 import Foundation
+import JSONValues
 import JWTKit
 import NIOHTTP1
 import Testing
@@ -34,7 +35,7 @@ extension GatewayTests {
                 try await Task.sleep(for: .seconds(2.2))
                 let expired = try await h.request(.GET, "/v1/me", token: token)
                 #expect(expired.status == 401)
-                #expect((expired.json["reason"] as? String)?.contains("expired") == true)
+                #expect((expired.json["reason"]?.string)?.contains("expired") == true)
             }
         }
 
@@ -43,10 +44,10 @@ extension GatewayTests {
                 let alice = try await h.user("alice")
                 let delegated = try await h.request(.POST, "/v1/delegate", token: alice, json: ["privilege": "alice/photos", "expires_in": 60])
                 #expect(delegated.status == 201)
-                let photos = try #require(delegated.json["token"] as? String)
-                #expect(try await h.request(.GET, "/v1/me", token: photos).json["privilege"] as? String == "alice/photos")
+                let photos = try #require(delegated.json["token"]?.string)
+                #expect(try await h.request(.GET, "/v1/me", token: photos).json["privilege"]?.string == "alice/photos")
                 let refused = try await h.request(.POST, "/v1/delegate", token: alice, json: ["privilege": "bob"])
-                #expect(refused.status == 403 && refused.json["rule"] as? String == "delegation rule")
+                #expect(refused.status == 403 && refused.json["rule"]?.string == "delegation rule")
                 // The weaker token cannot climb back.
                 #expect(try await h.request(.POST, "/v1/delegate", token: photos, json: ["privilege": "alice"]).status == 403)
                 #expect(try await h.request(.POST, "/v1/delegate", json: ["privilege": "T"]).status == 401)

@@ -1,3 +1,4 @@
+import JSONValues
 import NIOHTTP1
 import Testing
 
@@ -18,7 +19,7 @@ extension GatewayTests {
                     .POST, "/v1/fs/\(H.encode("~:notes:todo"))", token: alice, json: ["kind": "file", "data": "buy milk", "label": "alice,alice"])
                 #expect(file.status == 201)
                 let read = try await h.request(.GET, "/v1/fs/\(H.encode("home:<alice,alice>:notes:todo"))", token: alice)
-                #expect(read.json["data"] as? String == "buy milk")
+                #expect(read.json["data"]?.string == "buy milk")
                 #expect(read.endLabel == "alice,T")  // integrity T ∨ alice
                 #expect(try await h.request(.PUT, "/v1/fs/\(H.encode("~:notes:todo"))", token: alice, body: Array("eggs".utf8)).status == 200)
                 let raw = try await h.request(.GET, "/v1/fs/\(H.encode("~:notes:todo"))?raw=true", token: alice)
@@ -27,7 +28,7 @@ extension GatewayTests {
                 // bob is shown nothing: his request's clearance is what he may be shown (bob,T),
                 // so the first read of alice's data is refused, before anything else happens.
                 let refused = try await h.request(.GET, "/v1/fs/\(H.encode("home:<alice,alice>:notes:todo"))", token: bob)
-                #expect(refused.status == 403 && refused.json["rule"] as? String == "read rule", "\(refused.text)")
+                #expect(refused.status == 403 && refused.json["rule"]?.string == "read rule", "\(refused.text)")
                 #expect(refused.endLabel == "T,T")
                 #expect(!refused.text.contains("eggs"))
                 // ... nor may he write into alice's home.
@@ -41,13 +42,13 @@ extension GatewayTests {
                 _ = try await h.request(
                     .POST, "/v1/fs/\(H.encode("~:box:<alice,alice>:x"))", token: alice, json: ["kind": "file", "label": "alice,alice"])
                 let listed = try await h.request(.GET, "/v1/fs/\(H.encode("~:box"))", token: alice)
-                #expect(listed.status == 200 && listed.json["facets"] as? [String] == ["alice,alice"], "\(listed.text)")
+                #expect(listed.status == 200 && listed.json["facets"] == .array(["alice,alice"]), "\(listed.text)")
                 #expect(try await h.request(.GET, "/v1/fs/\(H.encode("home:<alice,alice>:box"))", token: bob).status == 403)
 
                 // Blobs stream in and out.
                 let bytes = (0..<300_000).map { UInt8($0 % 251) }
                 let put = try await h.request(.PUT, "/v1/blobs/\(H.encode("~:notes:big"))?label=alice,alice", token: alice, body: bytes)
-                #expect(put.status == 201 && put.json["size"] as? Int == bytes.count)
+                #expect(put.status == 201 && put.json["size"]?.int == bytes.count)
                 #expect(try await h.request(.GET, "/v1/blobs/\(H.encode("~:notes:big"))", token: alice).body == bytes)
                 #expect(try await h.request(.GET, "/v1/blobs/\(H.encode("home:<alice,alice>:notes:big"))", token: bob).status == 403)
 
@@ -77,8 +78,8 @@ extension GatewayTests {
                 // Changing a gate needs the new privilege: bob's may not be granted by alice.
                 let changed = try await h.request(.PATCH, "/v1/fs/\(H.encode("~:tool"))", token: alice, json: ["memory_mb": 256, "declassify": "T"])
                 #expect(changed.status == 200, "\(changed.text)")
-                let gate = changed.json["gate"] as? [String: Any]
-                #expect(gate?["memory_mb"] as? Int == 256 && gate?["declassify"] as? String == "T")
+                let gate = changed.json["gate"]
+                #expect(gate?["memory_mb"]?.int == 256 && gate?["declassify"]?.string == "T")
                 let stolen = try await h.request(.PATCH, "/v1/fs/\(H.encode("~:tool"))", token: alice, json: ["privilege": "bob"])
                 #expect(stolen.status == 403, "\(stolen.text)")
                 #expect(try await h.request(.PATCH, "/v1/fs/\(H.encode("home:<alice,alice>:tool"))", token: bob, json: ["memory_mb": 64]).status == 403)
@@ -89,7 +90,7 @@ extension GatewayTests {
                     "label": "T,alice", "headers": ["X-Key": "k"],
                 ]
                 let created = try await h.request(.POST, "/v1/fs/\(H.encode("~:weather"))", token: alice, json: service)
-                #expect(created.status == 201 && (created.json["service"] as? [String: Any])?["verb"] as? String == "GET", "\(created.text)")
+                #expect(created.status == 201 && created.json["service"]?["verb"]?.string == "GET", "\(created.text)")
                 var bobs = service
                 bobs["privilege"] = "alice"
                 #expect(try await h.request(.POST, "/v1/fs/\(H.encode("~:weather"))", token: bob, json: bobs).status == 403)
@@ -98,8 +99,8 @@ extension GatewayTests {
 
                 await h.gateway.audit.flush()
                 let admin = try await h.admin()
-                let events = try await h.request(.GET, "/v1/audit?principal=alice", token: admin).json["events"] as? [[String: Any]] ?? []
-                let actions = events.compactMap { $0["action"] as? String }
+                let events = try await h.request(.GET, "/v1/audit?principal=alice", token: admin).json["events"]?.array ?? []
+                let actions = events.compactMap { $0["action"]?.string }
                 #expect(actions.contains("gate_create") && actions.contains("gate_update") && actions.contains("service_create"), "\(actions)")
             }
         }
