@@ -277,7 +277,7 @@ let package = Package(
         ),
         // Runs the built executables as a user would; they must be built first
         // (`swift build --build-tests` builds every product).
-        .testTarget(name: "CLITests", dependencies: ["Labels", "LabelSamples", "Processes", "LocalPostgres", "FaastenTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["Labels", "LabelSamples", "Processes", "LocalPostgres", "JSONValues", "FaastenTestSupport"]),
         // FstnKit's pure parts, and `fstn` against a running `faasten serve` (built first).
         .testTarget(
             name: "FstnTests",
