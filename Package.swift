@@ -203,35 +203,52 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
-        // Fixtures shared by the test targets: stores on both backends, temporary directories.
+        // Fixtures shared by the test targets: stores on both backends, temporary directories,
+        // sandboxes with their monitors, built executables.
         .target(
             name: "FaastenTestSupport",
-            dependencies: ["FileSystem", "Store", "Labels", "LocalPostgres", "Sandbox", "Processes"],
+            dependencies: ["FileSystem", "Store", "Labels", "LocalPostgres", "Sandbox", "Monitor", "Processes", "JSONValues"],
             path: "Tests/Support/FaastenTestSupport"
         ),
+        // Rows and blobs on both backends, and what a killed writer leaves behind.
         .testTarget(
-            name: "FileSystemTests",
+            name: "StoreTests",
             dependencies: [
-                "FileSystem", "Store", "Labels", "LabelSamples", "LocalPostgres", "Processes", "FaastenTestSupport",
-                .product(name: "PropertyBased", package: "swift-property-based"),
+                "Store", "FileSystem", "Labels", "Processes", "FaastenTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // The labeled file system: each rule refused and permitted, on both stores; no-leak properties.
+        .testTarget(
+            name: "FileSystemTests",
+            dependencies: [
+                "FileSystem", "Store", "Labels", "LabelSamples", "FaastenTestSupport",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
+        // The reference monitor: every CloudCall from both runtimes, its wire under fuzzing, guests' answers.
+        .testTarget(
+            name: "MonitorTests",
+            dependencies: [
+                "Monitor", "CloudCalls", "Sandbox", "FileSystem", "Store", "Labels", "LabelSamples", "JSONValues", "FaastenTestSupport",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
+        // Isolation: escapes from real sandboxes, the seccomp filter, function images.
         .testTarget(
             name: "SandboxTests",
-            dependencies: [
-                "Sandbox", "Monitor", "CloudCalls", "FileSystem", "Store", "Labels", "LabelSamples", "Processes",
-                "FaastenTestSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-            ]
+            dependencies: ["Sandbox", "Monitor", "FileSystem", "Labels", "Processes", "JSONValues", "FaastenTestSupport"]
         ),
         .testTarget(
             name: "WorkerTests",
-            dependencies: ["Worker", "Sandbox", "Monitor", "FileSystem", "Store", "Labels", "Processes", "FaastenTestSupport"]
+            dependencies: [
+                "Worker", "Sandbox", "Monitor", "FileSystem", "Store", "Labels", "Processes", "JSONValues", "FaastenTestSupport",
+            ]
         ),
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "Worker", "Sandbox", "FileSystem", "Store", "FaastenTestSupport", "Processes", "Labels",
+                "Gateway", "Worker", "Sandbox", "FileSystem", "Store", "Processes", "JSONValues", "FaastenTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -260,7 +277,7 @@ let package = Package(
         ),
         // Runs the built executables as a user would; they must be built first
         // (`swift build --build-tests` builds every product).
-        .testTarget(name: "CLITests", dependencies: ["Labels", "LabelSamples", "Processes", "LocalPostgres", "FaastenTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["Labels", "LabelSamples", "Processes", "LocalPostgres", "JSONValues", "FaastenTestSupport"]),
         // FstnKit's pure parts, and `fstn` against a running `faasten serve` (built first).
         .testTarget(
             name: "FstnTests",

@@ -1,5 +1,6 @@
 import FaastenTestSupport
 import Foundation
+import JSONValues
 import Processes
 import Testing
 
@@ -12,8 +13,8 @@ struct InvokeCommandTests {
     /// Sandboxes run without cgroup limits where this process may not create cgroups.
     static var limits: [String] { getuid() == 0 ? [] : ["--no-limits"] }
 
-    static func json(_ text: String) throws -> [String: Any] {
-        try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+    static func json(_ text: String) throws -> [String: JSONValue] {
+        try jsonObject(Array(text.utf8))
     }
 
     @Test func aGateMadeFromADirectoryIsInvokedAndItsResultReleasedOnlyToItsReader() throws {
@@ -38,17 +39,17 @@ struct InvokeCommandTests {
         let alice = try invoke(["home:<alice,alice>:tool", "--as", "alice", "--json", "--logs"], input: steps)
         #expect(alice.status == 0, "\(alice.stderr)")
         let answer = try Self.json(alice.stdout)
-        #expect(answer["status"] as? Int == 200)
-        #expect(answer["label"] as? String == "T,alice")
-        #expect(answer["logs"] as? String == "read it\n")
-        let body = try Self.json(try #require(answer["body"] as? String))
-        #expect(body["results"] as? [String] == ["dear diary", "ok"])
+        #expect(answer["status"]?.int == 200)
+        #expect(answer["label"]?.string == "T,alice")
+        #expect(answer["logs"]?.string == "read it\n")
+        let body = try Self.json(try #require(answer["body"]?.string))
+        #expect(body["results"] == .array(["dear diary", "ok"]))
 
         // The plain form: the body on stdout, the status and label on stderr.
         let plain = try invoke(["home:<alice,alice>:tool", "--as", "alice", "--payload", #"{"steps": []}"#])
         #expect(plain.status == 0)
         #expect(plain.stderr.hasPrefix("status 200, label T,alice"))
-        #expect(try Self.json(plain.stdout)["invoker"] as? String == "alice")
+        #expect(try Self.json(plain.stdout)["invoker"]?.string == "alice")
 
         // A gate whose result keeps alice's secrecy: bob is told why, and shown nothing.
         _ = try op.fs([
@@ -58,7 +59,7 @@ struct InvokeCommandTests {
         #expect(bob.status == 1)
         let refusal = try Self.json(bob.stdout)
         #expect(refusal["body"] == nil)
-        #expect(((refusal["error"] as? [String: Any])?["rule"]) as? String == "release rule")
+        #expect(refusal["error"]?["rule"]?.string == "release rule")
 
         // With mkgate's defaults, only the privilege's holders may invoke it, and nothing is declassified.
         let privateGate = try op.fs([

@@ -1,3 +1,4 @@
+import FaastenTestSupport
 import Foundation
 import FstnKit
 import JSONValues

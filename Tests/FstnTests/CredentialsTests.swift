@@ -1,3 +1,4 @@
+import FaastenTestSupport
 import Foundation
 import FstnKit
 import Testing
@@ -112,20 +113,5 @@ struct CredentialsTests {
     static func mode(_ path: String) throws -> Int {
         let attributes = try FileManager.default.attributesOfItem(atPath: path)
         return (attributes[.posixPermissions] as? NSNumber)?.intValue ?? -1
-    }
-}
-
-/// A directory under the system's temporary directory, removed when the value goes away.
-final class TemporaryDirectory {
-    let url: URL
-
-    init() throws {
-        var template = Array((NSTemporaryDirectory() + "/fstn-tests-XXXXXX").utf8CString)
-        guard mkdtemp(&template) != nil else { throw POSIXError(.EIO) }
-        url = URL(fileURLWithPath: String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
-    }
-
-    deinit {
-        try? FileManager.default.removeItem(at: url)
     }
 }

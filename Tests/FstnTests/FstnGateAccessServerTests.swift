@@ -1,5 +1,6 @@
 import FaastenTestSupport
 import Foundation
+import JSONValues
 import Testing
 
 /// Safe defaults through `fstn` against a real `faasten serve`: a deployed gate is its
@@ -61,8 +62,8 @@ struct FstnGateAccessServerTests {
         let again = try people.carol(["--json", "deploy", Self.toolkit, "--path", "home:<T,carol>:tool"])
         #expect(again.status == 0, "\(again.stderr)")
         let json = try FstnServerTests.json(again.stdout)
-        #expect(json["created"] as? Bool == false)
-        #expect(json["access"] as? String == Self.closed)
+        #expect(json["created"]?.bool == false)
+        #expect(json["access"]?.string == Self.closed)
     }
 
     @Test func aPublicGateMayBeInvokedByAnyoneButWithholdsWhatItRead() throws {
@@ -125,7 +126,7 @@ struct FstnGateAccessServerTests {
         warned(try people.carol(["mkdir", "home:<T,T>:carols"]), "home:<T,T>:carols", "carols")
         let json = try people.carol(["--json", "mkfaceted", "home:<T,T>:facets"])
         warned(json, "home:<T,T>:facets", "facets")
-        #expect(try FstnServerTests.json(json.stdout)["kind"] as? String == "faceted")
+        #expect(try FstnServerTests.json(json.stdout)["kind"]?.string == "faceted")
         quiet(try people.carol(["mkdir", "~:private"]))
         quiet(try people.carol(["mkdir", "home:<T,carol>:apps", "--label", "T,carol"]))
         quiet(try people.carol(["deploy", Self.toolkit, "--path", "home:<T,carol>:apps:tool", "--label", "T,carol"]))

@@ -1,5 +1,6 @@
 import FaastenTestSupport
 import Foundation
+import JSONValues
 import Processes
 import Testing
 
@@ -44,7 +45,7 @@ struct FstnServerTests {
 
         let whoami = try alice.run(["whoami", "--json"])
         #expect(whoami.status == 0)
-        #expect(try Self.json(whoami.stdout)["principal"] as? String == "alice")
+        #expect(try Self.json(whoami.stdout)["principal"]?.string == "alice")
 
         let mkdir = try alice.run(["mkdir", "~:docs", "--label", "alice,alice"])
         #expect(mkdir.status == 0, "\(mkdir.stderr)")
@@ -62,7 +63,7 @@ struct FstnServerTests {
         #expect(listing.status == 0)
         #expect(listing.stdout.split(separator: "\n").contains { $0.hasPrefix("note") && $0.hasSuffix("file") }, "\(listing.stdout)")
         let json = try Self.json(try alice.run(["--json", "ls", "~:docs"]).stdout)
-        #expect(json["kind"] as? String == "directory")
+        #expect(json["kind"]?.string == "directory")
 
         // bob can reach the path, but what he would see is alice's: refused, exit 1, nothing shown.
         let bobLogin = try alice.run(["login", "bob", "--password-stdin"], input: "bob-password\n")
@@ -77,7 +78,7 @@ struct FstnServerTests {
         #expect(delegated.status == 0, "\(delegated.stderr)")
         #expect(delegated.stdout.split(separator: ".").count == 3, "not a JWT: \(delegated.stdout)")
         let narrow = try Self.json(try alice.run(["--user", "alice-docs", "--json", "whoami"]).stdout)
-        #expect((narrow["privilege"] as? String)?.contains("alice/docs") == true, "\(narrow)")
+        #expect(narrow["privilege"]?.string?.contains("alice/docs") == true, "\(JSONValue.object(narrow).text)")
         let tooWide = try alice.run(["--user", "bob", "delegate", "alice"])
         #expect(tooWide.status == 1, "\(tooWide.stderr)")
 
@@ -121,7 +122,7 @@ struct FstnServerTests {
             ["trigger", "create", "nightly", "--source", "schedule", "--gate", "~:job", "--privilege", "alice/cron",
              "--schedule", "0 3 * * *", "--timezone", "Europe/Paris", "--json"])
         #expect(created.status == 0, "\(created.stderr)")
-        let id = try #require(try Self.json(created.stdout)["id"] as? String)
+        let id = try #require(try Self.json(created.stdout)["id"]?.string)
         let listed = try alice.run(["trigger", "list"])
         #expect(listed.status == 0 && listed.stdout.contains("nightly") && listed.stdout.contains(id), "\(listed.stdout)")
         let shown = try alice.run(["trigger", "show", id])
@@ -157,7 +158,7 @@ struct FstnServerTests {
 
         // Expired by the clock: refreshed before the request.
         let expired = try edit { $0["expires_at"] = 1000 }
-        #expect(try Self.json(try alice.run(["--json", "whoami"]).stdout)["principal"] as? String == "alice")
+        #expect(try Self.json(try alice.run(["--json", "whoami"]).stdout)["principal"]?.string == "alice")
         #expect(try saved()["refresh_token"] as? String != expired["refresh_token"] as? String)
         #expect(try saved()["expires_at"] as? Double ?? 0 > Date().timeIntervalSince1970)
 
@@ -197,19 +198,19 @@ struct FstnServerTests {
         let steps = #"{"steps": [{"print": "hello from the function"}]}"#
         let sync = try alice.run(["invoke", "~:tool", steps])
         #expect(sync.status == 0, "\(sync.stderr)")
-        #expect(try Self.json(sync.stdout)["invoker"] as? String == "alice")
+        #expect(try Self.json(sync.stdout)["invoker"]?.string == "alice")
         #expect(sync.stderr.hasPrefix("status 200, label "))
 
         let queued = try alice.run(["invoke", "~:tool", "-", "--async"], input: steps)
         #expect(queued.status == 0, "\(queued.stderr)")
         let id = queued.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        var record: [String: Any] = [:]
+        var record: [String: JSONValue] = [:]
         for _ in 0..<100 {
             record = try Self.json(try alice.run(["--json", "invocation", id]).stdout)
-            if record["state"] as? String == "finished" { break }
+            if record["state"]?.string == "finished" { break }
             usleep(100_000)
         }
-        #expect(record["state"] as? String == "finished", "\(record)")
+        #expect(record["state"]?.string == "finished", "\(JSONValue.object(record).text)")
         #expect(try alice.run(["logs", id]).stdout == "hello from the function\n")
     }
 
@@ -260,8 +261,8 @@ struct FstnServerTests {
         }
     }
 
-    static func json(_ text: String) throws -> [String: Any] {
-        try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "not a JSON object: \(text)")
+    static func json(_ text: String) throws -> [String: JSONValue] {
+        try jsonObject(Array(text.utf8))
     }
 
     static func mode(_ path: String) throws -> Int {

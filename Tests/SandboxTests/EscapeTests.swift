@@ -1,6 +1,7 @@
 import FaastenTestSupport
 import FileSystem
 import Foundation
+import JSONValues
 import Labels
 import Monitor
 import Sandbox
@@ -37,21 +38,21 @@ struct EscapeTests {
     static func attempt(
         _ attempt: Attempt, runtime: TestRuntime, limits: ResourceLimits = ResourceLimits(), timeout: Duration = .seconds(20),
         check: (GuestOutcome, RunningFunction) throws -> Void = { _, _ in }
-    ) async throws -> [String: Any]? {
-        let harness = try SandboxHarness.get()
+    ) async throws -> JSONValue? {
+        let harness = try TestSandboxes.get()
         return try await withFileSystem(.sqlite) { fs in
             let function = try harness.start("escape", runtime: runtime, fileSystem: fs, limits: limits)
             let outcome = try await function.invoke(attempt, context: context("T"), timeout: timeout)
             try check(outcome, function)
             guard case let .completed(response) = outcome.status else { return nil }
-            return try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
+            return try JSONValue(decoding: response.body)
         }
     }
 
     /// The host still serves: a new sandbox answers.
     static func hostKeepsServing(_ runtime: TestRuntime) async throws {
         let verdict = try await attempt(Attempt(attempt: "uid"), runtime: runtime)
-        #expect(verdict?["blocked"] as? Bool == true)
+        #expect(verdict?["blocked"]?.bool == true)
     }
 
     /// Attempts made in both languages.
@@ -73,7 +74,7 @@ struct EscapeTests {
     @Test(arguments: attempts)
     func attemptIsBlocked(runtime: TestRuntime, name: String) async throws {
         let verdict = try await Self.attempt(Attempt(attempt: name), runtime: runtime)
-        #expect(verdict?["blocked"] as? Bool == true, "\(runtime) \(name): \(verdict?["detail"] ?? "no answer")")
+        #expect(verdict?["blocked"]?.bool == true, "\(runtime) \(name): \(verdict?["detail"]?.readable ?? "no answer")")
     }
 
     @Test(arguments: TestRuntime.allCases)
@@ -93,35 +94,35 @@ struct EscapeTests {
         try #require(ready && listen(listener, 8) == 0)
         let port = Int(UInt16(bigEndian: address.sin_port))
         let verdict = try await Self.attempt(Attempt(attempt: "tcp", argument: .number(port)), runtime: runtime)
-        #expect(verdict?["blocked"] as? Bool == true, "\(verdict?["detail"] ?? "")")
+        #expect(verdict?["blocked"]?.bool == true, "\(verdict?["detail"]?.readable ?? "")")
         var poller = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
         #expect(poll(&poller, 1, 0) == 0, "the listener saw a connection")
     }
 
     @Test(arguments: TestRuntime.allCases)
     func theRepositoryIsNotVisible(runtime: TestRuntime) async throws {
-        let verdict = try await Self.attempt(Attempt(attempt: "read_path", argument: .text(SandboxHarness.repository + "/Package.swift")), runtime: runtime)
-        #expect(verdict?["blocked"] as? Bool == true, "\(verdict?["detail"] ?? "")")
+        let verdict = try await Self.attempt(Attempt(attempt: "read_path", argument: .text(TestSandboxes.repository + "/Package.swift")), runtime: runtime)
+        #expect(verdict?["blocked"]?.bool == true, "\(verdict?["detail"]?.readable ?? "")")
     }
 
     @Test(arguments: TestRuntime.allCases)
     func tmpIsWritable(runtime: TestRuntime) async throws {
         // The control: /tmp works, so the refusals above are the sandbox's doing.
         let verdict = try await Self.attempt(Attempt(attempt: "write_tmp"), runtime: runtime)
-        #expect((verdict?["detail"] as? String)?.contains("allowed") == true)
+        #expect(verdict?["detail"]?.string?.contains("allowed") == true)
     }
 
     @Test(arguments: TestRuntime.allCases)
     func everydayLibraryWorkRunsUnderTheAllowlist(runtime: TestRuntime) async throws {
         // The control for the seccomp allowlist (`everyday`, `everyday-node`): threads, files,
         // SQLite, a child process, AF_UNIX sockets, timers, … each answer "ok".
-        let harness = try SandboxHarness.get()
+        let harness = try TestSandboxes.get()
         try await withFileSystem(.sqlite) { fs in
             let function = try harness.start("everyday", runtime: runtime, fileSystem: fs, limits: ResourceLimits(memoryBytes: 256 << 20))
             let answers = try await function.invoke([String: String](), context: context("T"), timeout: .seconds(60)).json()
-            #expect(answers.count >= 8, "\(answers)")
+            #expect(answers.count >= 8, "\(JSONValue.object(answers).text)")
             for (check, answer) in answers.sorted(by: { $0.key < $1.key }) {
-                #expect(answer as? String == "ok", "\(runtime) \(check): \(answer)")
+                #expect(answer.string == "ok", "\(runtime) \(check): \(answer.readable)")
             }
         }
     }
@@ -130,7 +131,7 @@ struct EscapeTests {
     func aForkBombStopsAtTheProcessLimit(runtime: TestRuntime) async throws {
         try #require(getuid() == 0, "process limits need cgroups: run the tests as root")
         let verdict = try await Self.attempt(Attempt(attempt: "fork_bomb"), runtime: runtime, limits: ResourceLimits(maxProcesses: 32))
-        #expect(verdict?["blocked"] as? Bool == true, "\(verdict?["detail"] ?? "")")
+        #expect(verdict?["blocked"]?.bool == true, "\(verdict?["detail"]?.readable ?? "")")
         try await Self.hostKeepsServing(runtime)
     }
 

@@ -1,6 +1,7 @@
 import FaastenTestSupport
 import FileSystem
 import Foundation
+import JSONValues
 import Labels
 import Monitor
 import Store
@@ -22,14 +23,14 @@ import Worker
     }
 
     /// The depth reached by a `recurse` result, and the first error on the way down.
-    private static func depth(of result: [String: Any]) -> (levels: Int, error: [String: Any]?, sandboxes: Set<String>) {
+    private static func depth(of result: JSONValue) -> (levels: Int, error: JSONValue?, sandboxes: Set<String>) {
         var levels = 0
         var sandboxes: Set<String> = []
-        var current: [String: Any]? = result
+        var current: JSONValue? = result
         while let level = current {
             if level["error"] != nil { return (levels, level, sandboxes) }
-            if let sandbox = level["sandbox"] as? String { sandboxes.insert(sandbox) }
-            current = level["inner"] as? [String: Any]
+            if let sandbox = level["sandbox"]?.string { sandboxes.insert(sandbox) }
+            current = level["inner"]
             if current != nil { levels += 1 }
         }
         return (levels, nil, sandboxes)
@@ -39,7 +40,7 @@ import Worker
         try await EngineHarness.with { harness in
             try await Self.setUp(harness)
             let body = try await harness.invoke(Self.chain, as: "alice", steps: [["recurse": Self.chain, "depth": 10]]).json()
-            let first = try #require((body["results"] as? [[String: Any]])?.first)
+            let first = try #require(body["results"]?.array?.first)
             let (levels, error, sandboxes) = Self.depth(of: first)
             #expect(error == nil)
             #expect(levels == 10)
@@ -54,10 +55,10 @@ import Worker
         try await EngineHarness.with(configuration) { harness in
             try await Self.setUp(harness)
             let body = try await harness.invoke(Self.chain, as: "alice", steps: [["recurse": Self.chain, "depth": 6]]).json()
-            let (levels, error, _) = Self.depth(of: try #require((body["results"] as? [[String: Any]])?.first))
+            let (levels, error, _) = Self.depth(of: try #require(body["results"]?.array?.first))
             #expect(levels == 3)
-            #expect(error?["error"] as? String == "LIMIT_EXCEEDED")
-            #expect((error?["message"] as? String)?.contains("gates in a chain of calls") == true)
+            #expect(error?["error"]?.string == "LIMIT_EXCEEDED")
+            #expect(error?["message"]?.string?.contains("gates in a chain of calls") == true)
         }
     }
 
@@ -75,14 +76,14 @@ import Worker
                     ["call": "home:<T,T>:apps:tool", "payload": [String: Any]()],
                 ]
             ).json()
-            let results = try #require(body["results"] as? [Any])
-            let before = try #require((results[0] as? [String: Any])?["data"] as? [String: Any])
-            let after = try #require((results[2] as? [String: Any])?["data"] as? [String: Any])
-            #expect(before["label"] as? String == "T,T")
-            #expect(after["label"] as? String == "bob,T")
+            let results = try #require(body["results"]?.array)
+            let before = try #require(results[0]["data"])
+            let after = try #require(results[2]["data"])
+            #expect(before["label"]?.string == "T,T")
+            #expect(after["label"]?.string == "bob,T")
             // The callee sees the caller's privilege as its invoker and runs with its gate's.
-            #expect(after["invoker"] as? String == "T")
-            #expect(after["privilege"] as? String == "T")
+            #expect(after["invoker"]?.string == "T")
+            #expect(after["privilege"]?.string == "T")
         }
     }
 
@@ -94,16 +95,16 @@ import Worker
             let tainted = try await harness.invoke(
                 "home:<T,T>:apps:tool", as: "bob", steps: [["call": "home:<T,T>:apps:tool", "payload": secretCall]]
             ).json()
-            let taintedCall = try #require((tainted["results"] as? [[String: Any]])?.first)
-            #expect(taintedCall["label"] as? String == "alice,T")
-            #expect(tainted["label"] as? String == "alice,T")
+            let taintedCall = try #require(tainted["results"]?.array?.first)
+            #expect(taintedCall["label"]?.string == "alice,T")
+            #expect(tainted["label"]?.string == "alice,T")
             // Through alice's declassifier (privilege alice) it comes back public.
             let declassified = try await harness.invoke(
                 "home:<T,T>:apps:tool", as: "bob", steps: [["call": "home:<T,T>:apps:declassifier", "payload": secretCall]]
             ).json()
-            let call = try #require((declassified["results"] as? [[String: Any]])?.first)
-            #expect(((call["data"] as? [String: Any])?["results"] as? [String])?.first == "alice's secret")
-            #expect(call["label"] as? String == "T,T")
+            let call = try #require(declassified["results"]?.array?.first)
+            #expect(call["data"]?["results"]?.array?.first == "alice's secret")
+            #expect(call["label"]?.string == "T,T")
         }
     }
 
@@ -116,14 +117,14 @@ import Worker
             let body = try await harness.invoke(
                 "home:<T,T>:apps:tool", as: "alice", steps: [["call": "home:<T,T>:apps:alices", "payload": [String: Any]()]]
             ).json()
-            let error = try #require((body["results"] as? [[String: Any]])?.first)
-            #expect(error["error"] as? String == "REFUSED")
-            #expect(error["rule"] as? String == "invoke rule")
+            let error = try #require(body["results"]?.array?.first)
+            #expect(error["error"]?.string == "REFUSED")
+            #expect(error["rule"]?.string == "invoke rule")
             // alice's own gate may.
             let allowed = try await harness.invoke(
                 Self.chain, as: "alice", steps: [["call": "home:<T,T>:apps:alices", "payload": [String: Any]()]]
             ).json()
-            #expect(((allowed["results"] as? [[String: Any]])?.first)?["status"] as? Int == 200)
+            #expect(allowed["results"]?.array?.first?["status"]?.int == 200)
         }
     }
 
@@ -142,7 +143,7 @@ import Worker
             async let second = worker.invoke(request)
             for result in await [first, second] {
                 let body = try result.json()
-                let (levels, error, _) = Self.depth(of: try #require((body["results"] as? [[String: Any]])?.first))
+                let (levels, error, _) = Self.depth(of: try #require(body["results"]?.array?.first))
                 #expect(error == nil)
                 #expect(levels == 2)
             }
@@ -158,10 +159,10 @@ import Worker
             try await Self.setUp(harness)
             let started = ContinuousClock.now
             let body = try await harness.invoke(Self.chain, as: "alice", steps: [["recurse": Self.chain, "depth": 3]]).json()
-            let (levels, error, _) = Self.depth(of: try #require((body["results"] as? [[String: Any]])?.first))
+            let (levels, error, _) = Self.depth(of: try #require(body["results"]?.array?.first))
             #expect(levels == 1)
-            #expect(error?["error"] as? String == "UNAVAILABLE")
-            #expect((error?["message"] as? String)?.contains("no room for a nested call") == true)
+            #expect(error?["error"]?.string == "UNAVAILABLE")
+            #expect(error?["message"]?.string?.contains("no room for a nested call") == true)
             #expect(ContinuousClock.now - started < .seconds(10))
         }
     }
@@ -174,10 +175,10 @@ import Worker
                 "home:<T,T>:apps:tool", as: "bob",
                 steps: [["call": "home:<T,T>:apps:tool", "sync": false, "payload": secretCall]]
             ).json()
-            let call = try #require((body["results"] as? [[String: Any]])?.first)
-            #expect(call["status"] as? Int == 202)
-            #expect(call["label"] as? String == "T,T")
-            let id = try #require(call["id"] as? String)
+            let call = try #require(body["results"]?.array?.first)
+            #expect(call["status"]?.int == 202)
+            #expect(call["label"]?.string == "T,T")
+            let id = try #require(call["id"]?.string)
             #expect(!id.isEmpty)
             // The callee runs on its own and is recorded under its caller.
             try await waitUntil { (try? await harness.engine.invocation(id))?.status == .completed }
@@ -238,29 +239,29 @@ import Worker
                     ["write": "home:<T,T>:board", "data": "leaked by the outer function"],
                 ]
             ).json()
-            let results = try #require(body["results"] as? [Any])
+            let results = try #require(body["results"]?.array)
             // Python → JavaScript: the JavaScript result comes back labeled alice,T.
-            let jsCall = try #require(results[0] as? [String: Any])
-            #expect(jsCall["status"] as? Int == 200)
-            #expect(jsCall["label"] as? String == "alice,T")
-            let js = try #require(jsCall["data"] as? [String: Any])
-            #expect(js["language"] as? String == "javascript")
-            #expect(js["label"] as? String == "alice,T")
-            #expect(js["invoker"] as? String == "T")
-            let jsResults = try #require(js["results"] as? [Any])
-            #expect(jsResults[0] as? String == "ok")
+            let jsCall = results[0]
+            #expect(jsCall["status"]?.int == 200)
+            #expect(jsCall["label"]?.string == "alice,T")
+            let js = try #require(jsCall["data"])
+            #expect(js["language"]?.string == "javascript")
+            #expect(js["label"]?.string == "alice,T")
+            #expect(js["invoker"]?.string == "T")
+            let jsResults = try #require(js["results"]?.array)
+            #expect(jsResults[0].string == "ok")
             // JavaScript → Python: the innermost read tainted its result, and so the caller.
-            let pyCall = try #require(jsResults[1] as? [String: Any])
-            #expect(pyCall["label"] as? String == "alice,T")
-            #expect(((pyCall["data"] as? [String: Any])?["results"] as? [String]) == ["alice's secret"])
+            let pyCall = jsResults[1]
+            #expect(pyCall["label"]?.string == "alice,T")
+            #expect(pyCall["data"]?["results"] == .array(["alice's secret"]))
             // The refused flows, in both languages.
-            let jsRefusal = try #require(jsResults[2] as? [String: Any])
-            #expect(jsRefusal["error"] as? String == "REFUSED")
-            #expect(jsRefusal["rule"] as? String == "write rule")
-            let pyRefusal = try #require(results[1] as? [String: Any])
-            #expect(pyRefusal["error"] as? String == "REFUSED")
-            #expect(pyRefusal["rule"] as? String == "write rule")
-            #expect(body["label"] as? String == "alice,T")
+            let jsRefusal = jsResults[2]
+            #expect(jsRefusal["error"]?.string == "REFUSED")
+            #expect(jsRefusal["rule"]?.string == "write rule")
+            let pyRefusal = results[1]
+            #expect(pyRefusal["error"]?.string == "REFUSED")
+            #expect(pyRefusal["rule"]?.string == "write rule")
+            #expect(body["label"]?.string == "alice,T")
             // Only the write made before anything secret was seen happened.
             #expect(String(decoding: try await harness.read("home:<T,T>:board", as: "alice").bytes, as: UTF8.self) == "written before the call")
         }
@@ -277,13 +278,13 @@ import Worker
                     ["call": "home:<T,T>:apps:py", "payload": secretCall],
                 ]
             ).json()
-            let results = try #require(body["results"] as? [[String: Any]])
+            let results = try #require(body["results"]?.array)
             // Through alice's declassifier (privilege alice) it comes back public…
-            #expect(results[0]["label"] as? String == "T,T")
-            #expect(((results[0]["data"] as? [String: Any])?["results"] as? [String]) == ["alice's secret"])
+            #expect(results[0]["label"]?.string == "T,T")
+            #expect(results[0]["data"]?["results"] == .array(["alice's secret"]))
             // …through the public tool (privilege T) it taints the JavaScript caller.
-            #expect(results[1]["label"] as? String == "alice,T")
-            #expect(body["label"] as? String == "alice,T")
+            #expect(results[1]["label"]?.string == "alice,T")
+            #expect(body["label"]?.string == "alice,T")
         }
     }
 }

@@ -1,6 +1,7 @@
 import FaastenTestSupport
 import FileSystem
 import Foundation
+import JSONValues
 import Labels
 import Monitor
 import Processes
@@ -58,8 +59,8 @@ import Worker
             let photo = try await Self.installPhotos(harness, thumbnail: thumbnail.path)
             let result = try await Self.invoke(harness, "home:<T,T>:pma:thumbnail", as: "alice", Self.photoRequest)
             let body = try result.json()
-            #expect(body["engine"] as? String == "pure-python")
-            #expect(body["size"] as? [Int] == [64, 48])
+            #expect(body["engine"]?.string == "pure-python")
+            #expect(body["size"] == .array([64, 48]))
             // The result is alice's (her secrecy), vouched for by the app; shown to her only.
             #expect(result.label == (try label("alice,pma")))
             try ReleaseCheck.check(result.label, to: Privilege(parsing: "alice"))
@@ -97,9 +98,9 @@ import Worker
                     ["create": "home:<T,T>:pma:copy", "data": "alice's note", "label": "T,pma"],
                 ]
             ).json()
-            let results = try #require(body["results"] as? [Any])
-            #expect((results[1] as? [String: Any])?["rule"] as? String == "declassification rule")
-            #expect((results[2] as? [String: Any])?["rule"] as? String == "write rule")
+            let results = try #require(body["results"]?.array)
+            #expect(results[1]["rule"]?.string == "declassification rule")
+            #expect(results[2]["rule"]?.string == "write rule")
         }
     }
 
@@ -109,9 +110,9 @@ import Worker
             let photo = try await Self.installPhotos(harness, thumbnail: thumbnail.path)
             let request: [String: Any] = ["photo": "home:<alice,alice>:photos:beach.ppm", "timestamp": "2024-07-14T15:30:00Z"]
             let first = try await Self.invoke(harness, "home:<T,T>:pma:timeindex", as: "alice", request).json()
-            #expect(first["new"] as? Bool == true)
+            #expect(first["new"]?.bool == true)
             let again = try await Self.invoke(harness, "home:<T,T>:pma:timeindex", as: "alice", request).json()
-            #expect(again["new"] as? Bool == false)
+            #expect(again["new"]?.bool == false)
             // The hour directory is alice's (vouched for by pma) and links the very photo.
             var aliceContext = try context("alice")
             let hour = try await harness.fileSystem.resolve(try path("home:<alice,pma>:2024:7:14:15"), &aliceContext)
@@ -148,7 +149,7 @@ import Worker
 
     private static func followers(_ harness: EngineHarness, of user: String) async throws -> [String] {
         let body = try await invoke(harness, "home:<T,\(user)/social>:followers-of", as: user, ["user": user]).json()
-        return (body["followers"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+        return (body["followers"]?.array ?? []).compactMap { $0["name"]?.string }
     }
 
     @Test func followAndUnfollowWriteThroughFacetsVouchedForBySubPrincipals() async throws {
@@ -156,7 +157,7 @@ import Worker
             try await harness.fileSystem.addUser(Principal("carol"))
             try await Self.installSocial(harness, users: ["alice", "bob", "carol"])
             let follow = try await Self.invoke(harness, "home:<T,alice/social>:follow", as: "alice", ["followee": "bob"])
-            #expect((try follow.json()["created"] as? [String])?.count == 2)
+            #expect((try follow.json()["created"]?.array)?.count == 2)
             #expect(follow.label == (try label("T,alice/social/follow")))
             _ = try await Self.invoke(harness, "home:<T,carol/social>:follow", as: "carol", ["followee": "bob"]).json()
             #expect(try await Self.followers(harness, of: "bob") == ["alice", "carol"])
@@ -168,10 +169,10 @@ import Worker
             _ = try await harness.read("home:<T,alice/social>:following:bob", as: "alice")
             // Following twice changes nothing.
             let twice = try await Self.invoke(harness, "home:<T,alice/social>:follow", as: "alice", ["followee": "bob"]).json()
-            #expect((twice["created"] as? [String])?.isEmpty == true)
+            #expect(twice["created"]?.array?.isEmpty == true)
 
             let unfollow = try await Self.invoke(harness, "home:<T,alice/social>:unfollow", as: "alice", ["followee": "bob"])
-            #expect((try unfollow.json()["removed"] as? [String])?.count == 2)
+            #expect((try unfollow.json()["removed"]?.array)?.count == 2)
             #expect(try await Self.followers(harness, of: "bob") == ["carol"])
         }
     }
@@ -213,7 +214,7 @@ import Worker
                 "home:<T,alice/social>:tool", as: "alice",
                 steps: [["write": "home:<T,bob/social>:followers:<T,carol/social/follow>:carol", "data": "forged"]]
             ).json()
-            #expect(((body["results"] as? [[String: Any]])?.first)?["rule"] as? String == "write rule")
+            #expect(body["results"]?.array?.first?["rule"]?.string == "write rule")
         }
     }
 

@@ -1,6 +1,7 @@
 import FaastenTestSupport
 import FileSystem
 import Foundation
+import JSONValues
 import Labels
 import Monitor
 import Store
@@ -15,12 +16,12 @@ import Worker
             try await harness.createFile("~:secret", "alice's secret", label: "alice,alice", as: "alice")
             let result = try await harness.invoke("~:tool", as: "alice", steps: [["read": "~:secret"]])
             let body = try result.json()
-            #expect(body["privilege"] as? String == "alice")
-            #expect(body["invoker"] as? String == "alice")
-            #expect((body["results"] as? [Any])?.first as? String == "alice's secret")
+            #expect(body["privilege"]?.string == "alice")
+            #expect(body["invoker"]?.string == "alice")
+            #expect(body["results"]?.array?.first?.string == "alice's secret")
             // Final label: public lifted by the home facet, the gate and the file (all
             // alice,alice); downgraded with alice, the secrecy goes and alice vouches.
-            #expect(body["label"] as? String == "alice,T")
+            #expect(body["label"]?.string == "alice,T")
             #expect(result.label == (try label("T,alice")))
         }
     }
@@ -33,7 +34,7 @@ import Worker
             let result = try await harness.invoke("home:<alice,alice>:echo", as: "bob")
             let body = try result.json()
             // The function saw the lifted label (the facet alice,alice lubbed with T,T).
-            #expect(body["label"] as? String == "alice,T")
+            #expect(body["label"]?.string == "alice,T")
             // A gate with privilege T declassifies nothing: bob cannot read the result.
             #expect(result.label == (try label("alice,T")))
             #expect(throws: FSError.self) { try ReleaseCheck.check(result.label, to: Privilege(parsing: "bob")) }
@@ -177,7 +178,7 @@ import Worker
             try await harness.install("toolkit", at: "~:tool", as: "alice", privilege: "alice")
             try await harness.createFile("~:note", "on postgres", label: "alice,alice", as: "alice")
             let result = try await harness.invoke("~:tool", as: "alice", steps: [["read": "~:note"]])
-            #expect((try result.json()["results"] as? [Any])?.first as? String == "on postgres")
+            #expect(try result.json()["results"]?.array?.first?.string == "on postgres")
             await harness.engine.flushRecords()
             #expect(try await harness.engine.invocation(result.id)?.status == .completed)
         }

@@ -1,6 +1,7 @@
 import FaastenTestSupport
 import FileSystem
 import Foundation
+import JSONValues
 import Labels
 import Monitor
 import Store
@@ -24,23 +25,23 @@ import Worker
             let gate = "home:<T,T>:apps:tool"
             // alice's invocation reads her secret: the sandbox keeps it in a global and in /tmp.
             let first = try await harness.invoke(gate, as: "alice", steps: [["read": "home:<alice,alice>:secret"]]).json()
-            #expect(first["label"] as? String == "alice,T")
+            #expect(first["label"]?.string == "alice,T")
             // Her next invocation starts at her label: the warm sandbox flows there and is reused.
             let again = try await harness.invoke(gate, as: "alice", startLabel: "alice,T").json()
-            #expect(again["sandbox"] as? String == first["sandbox"] as? String)
-            #expect(again["seen"] as? [String] == ["alice's secret"])
-            #expect(again["tmp"] as? [String] == ["alice's secret"])
+            #expect(again["sandbox"]?.string == first["sandbox"]?.string)
+            #expect(again["seen"] == .array(["alice's secret"]))
+            #expect(again["tmp"] == .array(["alice's secret"]))
             // bob's invocation starts public: alice's sandbox may not serve it.
             let bob = try await harness.invoke(gate, as: "bob").json()
-            #expect(bob["sandbox"] as? String != first["sandbox"] as? String)
-            #expect(bob["seen"] as? [String] == [])
-            #expect(bob["tmp"] as? [String] == [])
+            #expect(bob["sandbox"]?.string != first["sandbox"]?.string)
+            #expect(bob["seen"] == .array([]))
+            #expect(bob["tmp"] == .array([]))
             // Nor may it serve alice herself when she starts public (what bob's request would look like).
             let alicePublic = try await harness.invoke(gate, as: "alice").json()
-            #expect(alicePublic["seen"] as? [String] == [])
+            #expect(alicePublic["seen"] == .array([]))
             // A sandbox that only saw public data serves anyone, at any higher label.
             let bobAgain = try await harness.invoke(gate, as: "bob", startLabel: "bob,T").json()
-            #expect(bobAgain["seen"] as? [String] == [])
+            #expect(bobAgain["seen"] == .array([]))
             let status = await harness.engine.poolStatus()
             #expect(status.idle >= 2)
         }
@@ -54,8 +55,8 @@ import Worker
             try await harness.install("toolkit", at: "~:mine", as: "alice", privilege: "alice", label: "T,T")
             let shared = try await harness.invoke("home:<T,T>:apps:tool", as: "alice").json()
             let mine = try await harness.invoke("~:mine", as: "alice").json()
-            #expect(mine["privilege"] as? String == "alice")
-            #expect(mine["sandbox"] as? String != shared["sandbox"] as? String)
+            #expect(mine["privilege"]?.string == "alice")
+            #expect(mine["sandbox"]?.string != shared["sandbox"]?.string)
         }
     }
 
@@ -65,8 +66,8 @@ import Worker
             var sandboxes: Set<String> = []
             for _ in 0..<3 {
                 let body = try await harness.invoke("home:<T,T>:apps:tool", as: "bob", steps: [["print": "x"]]).json()
-                sandboxes.insert(try #require(body["sandbox"] as? String))
-                #expect(body["tmp"] as? [String] == [])
+                sandboxes.insert(try #require(body["sandbox"]?.string))
+                #expect(body["tmp"] == .array([]))
             }
             #expect(sandboxes.count == 3)
             #expect(await harness.engine.poolStatus().idle == 0)
@@ -82,7 +83,7 @@ import Worker
             #expect(await harness.engine.poolStatus().prestarted == 2)
             // A pre-started sandbox gets the function's files when it is assigned.
             let body = try await harness.invoke("home:<T,T>:apps:tool", as: "bob", steps: [["print": "x"]]).json()
-            #expect(body["results"] as? [String] == ["ok"])
+            #expect(body["results"] == .array(["ok"]))
             // It is refilled in the background.
             try await waitUntil { await harness.engine.poolStatus().prestarted == 2 }
             // A function asking for a different memory limit gets a sandbox of its own.
@@ -125,7 +126,7 @@ import Worker
             #expect(status.idle == 2)
             // a starts over in a new sandbox (evicting b).
             let aAgain = try await harness.invoke("~:a", as: "alice").json()
-            #expect(aAgain["sandbox"] as? String != a["sandbox"] as? String)
+            #expect(aAgain["sandbox"]?.string != a["sandbox"]?.string)
         }
     }
 
@@ -183,7 +184,7 @@ import Worker
             #expect(row.outcome.map { if case .failed("exited", _) = $0 { true } else { false } } == true)
             #expect(String(decoding: row.logs ?? [], as: UTF8.self).contains("last words"))
             let after = try await harness.invoke("~:tool", as: "alice").json()
-            #expect(after["sandbox"] as? String != before["sandbox"] as? String)
+            #expect(after["sandbox"]?.string != before["sandbox"]?.string)
         }
     }
 

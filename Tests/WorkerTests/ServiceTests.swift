@@ -1,6 +1,7 @@
 import FaastenTestSupport
 import FileSystem
 import Foundation
+import JSONValues
 import Labels
 import Monitor
 import Store
@@ -36,8 +37,8 @@ import Worker
         }
     }
 
-    private static func first(_ body: [String: Any]) throws -> [String: Any] {
-        try #require((body["results"] as? [[String: Any]])?.first)
+    private static func first(_ body: [String: JSONValue]) throws -> JSONValue {
+        try #require(body["results"]?.array?.first)
     }
 
     @Test func aPublicCallerReachesTheServiceAndIsTaintedWithItsAnswer() async throws {
@@ -49,19 +50,18 @@ import Worker
                 steps: [["service": "home:<T,T>:apps:svc", "payload": "hello", "params": ["city": "New York/../admin?x=1"]]]
             ).json()
             let call = try Self.first(body)
-            #expect(call["status"] as? Int == 200, "\(call)")
-            #expect((call["headers"] as? [String: String])?["x-service"] == "test")
-            let echo = try #require(
-                try JSONSerialization.jsonObject(with: Data((call["data"] as? String ?? "").utf8)) as? [String: Any])
-            #expect(echo["method"] as? String == "POST")
-            #expect(echo["body"] as? String == "hello")
+            #expect(call["status"]?.int == 200, "\(call)")
+            #expect(call["headers"]?["x-service"]?.string == "test")
+            let echo = try jsonObject(Array((call["data"]?.string ?? "").utf8))
+            #expect(echo["method"]?.string == "POST")
+            #expect(echo["body"]?.string == "hello")
             // The parameter is one percent-encoded path segment: it cannot climb or add a query.
-            #expect(echo["path"] as? String == "/echo/New%20York%2F..%2Fadmin%3Fx%3D1")
+            #expect(echo["path"]?.string == "/echo/New%20York%2F..%2Fadmin%3Fx%3D1")
             // Only the stored headers: the function could not add any.
-            #expect((echo["headers"] as? [String: String])?["x-api-key"] == "stored-key")
+            #expect(echo["headers"]?["x-api-key"]?.string == "stored-key")
             // The answer taints the caller.
-            #expect(call["label"] as? String == "svc,T")
-            #expect(body["label"] as? String == "svc,T")
+            #expect(call["label"]?.string == "svc,T")
+            #expect(body["label"]?.string == "svc,T")
         }
     }
 
@@ -72,12 +72,12 @@ import Worker
             let body = try await harness.invoke(
                 Self.tool, as: "bob", steps: [["read": "home:<bob,bob>:secret"], ["service": "home:<T,T>:apps:svc"]]
             ).json()
-            let refusal = try #require((body["results"] as? [Any])?.last as? [String: Any])
-            #expect(refusal["error"] as? String == "REFUSED")
-            #expect(refusal["rule"] as? String == "sink rule")
+            let refusal = try #require(body["results"]?.array?.last)
+            #expect(refusal["error"]?.string == "REFUSED")
+            #expect(refusal["rule"]?.string == "sink rule")
             #expect(try server.requestCount() == 0)
             // Refused before anything was sent: no taint from the service either.
-            #expect(body["label"] as? String == "bob,T")
+            #expect(body["label"]?.string == "bob,T")
         }
     }
 
@@ -93,12 +93,12 @@ import Worker
                     ["create": "home:<T,T>:apps:leak", "data": "alice's secret", "label": "T,T"],
                 ]
             ).json()
-            let results = try #require(body["results"] as? [Any])
-            let call = try #require(results[1] as? [String: Any])
-            #expect(call["status"] as? Int == 200)
-            #expect(call["label"] as? String == "alice&svc,T")
-            let write = try #require(results[2] as? [String: Any])
-            #expect(write["rule"] as? String == "write rule")
+            let results = try #require(body["results"]?.array)
+            let call = results[1]
+            #expect(call["status"]?.int == 200)
+            #expect(call["label"]?.string == "alice&svc,T")
+            let write = results[2]
+            #expect(write["rule"]?.string == "write rule")
             #expect(try server.requestCount() == 1)
         }
     }
@@ -122,16 +122,16 @@ import Worker
                     ["service": "home:<T,T>:apps:slow"],
                 ]
             ).json()
-            let results = try #require(body["results"] as? [[String: Any]])
-            #expect(results[0]["error"] as? String == "INVALID_ARGUMENT")
-            #expect((results[0]["message"] as? String)?.contains("needs the parameter 'city'") == true)
-            #expect(results[1]["error"] as? String == "LIMIT_EXCEEDED", "\(results[1])")
-            #expect(results[2]["error"] as? String == "UNAVAILABLE")
-            #expect((results[2]["message"] as? String)?.contains("timed out") == true)
+            let results = try #require(body["results"]?.array)
+            #expect(results[0]["error"]?.string == "INVALID_ARGUMENT")
+            #expect((results[0]["message"]?.string)?.contains("needs the parameter 'city'") == true)
+            #expect(results[1]["error"]?.string == "LIMIT_EXCEEDED", "\(results[1])")
+            #expect(results[2]["error"]?.string == "UNAVAILABLE")
+            #expect((results[2]["message"]?.string)?.contains("timed out") == true)
             #expect(ContinuousClock.now - started < .seconds(6))
             // A failed call still taints (how it failed depends on the service); one refused
             // before sending (the template) does not.
-            #expect(body["label"] as? String == "slow,T")
+            #expect(body["label"]?.string == "slow,T")
         }
     }
 
@@ -146,8 +146,8 @@ import Worker
             let started = ContinuousClock.now
             let body = try await harness.invoke(Self.tool, as: "bob", steps: [["service": "home:<T,T>:apps:trickle"]]).json()
             let call = try Self.first(body)
-            #expect(call["error"] as? String == "UNAVAILABLE", "\(call)")
-            #expect((call["message"] as? String)?.contains("timed out") == true, "\(call)")
+            #expect(call["error"]?.string == "UNAVAILABLE", "\(call)")
+            #expect(call["message"]?.string?.contains("timed out") == true, "\(call)")
             #expect(ContinuousClock.now - started < .seconds(5))
         }
         // And the invocation's own deadline, when sooner than the service's limit.
@@ -177,14 +177,13 @@ import Worker
                     ["service": "home:<T,T>:apps:svc", "params": ["p": "..."]],
                 ]
             ).json()
-            let results = try #require(body["results"] as? [[String: Any]])
+            let results = try #require(body["results"]?.array)
             for refused in results[0...1] {
-                #expect(refused["error"] as? String == "INVALID_ARGUMENT", "\(refused)")
-                #expect((refused["message"] as? String)?.contains("dot-segment") == true, "\(refused)")
+                #expect(refused["error"]?.string == "INVALID_ARGUMENT", "\(refused)")
+                #expect(refused["message"]?.string?.contains("dot-segment") == true, "\(refused)")
             }
-            let echo = try #require(
-                try JSONSerialization.jsonObject(with: Data((results[2]["data"] as? String ?? "").utf8)) as? [String: Any])
-            #expect(echo["path"] as? String == "/echo/t/.../end")
+            let echo = try jsonObject(Array((results[2]["data"]?.string ?? "").utf8))
+            #expect(echo["path"]?.string == "/echo/t/.../end")
             #expect(try server.requestCount() == 1)
         }
     }
@@ -199,9 +198,9 @@ import Worker
             let body = try await harness.invoke(
                 Self.tool, as: "bob", steps: [["service": "home:<T,T>:apps:svc"], ["service": "home:<T,T>:apps:named"]]
             ).json()
-            for result in try #require(body["results"] as? [[String: Any]]) {
-                #expect(result["error"] as? String == "INVALID_ARGUMENT")
-                #expect((result["message"] as? String)?.contains("internal address") == true)
+            for result in try #require(body["results"]?.array) {
+                #expect(result["error"]?.string == "INVALID_ARGUMENT")
+                #expect(result["message"]?.string?.contains("internal address") == true)
             }
             #expect(try server.requestCount() == 0)
         }
@@ -220,7 +219,7 @@ import Worker
                 _ = try fs.create(.service(service), label: try! label("T,T"), named: "private", in: apps, &context)
             }
             let body = try await harness.invoke(Self.tool, as: "alice", steps: [["service": "home:<T,T>:apps:private"]]).json()
-            #expect(try Self.first(body)["rule"] as? String == "invoke rule")
+            #expect(try Self.first(body)["rule"]?.string == "invoke rule")
             #expect(try server.requestCount() == 0)
         }
     }

@@ -1,6 +1,7 @@
 import Crypto
 import FaastenTestSupport
 import Foundation
+import JSONValues
 import NIOHTTP1
 import Testing
 
@@ -80,10 +81,10 @@ extension AttackTests {
                 #expect(recordsAfter == recordsBefore + accepted.count + 2, "\(recordsBefore) records, \(accepted.count) accepted, \(recordsAfter) after")
                 print("flood: \(accepted.count) accepted, \(refused.count) refused (503); bob's own gate \(latencies["own"]!), the shared gate \(latencies["shared"]!)")
                 for reply in accepted {
-                    let id = try #require(reply.json["id"] as? String)
+                    let id = try #require(reply.json["id"]?.string)
                     let record = try await s.finished(id, token: alice, timeout: 120)
-                    let outcome = record.json["outcome"] as? [String: Any]
-                    #expect(outcome?["status"] as? String == "completed", "\(id): \(record.text)")
+                    let outcome = record.json["outcome"]
+                    #expect(outcome?["status"]?.string == "completed", "\(id): \(record.text)")
                 }
             }
         }
@@ -95,18 +96,18 @@ extension AttackTests {
                 for size in [1 << 20, 4 << 20, 8 << 20] {
                     let body = [UInt8](try JSONSerialization.data(withJSONObject: ["result_bytes": size]))
                     let queued = try await s.request(.POST, S.invoke("~:tool") + "?async=true", token: alice, body: body)
-                    let id = try #require(queued.json["id"] as? String, "\(queued.text)")
+                    let id = try #require(queued.json["id"]?.string, "\(queued.text)")
                     let record = try await s.finished(id, token: alice)
-                    let outcome = try #require(record.json["outcome"] as? [String: Any], "\(record.text.prefix(300))")
-                    #expect(outcome["status"] as? String == "completed")
-                    #expect((outcome["body"] as? String)?.utf8.count == size, "\(size) bytes recorded as \((outcome["body"] as? String)?.utf8.count ?? -1)")
+                    let outcome = try #require(record.json["outcome"], "\(record.text.prefix(300))")
+                    #expect(outcome["status"]?.string == "completed")
+                    #expect(outcome["body"]?.string?.utf8.count == size, "\(size) bytes recorded as \(outcome["body"]?.string?.utf8.count ?? -1)")
                 }
                 // One byte over the response limit fails with the reason; nothing is silently dropped.
                 let over = [UInt8](try JSONSerialization.data(withJSONObject: ["result_bytes": (8 << 20) + 1]))
                 let queued = try await s.request(.POST, S.invoke("~:tool") + "?async=true", token: alice, body: over)
-                let record = try await s.finished(try #require(queued.json["id"] as? String), token: alice)
-                let outcome = try #require(record.json["outcome"] as? [String: Any])
-                #expect(outcome["status"] as? String == "failed" && (outcome["error"] as? String)?.contains("exceeds the limit") == true, "\(outcome)")
+                let record = try await s.finished(try #require(queued.json["id"]?.string), token: alice)
+                let outcome = try #require(record.json["outcome"])
+                #expect(outcome["status"]?.string == "failed" && outcome["error"]?.string?.contains("exceeds the limit") == true, "\(outcome.text)")
             }
         }
 
@@ -120,8 +121,8 @@ extension AttackTests {
                 let alice = try await s.user("alice")
                 try await s.deploy("toolkit", at: "~:slow", token: alice, label: "T,alice", ["privilege": "alice", "concurrency": 1])
                 let trigger = try await s.request(.POST, "/v1/triggers", token: alice, json: ["name": "ci", "source": "github", "gate": "~:slow", "privilege": "alice"])
-                let id = try #require(trigger.json["id"] as? String, "\(trigger.text)")
-                let secret = try #require(trigger.json["secret"] as? String)
+                let id = try #require(trigger.json["id"]?.string, "\(trigger.text)")
+                let secret = try #require(trigger.json["secret"]?.string)
                 let body = Array(#"{"steps": [{"sleep": 0.2}]}"#.utf8)
                 let headers = ["X-Hub-Signature-256": Self.sign(body, secret), "X-GitHub-Event": "push", "X-GitHub-Delivery": "delivery-1"]
 
@@ -145,11 +146,11 @@ extension AttackTests {
                 let first = answered.filter { $0.status == 202 }
                 let duplicates = answered.filter { $0.status == 200 }
                 #expect(first.count == 1 && duplicates.count == 7, "\(answered.map { "\($0.status) \($0.text)" })")
-                let invocation = try #require(first.first?.json["invocation"] as? String)
-                #expect(duplicates.allSatisfy { $0.json["duplicate"] as? Bool == true && $0.json["invocation"] as? String == invocation })
-                let deliveries = try await s.request(.GET, "/v1/triggers/\(id)/deliveries", token: alice).json["deliveries"] as? [[String: Any]]
-                #expect(deliveries?.count == 1 && deliveries?.first?["invocation"] as? String == invocation)
-                #expect(try await s.finished(invocation, token: alice).json["state"] as? String == "finished")
+                let invocation = try #require(first.first?.json["invocation"]?.string)
+                #expect(duplicates.allSatisfy { $0.json["duplicate"]?.bool == true && $0.json["invocation"]?.string == invocation })
+                let deliveries = try await s.request(.GET, "/v1/triggers/\(id)/deliveries", token: alice).json["deliveries"]?.array
+                #expect(deliveries?.count == 1 && deliveries?.first?["invocation"]?.string == invocation)
+                #expect(try await s.finished(invocation, token: alice).json["state"]?.string == "finished")
             }
         }
     }

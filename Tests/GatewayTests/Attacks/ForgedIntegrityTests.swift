@@ -1,5 +1,6 @@
 import FaastenTestSupport
 import Foundation
+import JSONValues
 import NIOHTTP1
 import Testing
 
@@ -37,9 +38,9 @@ extension AttackTests {
                             ("blob", { try await s.request(.PUT, S.blobs("home:<alice,alice>:b") + "?label=alice,alice", token: token, body: [1, 2, 3], headers: headers) }),
                         ] {
                             let reply = try await s.expectNoEffect("\(what) by \(who)", status: 403, attack)
-                            #expect(reply.json["rule"] as? String == "start rule", "\(what) by \(who): \(reply.text)")
-                            let labels = reply.json["labels"] as? [String: Any]
-                            #expect(labels?["start"] as? String != nil && labels?["privilege"] as? String == (token == nil ? "T" : "bob"))
+                            #expect(reply.json["rule"]?.string == "start rule", "\(what) by \(who): \(reply.text)")
+                            let labels = reply.json["labels"]
+                            #expect(labels?["start"]?.string != nil && labels?["privilege"]?.string == (token == nil ? "T" : "bob"))
                         }
                     }
                 }
@@ -47,7 +48,7 @@ extension AttackTests {
                 #expect(try await s.request(.PUT, S.fs("~:diary"), token: alice, body: Array("still mine".utf8), headers: ["X-Faasten-Label": "T,alice"]).status == 200)
                 #expect(try await s.request(.POST, S.fs("~:note"), token: bob, json: ["kind": "file", "label": "bob,bob"], headers: ["X-Faasten-Label": "bob,bob"]).status == 201)
                 let diary = try await s.request(.GET, S.fs("~:diary"), token: alice)
-                #expect(diary.json["data"] as? String == "still mine")
+                #expect(diary.json["data"]?.string == "still mine")
             }
         }
 
@@ -65,7 +66,7 @@ extension AttackTests {
                 }
                 // Lowered, it bounds alice's own request.
                 let lowered = try await s.request(.GET, S.fs("~:diary"), token: alice, headers: ["X-Faasten-Clearance": "T,T"])
-                #expect(lowered.status == 403 && lowered.json["rule"] as? String == "read rule")
+                #expect(lowered.status == 403 && lowered.json["rule"]?.string == "read rule")
             }
         }
 
@@ -81,7 +82,7 @@ extension AttackTests {
                         let reply = try await s.expectNoEffect("\(source) trigger at \(label)", status: 403) {
                             try await s.request(.POST, "/v1/triggers", token: bob, json: spec)
                         }
-                        #expect(reply.json["rule"] as? String == "start rule")
+                        #expect(reply.json["rule"]?.string == "start rule")
                     }
                     // A privilege narrower than the label's integrity: bob/ci cannot vouch for bob.
                     let narrower = try await s.expectNoEffect("\(source) trigger as bob/ci at T,bob", status: 403) {
@@ -89,7 +90,7 @@ extension AttackTests {
                         spec.merge(extra) { _, new in new }
                         return try await s.request(.POST, "/v1/triggers", token: bob, json: spec)
                     }
-                    #expect(narrower.json["rule"] as? String == "start rule")
+                    #expect(narrower.json["rule"]?.string == "start rule")
                 }
                 // What bob's privilege vouches for is allowed.
                 let allowed = try await s.request(
@@ -114,7 +115,7 @@ extension AttackTests {
                             let reply = try await s.expectNoEffect("invoke (async \(asynchronous)) at \(label)", status: 403) {
                                 try await s.steps("home:<bob,bob>:tool", write, token: token, headers: headers, async: asynchronous)
                             }
-                            #expect(reply.json["rule"] as? String == "start rule")
+                            #expect(reply.json["rule"]?.string == "start rule")
                             #expect(reply.headers.first(name: "X-Faasten-Invocation") == nil)
                         }
                         // The original API's form: the label field goes through the same rule.
@@ -125,11 +126,11 @@ extension AttackTests {
                                 .POST, "/faasten/invoke/" + GatewayHarness.encode("home:<bob,bob>:tool"), token: token, body: form,
                                 headers: ["Content-Type": "multipart/form-data; boundary=\(boundary)"])
                         }
-                        #expect(reply.json["rule"] as? String == "start rule")
+                        #expect(reply.json["rule"]?.string == "start rule")
                     }
                 }
                 let board = try await s.request(.GET, S.fs("~:board"), token: alice)
-                #expect(board.json["data"] as? String == "alice's")
+                #expect(board.json["data"]?.string == "alice's")
                 // The form works for what the caller may start at, files becoming request blobs.
                 let boundary = "b"
                 let ok = Self.form(boundary, ["payload": #"{"steps": [{"print": "hi"}]}"#, "label": "T,bob"])
@@ -163,17 +164,17 @@ extension AttackTests {
                 // bob's call starts at T,T: neither the nested nor the queued call may vouch for alice.
                 let fromBob = try await s.steps("home:<T,alice>:tool", calls, token: bob)
                 #expect(fromBob.status == 200, "\(fromBob.text)")
-                let results = try #require(fromBob.json["results"] as? [[String: Any]])
-                let nested = (results[0]["data"] as? [String: Any])?["results"] as? [[String: Any]]
-                #expect(nested?.first?["rule"] as? String == "write rule", "\(fromBob.text)")
-                let queued = try #require(results[1]["id"] as? String)
+                let results = try #require(fromBob.json["results"]?.array)
+                let nested = results[0]["data"]?["results"]?.array
+                #expect(nested?.first?["rule"]?.string == "write rule", "\(fromBob.text)")
+                let queued = try #require(results[1]["id"]?.string)
                 let queuedRecord = try await s.finished(queued, token: bob)
-                #expect(queuedRecord.json["state"] as? String == "finished")
-                #expect(try await s.request(.GET, S.fs("home:<T,alice>:board"), token: alice).json["data"] as? String == "alice's")
+                #expect(queuedRecord.json["state"]?.string == "finished")
+                #expect(try await s.request(.GET, S.fs("home:<T,alice>:board"), token: alice).json["data"]?.string == "alice's")
                 // alice starting at T,alice passes her integrity on to the calls her invocation makes.
                 let fromAlice = try await s.steps("home:<T,alice>:tool", [calls[0]], token: alice, headers: ["X-Faasten-Label": "T,alice"])
                 #expect(fromAlice.status == 200, "\(fromAlice.text)")
-                #expect(try await s.request(.GET, S.fs("home:<T,alice>:board"), token: alice).json["data"] as? String == "written", "\(fromAlice.text)")
+                #expect(try await s.request(.GET, S.fs("home:<T,alice>:board"), token: alice).json["data"]?.string == "written", "\(fromAlice.text)")
             }
         }
 

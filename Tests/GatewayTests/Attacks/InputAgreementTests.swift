@@ -1,5 +1,6 @@
 import FaastenTestSupport
 import Foundation
+import JSONValues
 import NIOHTTP1
 import Testing
 
@@ -17,7 +18,7 @@ extension AttackTests {
                     for token in [alice, nil] {
                         let reply = try await s.request(.GET, "/v1/fs/" + raw, token: token)
                         #expect(reply.status == 400, "\(raw): \(reply.status) \(reply.text)")
-                        #expect((reply.json["reason"] as? String)?.contains("a path") == true, "\(raw): \(reply.text)")
+                        #expect((reply.json["reason"]?.string)?.contains("a path") == true, "\(raw): \(reply.text)")
                         #expect(reply.json["entries"] == nil)
                     }
                     guard !raw.hasPrefix("home") else { continue }
@@ -36,7 +37,7 @@ extension AttackTests {
                 let trigger = try await s.request(
                     .POST, "/v1/triggers", token: alice,
                     json: ["name": "g", "source": "generic", "gate": "~:hook", "privilege": "alice", "secret": "a-shared-secret-of-ours"])
-                let id = try #require(trigger.json["id"] as? String, "\(trigger.text)")
+                let id = try #require(trigger.json["id"]?.string, "\(trigger.text)")
                 for headers in [[:], ["X-Faasten-Signature": "sha256=00"], ["X-Faasten-Timestamp": "1"], ["X-Faasten-Signature": "x", "X-Faasten-Timestamp": "soon"]] {
                     let reply = try await s.expectNoEffect("webhook with \(headers)", status: 401) {
                         try await s.request(.POST, "/v1/hooks/\(id)", body: Array("{}".utf8), headers: headers)
@@ -53,7 +54,7 @@ extension AttackTests {
                 let reply = try await s.expectNoEffect("a blob over 64 KiB", status: 413) {
                     try await s.request(.PUT, S.blobs("~:large") + "?label=alice,alice", token: alice, body: [UInt8](repeating: 2, count: (64 << 10) + 1))
                 }
-                #expect((reply.json["reason"] as? String)?.contains("65536 bytes") == true, "\(reply.text)")
+                #expect((reply.json["reason"]?.string)?.contains("65536 bytes") == true, "\(reply.text)")
             }
             for bad in ["64XB", "-1", "0", "MiB", "1.5GiB"] {
                 let directory = try TemporaryDirectory()

@@ -1,5 +1,6 @@
 import FaastenTestSupport
 import Foundation
+import JSONValues
 import NIOHTTP1
 import Testing
 
@@ -71,11 +72,11 @@ extension AttackTests {
                 let up = try await s.request(
                     .POST, S.fs("home:<T,T>:shared:for-alice"), token: bob, json: ["kind": "file", "data": "from bob", "label": "alice,T"])
                 #expect(up.status == 201, "\(up.text)")
-                #expect(up.json["data"] as? String == "from bob" && up.json["label"] as? String == "alice,T")
+                #expect(up.json["data"]?.string == "from bob" && up.json["label"]?.string == "alice,T")
                 #expect(try await s.request(.PUT, S.fs("home:<T,T>:shared:secret"), token: bob, body: Array("overwritten blind".utf8)).status == 200)
                 let blindBlob = try await s.request(.PUT, S.blobs("home:<T,T>:shared:drop") + "?label=alice,T", token: bob, body: [9, 9])
                 #expect(blindBlob.status == 201, "\(blindBlob.text)")
-                #expect(try await s.request(.GET, S.fs("home:<T,T>:shared:for-alice"), token: alice).json["data"] as? String == "from bob")
+                #expect(try await s.request(.GET, S.fs("home:<T,T>:shared:for-alice"), token: alice).json["data"]?.string == "from bob")
                 #expect(try await s.request(.GET, S.fs("home:<T,T>:shared:for-alice"), token: bob).status == 403)
             }
         }
@@ -88,9 +89,9 @@ extension AttackTests {
                 try await s.deploy("toolkit", at: "~:tool", token: alice, label: "T,alice", ["privilege": "alice"])
                 try await s.deploy("hookecho", at: "~:hook", token: alice, label: "T,alice", ["privilege": "alice"])
                 let trigger = try await s.request(.POST, "/v1/triggers", token: alice, json: ["name": "ci", "source": "github", "gate": "~:hook", "privilege": "alice"])
-                let id = try #require(trigger.json["id"] as? String, "\(trigger.text)")
+                let id = try #require(trigger.json["id"]?.string, "\(trigger.text)")
                 let refresh = try #require(
-                    try await s.request(.POST, "/v1/login", json: ["name": "bob", "password": "bob-password"]).json["refresh_token"] as? String)
+                    try await s.request(.POST, "/v1/login", json: ["name": "bob", "password": "bob-password"]).json["refresh_token"]?.string)
                 let payload = Array(#"{"steps": []}"#.utf8)
 
                 let attacks: [(String, Int?, () async throws -> S.Reply)] = [

@@ -1,5 +1,6 @@
 import FaastenTestSupport
 import Foundation
+import JSONValues
 import NIOHTTP1
 import Testing
 
@@ -18,15 +19,15 @@ extension AttackTests {
                 // Deployed where anyone may find it (her integrity facet), with the defaults.
                 let created = try await s.deploy("toolkit", at: "home:<T,carol>:tool", token: carol, label: "T,carol", ["privilege": "carol"])
                 #expect(created.status == 201, "\(created.text)")
-                let gate = try #require(created.json["gate"] as? [String: Any])
-                #expect(gate["invoker_clearance"] as? String == "carol" && gate["declassify"] as? String == "T", "\(created.text)")
+                let gate = try #require(created.json["gate"])
+                #expect(gate["invoker_clearance"]?.string == "carol" && gate["declassify"]?.string == "T", "\(created.text)")
                 let read: [[String: Any]] = [["read": "home:<carol,carol>:diary"]]
 
                 // Only carol may invoke it.
                 let refused = try await s.expectNoEffect("bob invokes carol's new gate", status: 403) {
                     try await s.steps("home:<T,carol>:tool", read, token: bob)
                 }
-                #expect(refused.json["rule"] as? String == "invoke rule" && !refused.text.contains("dear diary"))
+                #expect(refused.json["rule"]?.string == "invoke rule" && !refused.text.contains("dear diary"))
                 let mine = try await s.steps("home:<T,carol>:tool", read, token: carol)
                 #expect(mine.status == 200 && mine.text.contains("dear diary"))
                 #expect(mine.endLabel == "carol,T")
@@ -36,10 +37,10 @@ extension AttackTests {
                 #expect(try await s.request(.PATCH, S.fs("home:<T,carol>:tool"), token: carol, json: ["invoker_clearance": "T"]).status == 200)
                 let withheld = try await s.steps("home:<T,carol>:tool", read, token: bob)
                 #expect(withheld.status == 403 && !withheld.text.contains("dear diary"), "\(withheld.text)")
-                #expect(withheld.json["rule"] as? String == "release rule")
-                let invocation = try #require(withheld.json["invocation"] as? String)
-                #expect(withheld.json["ran"] as? Bool == true && withheld.json["effects"] as? String == "stand")
-                #expect((withheld.json["reason"] as? String)?.contains("the function ran (invocation \(invocation)) and its effects stand") == true)
+                #expect(withheld.json["rule"]?.string == "release rule")
+                let invocation = try #require(withheld.json["invocation"]?.string)
+                #expect(withheld.json["ran"]?.bool == true && withheld.json["effects"]?.string == "stand")
+                #expect((withheld.json["reason"]?.string)?.contains("the function ran (invocation \(invocation)) and its effects stand") == true)
                 #expect(withheld.headers.first(name: "X-Faasten-Invocation") == invocation)
                 // Only an explicit declassify releases it.
                 #expect(try await s.request(.PATCH, S.fs("home:<T,carol>:tool"), token: carol, json: ["declassify": "carol"]).status == 200)
@@ -53,7 +54,7 @@ extension AttackTests {
                 let bob = try await s.login("bob", "bob-demo-password")
                 let listed = try await s.request(.GET, S.fs("home:<T,pma>"))
                 #expect(listed.status == 200, "\(listed.text)")
-                let names = (listed.json["entries"] as? [[String: Any]])?.compactMap { $0["name"] as? String } ?? []
+                let names = (listed.json["entries"]?.array)?.compactMap { $0["name"]?.string } ?? []
                 #expect(names.contains("thumbnail") && names.contains("timeindex"), "\(listed.text)")
                 #expect(try await s.request(.GET, S.fs("home:<T,T>:pma")).status == 404)
                 for token in [bob, nil] {

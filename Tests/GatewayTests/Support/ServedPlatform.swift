@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import FaastenTestSupport
 import Foundation
+import JSONValues
 import NIOCore
 import NIOHTTP1
 import Processes
@@ -70,7 +71,7 @@ final class ServedPlatform: @unchecked Sendable {
 
     func login(_ name: String, _ password: String) async throws -> String {
         let reply = try await request(.POST, "/v1/login", json: ["name": name, "password": password])
-        return try #require(reply.json["token"] as? String, "login \(name): \(reply.text)")
+        return try #require(reply.json["token"]?.string, "login \(name): \(reply.text)")
     }
 
     /// The admin's token, from the password the server wrote in its data directory.
@@ -104,7 +105,7 @@ final class ServedPlatform: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(timeout)
         while true {
             let record = try await request(.GET, "/v1/invocations/\(id)", token: token)
-            if record.json["state"] as? String == "finished" || Date() > deadline { return record }
+            if record.json["state"]?.string == "finished" || Date() > deadline { return record }
             try await Task.sleep(for: .milliseconds(50))
         }
     }

@@ -55,6 +55,7 @@ public struct TestStore: Sendable {
 /// A directory under /tmp removed when the test is done with it.
 public final class TemporaryDirectory: Sendable {
     public let path: String
+    public var url: URL { URL(fileURLWithPath: path) }
 
     public init() throws {
         var template = Array((NSTemporaryDirectory() + "faasten-test-XXXXXX").utf8CString)

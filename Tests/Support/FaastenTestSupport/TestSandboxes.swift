@@ -51,6 +51,16 @@ public final class TestSandboxes: Sendable {
         }
     }
 
+    /// The runtimes an engine serves, by name: Python, and with `node` JavaScript too
+    /// (failing with what to install if it cannot run here).
+    public func runtimes(node: Bool = false) throws -> [String: GuestRuntime] {
+        var runtimes = [runtime.name: runtime]
+        if node {
+            let javaScript = try runtime("node")
+            runtimes[javaScript.name] = javaScript
+        }
+        return runtimes
+    }
 
     /// A function directory under Tests/Fixtures/functions.
     public static func fixture(_ name: String) -> String {

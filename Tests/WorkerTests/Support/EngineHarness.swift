@@ -1,6 +1,7 @@
 import FaastenTestSupport
 import FileSystem
 import Foundation
+import JSONValues
 import Labels
 import Monitor
 import Sandbox
@@ -30,11 +31,7 @@ struct EngineHarness {
         _ body: (EngineHarness) async throws -> T
     ) async throws -> T {
         let sandboxes = try TestSandboxes.get()
-        var runtimes = [sandboxes.runtime.name: sandboxes.runtime]
-        if node {
-            let runtime = try sandboxes.runtime("node")
-            runtimes[runtime.name] = runtime
-        }
+        let runtimes = try sandboxes.runtimes(node: node)
         return try await withFileSystem(backend) { [runtimes] fileSystem in
             let engine = Engine(
                 fileSystem: fileSystem, backend: sandboxes.backend, staging: sandboxes.staging, runtimes: runtimes,
@@ -141,16 +138,12 @@ struct EngineHarness {
 
 extension InvocationResult {
     /// The response body as a JSON object, or a recorded issue.
-    func json(sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: Any] {
+    func json(sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: JSONValue] {
         guard case let .completed(response) = outcome else {
             Issue.record("the invocation did not complete: \(outcome)", sourceLocation: sourceLocation)
             throw CancellationError()
         }
-        guard let object = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any] else {
-            Issue.record("not a JSON object: \(String(decoding: response.body, as: UTF8.self))", sourceLocation: sourceLocation)
-            throw CancellationError()
-        }
-        return object
+        return try jsonObject(response.body, sourceLocation: sourceLocation)
     }
 
     /// The refusal, or a recorded issue.

@@ -1,5 +1,5 @@
 // The CloudCall conformance suite in JavaScript, run inside a real sandbox by
-// Tests/SandboxTests; the same scenarios, calls and expectations as
+// Tests/MonitorTests (ConformanceTests); the same scenarios, calls and expectations as
 // Tests/Fixtures/functions/conformance/workload.py.
 //
 // The payload names a scenario; each scenario makes calls that must be allowed and

@@ -1,4 +1,4 @@
-"""The CloudCall conformance suite, run inside a real sandbox by Tests/SandboxTests.
+"""The CloudCall conformance suite, run inside a real sandbox by Tests/MonitorTests.
 
 The payload names a scenario; each scenario makes calls that must be allowed and
 calls that must be refused, and answers {"checks": [{name, ok, detail}], "label"}.

@@ -1,43 +1,22 @@
-import FaastenTestSupport
 import FileSystem
 import Foundation
+import JSONValues
 import Labels
 import Monitor
 import Sandbox
 import Store
 import Testing
 
-/// Real bubblewrap sandboxes running the repository's guest runtimes, for tests.
-final class SandboxHarness: Sendable {
-    static var repository: String { TestSandboxes.repository }
-
-    let backend: BubblewrapBackend
-    let staging: StagingArea
-    let sandboxes: TestSandboxes
-
-    /// The process's harness; fails with the install command if bubblewrap is missing.
-    static func get() throws -> SandboxHarness {
-        SandboxHarness(try TestSandboxes.get())
-    }
-
-    private init(_ sandboxes: TestSandboxes) {
-        backend = sandboxes.backend
-        staging = sandboxes.staging
-        self.sandboxes = sandboxes
-    }
-
-    static func fixture(_ name: String) -> String {
-        TestSandboxes.fixture(name)
-    }
-
+extension TestSandboxes {
     /// Starts a sandbox for a fixture function (in the language of `runtime`, see
-    /// ``TestRuntime/fixture(_:)``) and completes the handshake.
-    func start(
+    /// ``TestRuntime/fixture(_:)``) with a monitor on `fileSystem`, and completes the handshake.
+    public func start(
         _ function: String, runtime: TestRuntime = .python3, fileSystem: FileSystem, limits: ResourceLimits = ResourceLimits(),
         output: Int32? = nil
     ) throws -> RunningFunction {
         let spec = SandboxSpec(
-            runtime: try sandboxes.runtime(runtime.rawValue), functionDirectory: try staging.stage(function: Self.fixture(runtime.fixture(function))),
+            runtime: try self.runtime(runtime.rawValue),
+            functionDirectory: try staging.stage(function: Self.fixture(runtime.fixture(function))),
             limits: limits, output: output)
         let sandbox = try backend.launch(spec)
         let monitor = Monitor(channel: sandbox.channel, fileSystem: fileSystem)
@@ -52,11 +31,11 @@ final class SandboxHarness: Sendable {
 }
 
 /// A sandbox with its monitor; terminated when released.
-final class RunningFunction: Sendable {
-    let sandbox: any Sandbox
-    let monitor: Monitor
+public final class RunningFunction: Sendable {
+    public let sandbox: any Sandbox
+    public let monitor: Monitor
 
-    init(sandbox: any Sandbox, monitor: Monitor) {
+    public init(sandbox: any Sandbox, monitor: Monitor) {
         self.sandbox = sandbox
         self.monitor = monitor
     }
@@ -64,7 +43,7 @@ final class RunningFunction: Sendable {
     deinit { sandbox.terminate() }
 
     /// Serves one invocation on a thread that may block; `payload` is JSON-encoded.
-    func invoke(
+    public func invoke(
         _ payload: some Encodable, context: SecurityContext, blobs: [String: ExistingBlob] = [:],
         timeout: Duration = .seconds(30)
     ) async throws -> GuestOutcome {
@@ -79,16 +58,12 @@ final class RunningFunction: Sendable {
 }
 
 extension GuestOutcome {
-    /// The response body as JSON, or a recorded issue.
-    func json(sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: Any] {
+    /// The response body as a JSON object, or a recorded issue.
+    public func json(sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: JSONValue] {
         guard case let .completed(response) = status else {
             Issue.record("the invocation failed: \(status)", sourceLocation: sourceLocation)
             throw CancellationError()
         }
-        guard let object = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any] else {
-            Issue.record("not a JSON object: \(String(decoding: response.body, as: UTF8.self))", sourceLocation: sourceLocation)
-            throw CancellationError()
-        }
-        return object
+        return try jsonObject(response.body, sourceLocation: sourceLocation)
     }
 }

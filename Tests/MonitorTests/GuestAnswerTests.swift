@@ -1,6 +1,7 @@
 import FaastenTestSupport
 import FileSystem
 import Foundation
+import JSONValues
 import Labels
 import Monitor
 import Sandbox
@@ -14,7 +15,7 @@ struct GuestAnswerTests {
     }
 
     @Test func everyKindOfAnswer() async throws {
-        let harness = try SandboxHarness.get()
+        let harness = try TestSandboxes.get()
         try await withFileSystem(.sqlite) { fs in
             let function = try harness.start("errors", fileSystem: fs)
             let alice = try context("alice")
@@ -29,9 +30,9 @@ struct GuestAnswerTests {
             }
             let raised = try await response("raise")
             #expect(raised?.status == 500)
-            let error = try JSONSerialization.jsonObject(with: Data(raised?.body ?? [])) as? [String: [String: String]]
-            #expect(error?["error"]?["type"] == "ValueError")
-            #expect(error?["error"]?["traceback"]?.contains("something went wrong") == true)
+            let error = try JSONValue(decoding: raised?.body ?? [])
+            #expect(error["error"]?["type"] == "ValueError")
+            #expect(error["error"]?["traceback"]?.string?.contains("something went wrong") == true)
             // sys.exit is the function's answer too; the sandbox keeps serving.
             #expect(try await response("exit")?.status == 500)
             #expect(try await response("bytes")?.body == [0, 0xFF] + bytes("raw"))
@@ -52,12 +53,12 @@ struct GuestAnswerTests {
     }
 
     @Test func theOlderEntryPointWorks() async throws {
-        let harness = try SandboxHarness.get()
+        let harness = try TestSandboxes.get()
         try await withFileSystem(.sqlite) { fs in
             let function = try harness.start("legacy", fileSystem: fs)
             let answer = try await function.invoke(["n": 1], context: context("alice", label: "alice,T")).json()
-            #expect((answer["echo"] as? [String: Int])?["n"] == 1)
-            #expect(answer["label"] as? String == "alice,T")
+            #expect(answer["echo"]?["n"]?.int == 1)
+            #expect(answer["label"]?.string == "alice,T")
         }
     }
 }

@@ -1,6 +1,7 @@
 import FaastenTestSupport
 import FileSystem
 import Foundation
+import JSONValues
 import Labels
 import Monitor
 import Sandbox
@@ -27,19 +28,19 @@ struct ConformanceTests {
         _ scenario: String, runtime: TestRuntime, backend: Backend, context: SecurityContext, blobs: @escaping (FileSystem) throws -> [String: ExistingBlob] = { _ in [:] },
         after: (FileSystem) async throws -> Void = { _ in }
     ) async throws -> Label {
-        let harness = try SandboxHarness.get()
+        let harness = try TestSandboxes.get()
         return try await withFileSystem(backend) { fs in
             try await prepare(fs)
             let function = try harness.start("conformance", runtime: runtime, fileSystem: fs)
             let outcome = try await function.invoke(Scenario(scenario: scenario), context: context, blobs: try blobs(fs))
             let answer = try outcome.json()
-            let checks = answer["checks"] as? [[String: Any]] ?? []
+            let checks = answer["checks"]?.array ?? []
             #expect(!checks.isEmpty, "no checks ran")
             for check in checks {
-                #expect(check["ok"] as? Bool == true, "\(scenario): \(check["name"] ?? "?"): \(check["detail"] ?? "")")
+                #expect(check["ok"]?.bool == true, "\(scenario): \(check["name"]?.readable ?? "?"): \(check["detail"]?.readable ?? "")")
             }
             // The label the guest saw last is the label the monitor reports.
-            #expect(answer["label"] as? String == outcome.context.label.description)
+            #expect(answer["label"]?.string == outcome.context.label.description)
             try await after(fs)
             return outcome.context.label
         }

@@ -1,6 +1,7 @@
 import Crypto
 import FaastenTestSupport
 import Foundation
+import JSONValues
 import NIOHTTP1
 import Testing
 
@@ -25,7 +26,7 @@ import Testing
     /// alice's gate `hook` (the hookecho fixture, privilege alice, declassifying nothing,
     /// invocable by alice/ci) and a trigger of hers that invokes it as alice/ci, starting
     /// at alice,T.
-    static func setUp(_ h: H, source: String, extra: [String: Any] = [:]) async throws -> (alice: String, trigger: [String: Any]) {
+    static func setUp(_ h: H, source: String, extra: [String: Any] = [:]) async throws -> (alice: String, trigger: [String: JSONValue]) {
         let alice = try await h.user("alice")
         #expect(
             try await h.deploy(
@@ -38,14 +39,14 @@ import Testing
         return (alice, created.json)
     }
 
-    static func deliveries(_ h: H, _ id: String, _ token: String) async throws -> [[String: Any]] {
-        try await h.request(.GET, "/v1/triggers/\(id)/deliveries", token: token).json["deliveries"] as? [[String: Any]] ?? []
+    static func deliveries(_ h: H, _ id: String, _ token: String) async throws -> [JSONValue] {
+        try await h.request(.GET, "/v1/triggers/\(id)/deliveries", token: token).json["deliveries"]?.array ?? []
     }
 
     static func finished(_ h: H, _ id: String, _ token: String) async throws -> H.Reply {
         for _ in 0..<150 {
             let record = try await h.request(.GET, "/v1/invocations/\(id)", token: token)
-            if record.json["state"] as? String == "finished" { return record }
+            if record.json["state"]?.string == "finished" { return record }
             try await Task.sleep(for: .milliseconds(100))
         }
         return try await h.request(.GET, "/v1/invocations/\(id)", token: token)
@@ -54,9 +55,9 @@ import Testing
     @Test func githubEventsRunWithTheTriggersPrivilege() async throws {
         try await H.with { h in
             let (alice, trigger) = try await Self.setUp(h, source: "github")
-            let id = try #require(trigger["id"] as? String)
-            let secret = try #require(trigger["secret"] as? String)
-            #expect(trigger["hook_url"] as? String == "/v1/hooks/\(id)")
+            let id = try #require(trigger["id"]?.string)
+            let secret = try #require(trigger["secret"]?.string)
+            #expect(trigger["hook_url"]?.string == "/v1/hooks/\(id)")
             let bob = try await h.user("bob")
 
             for (file, event) in [
@@ -72,16 +73,16 @@ import Testing
                         "Content-Type": "application/json",
                     ])
                 #expect(reply.status == 202, "\(event): \(reply.text)")
-                let invocation = try #require(reply.json["invocation"] as? String)
+                let invocation = try #require(reply.json["invocation"]?.string)
                 let record = try await Self.finished(h, invocation, alice)
                 // Invoked as alice/ci, starting at alice,T: the output is alice's.
-                #expect(record.json["invoker"] as? String == "alice/ci")
-                #expect((record.json["result_label"] as? String)?.hasPrefix("alice,") == true, "\(record.text)")
-                let outcome = try #require(record.json["outcome"] as? [String: Any])
-                let answer = try JSONSerialization.jsonObject(with: Data((outcome["body"] as? String ?? "").utf8)) as? [String: Any]
-                #expect(answer?["event"] as? String == event && answer?["delivery"] as? String == delivery)
-                #expect(answer?["repository"] as? String == "Codertocat/Hello-World", "\(answer ?? [:])")
-                #expect(answer?["invoker"] as? String == "alice/ci")
+                #expect(record.json["invoker"]?.string == "alice/ci")
+                #expect((record.json["result_label"]?.string)?.hasPrefix("alice,") == true, "\(record.text)")
+                let outcome = try #require(record.json["outcome"])
+                let answer = try JSONValue(decoding: (outcome["body"]?.string ?? "").utf8)
+                #expect(answer["event"]?.string == event && answer["delivery"]?.string == delivery)
+                #expect(answer["repository"]?.string == "Codertocat/Hello-World", "\(answer.text)")
+                #expect(answer["invoker"]?.string == "alice/ci")
                 // bob may not see what alice's trigger started.
                 #expect(try await h.request(.GET, "/v1/invocations/\(invocation)", token: bob).status == 404)
             }
@@ -91,11 +92,11 @@ import Testing
             let pong = try await h.request(
                 .POST, "/v1/hooks/\(id)", body: ping,
                 headers: ["X-Hub-Signature-256": Self.sign(ping, secret), "X-GitHub-Event": "ping", "X-GitHub-Delivery": "ping-1"])
-            #expect(pong.status == 200 && pong.json["pong"] as? Bool == true)
+            #expect(pong.status == 200 && pong.json["pong"]?.bool == true)
             let listed = try await Self.deliveries(h, id, alice)
             #expect(listed.count == 5)
-            #expect(listed.filter { $0["outcome"] as? String == "completed" }.count == 4, "\(listed)")
-            #expect(listed.contains { $0["event"] as? String == "ping" && $0["invocation"] is NSNull })
+            #expect(listed.filter { $0["outcome"]?.string == "completed" }.count == 4, "\(JSONValue.array(listed).text)")
+            #expect(listed.contains { $0["event"]?.string == "ping" && $0["invocation"] == .null })
             // Only the owner sees the trigger.
             #expect(try await h.request(.GET, "/v1/triggers/\(id)/deliveries", token: bob).status == 404)
             #expect(try await h.request(.GET, "/v1/triggers/\(id)", token: alice).json["secret"] == nil)
@@ -105,8 +106,8 @@ import Testing
     @Test func everyRefusalIsA4xxAndStartsNothing() async throws {
         try await H.with { h in
             let (alice, trigger) = try await Self.setUp(h, source: "github")
-            let id = try #require(trigger["id"] as? String)
-            let secret = try #require(trigger["secret"] as? String)
+            let id = try #require(trigger["id"]?.string)
+            let secret = try #require(trigger["secret"]?.string)
             let body = try Self.payload("push-payload.json")
             let good = ["X-Hub-Signature-256": Self.sign(body, secret), "X-GitHub-Event": "push", "X-GitHub-Delivery": "d-1"]
             let first = try await h.request(.POST, "/v1/hooks/\(id)", body: body, headers: good)
@@ -137,8 +138,8 @@ import Testing
             #expect(try await h.request(.POST, "/v1/hooks/nope", body: body, headers: good).status == 404)
             // A replayed delivery is acknowledged, not run again.
             let replay = try await h.request(.POST, "/v1/hooks/\(id)", body: body, headers: good)
-            #expect(replay.status == 200 && replay.json["duplicate"] as? Bool == true)
-            #expect(replay.json["invocation"] as? String == first.json["invocation"] as? String)
+            #expect(replay.status == 200 && replay.json["duplicate"]?.bool == true)
+            #expect(replay.json["invocation"]?.string == first.json["invocation"]?.string)
             #expect(try await Self.deliveries(h, id, alice).count == 1)
 
             // Creating: only privileges the creator owns, valid schedules and sources.
@@ -156,7 +157,7 @@ import Testing
             #expect(try await h.request(.POST, "/v1/triggers", json: ["name": "x", "source": "github", "gate": "~:hook", "privilege": "T"]).status == 401)
             // A token alice delegated away neither makes nor sees her triggers.
             let weaker = try #require(
-                try await h.request(.POST, "/v1/delegate", token: alice, json: ["privilege": "alice/ci"]).json["token"] as? String)
+                try await h.request(.POST, "/v1/delegate", token: alice, json: ["privilege": "alice/ci"]).json["token"]?.string)
             let made = try await h.request(
                 .POST, "/v1/triggers", token: weaker, json: ["name": "y", "source": "github", "gate": "~:hook", "privilege": "alice/ci"])
             #expect(made.status == 403, "\(made.text)")
@@ -168,7 +169,7 @@ import Testing
     @Test func genericWebhooksNeedAFreshSignedTimestamp() async throws {
         try await H.with { h in
             let (alice, trigger) = try await Self.setUp(h, source: "generic", extra: ["secret": "a-shared-secret-of-ours"])
-            let id = try #require(trigger["id"] as? String)
+            let id = try #require(trigger["id"]?.string)
             let body = Array(#"{"build": 42}"#.utf8)
             func headers(_ stamp: Int, delivery: String) -> [String: String] {
                 let signature = Self.sign(Array("\(stamp).".utf8) + body, "a-shared-secret-of-ours")
@@ -178,7 +179,7 @@ import Testing
             let fresh = try await h.request(.POST, "/v1/hooks/\(id)", body: body, headers: headers(now, delivery: "b-1"))
             #expect(fresh.status == 202, "\(fresh.text)")
             let stale = try await h.request(.POST, "/v1/hooks/\(id)", body: body, headers: headers(now - 3600, delivery: "b-2"))
-            #expect(stale.status == 401 && (stale.json["reason"] as? String)?.contains("timestamp") == true)
+            #expect(stale.status == 401 && (stale.json["reason"]?.string)?.contains("timestamp") == true)
             var moved = headers(now, delivery: "b-3")
             moved["X-Faasten-Timestamp"] = String(now + 1)  // the signature covers the timestamp
             #expect(try await h.request(.POST, "/v1/hooks/\(id)", body: body, headers: moved).status == 401)
@@ -191,8 +192,8 @@ import Testing
         try await H.with { h in
             let (alice, trigger) = try await Self.setUp(
                 h, source: "schedule", extra: ["schedule": "*/5 * * * *", "timezone": "Europe/Paris"])
-            let id = try #require(trigger["id"] as? String)
-            let next = try #require(trigger["next_run"] as? Double)
+            let id = try #require(trigger["id"]?.string)
+            let next = try #require(trigger["next_run"]?.number)
             #expect(Int(next) % 300 == 0 && next > Date().timeIntervalSince1970)
             #expect(try await h.request(.POST, "/v1/hooks/\(id)", body: []).status == 409)
 
@@ -206,23 +207,23 @@ import Testing
             await h.gateway.triggers.tick(now: Date(timeIntervalSince1970: next + 3600 + 30))
             let afterDowntime = try await Self.deliveries(h, id, alice)
             #expect(afterDowntime.count == 2)
-            #expect(afterDowntime.first?["event"] as? String == "schedule")
+            #expect(afterDowntime.first?["event"]?.string == "schedule")
 
             // A restarted server (a new Triggers over the same store) does not run it again.
             let restarted = Triggers(fileSystem: h.gateway.fileSystem, dispatcher: h.gateway.dispatcher, audit: h.gateway.audit, logger: h.gateway.logger)
             await restarted.tick(now: Date(timeIntervalSince1970: next + 3600 + 30))
             #expect(try await Self.deliveries(h, id, alice).count == 2)
             let shown = try await h.request(.GET, "/v1/triggers/\(id)", token: alice).json
-            #expect(shown["next_run"] as? Double == next + 3600 + 300)
+            #expect(shown["next_run"]?.number == next + 3600 + 300)
 
             // The scheduled run was invoked as the trigger's privilege.
-            let invocation = try #require(afterDowntime.last?["invocation"] as? String)
+            let invocation = try #require(afterDowntime.last?["invocation"]?.string)
             let record = try await Self.finished(h, invocation, alice)
-            #expect(record.json["invoker"] as? String == "alice/ci")
+            #expect(record.json["invoker"]?.string == "alice/ci")
 
             #expect(try await h.request(.DELETE, "/v1/triggers/\(id)", token: alice).status == 204)
             #expect(try await h.request(.GET, "/v1/triggers/\(id)", token: alice).status == 404)
-            let remaining = try await h.request(.GET, "/v1/triggers", token: alice).json["triggers"] as? [Any]
+            let remaining = try await h.request(.GET, "/v1/triggers", token: alice).json["triggers"]?.array
             #expect(remaining?.isEmpty == true)
         }
     }

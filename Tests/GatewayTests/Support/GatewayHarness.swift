@@ -4,12 +4,14 @@ import FileSystem
 import Foundation
 import Gateway
 import Hummingbird
+import JSONValues
 import Logging
 import NIOCore
 import NIOHTTP1
 import Sandbox
 import ServiceLifecycle
 import Store
+import Testing
 import Worker
 
 /// A real gateway on an ephemeral loopback port, over an engine with bubblewrap
@@ -24,7 +26,11 @@ struct GatewayHarness {
         let headers: HTTPHeaders
         let body: [UInt8]
         var text: String { String(decoding: body, as: UTF8.self) }
-        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] ?? [:] }
+        /// The body's JSON object; empty if the body is not one.
+        var json: [String: JSONValue] {
+            guard case let .object(object)? = try? JSONValue(decoding: body) else { return [:] }
+            return object
+        }
         var endLabel: String? { headers.first(name: "X-Faasten-End-Label") }
     }
 
@@ -41,7 +47,7 @@ struct GatewayHarness {
             workerConfiguration.audit = audit
             let engine = Engine(
                 fileSystem: fileSystem, backend: sandboxes.backend, staging: sandboxes.staging,
-                runtimes: [sandboxes.runtime.name: sandboxes.runtime], configuration: workerConfiguration)
+                runtimes: try sandboxes.runtimes(), configuration: workerConfiguration)
             let keys = try await SigningKeys(directory: directory.path + "/keys")
             var configuration = GatewayConfiguration()
             configuration.port = 0
@@ -112,7 +118,7 @@ struct GatewayHarness {
         let password = "\(name)-password"
         let registered = try await request(.POST, "/v1/accounts", json: ["name": name, "password": password])
         precondition(registered.status == 201 || registered.status == 409, "register \(name): \(registered.text)")
-        return try await login(name, password).json["token"] as! String
+        return try #require(try await login(name, password).json["token"]?.string)
     }
 
     func login(_ name: String, _ password: String) async throws -> Reply {
@@ -122,7 +128,7 @@ struct GatewayHarness {
     /// The admin's token (the account is created with a random password).
     func admin() async throws -> String {
         let password = try await gateway.ensureAdmin() ?? ""
-        return try await login("admin", password).json["token"] as! String
+        return try #require(try await login("admin", password).json["token"]?.string)
     }
 
     /// Uploads a fixture function and creates its gate at `gate` (e.g. `~:tool`).
