@@ -113,7 +113,7 @@ final class FileSystemCache: @unchecked Sendable {
     private let lock = NSLock()
     private var labels: [String: Label] = [:]
     private var rootEntry: Entry?
-    private var gates: [[UInt8]: Gate] = [:]
+    private var gates: [StoredBytes: Gate] = [:]
     static let maxLabels = 4096
     static let maxGates = 1024
 
@@ -136,13 +136,26 @@ final class FileSystemCache: @unchecked Sendable {
     /// ~25 µs, a third of resolving a gate for an invocation. Keyed by content, so
     /// an updated gate (new bytes) is never answered from an old entry.
     func gate(_ data: [UInt8], decode: () throws(FSError) -> Gate) throws(FSError) -> Gate {
-        if let cached = lock.withLock({ gates[data] }) { return cached }
+        let key = StoredBytes(data)
+        if let cached = lock.withLock({ gates[key] }) { return cached }
         let decoded = try decode()
         lock.withLock {
             if gates.count >= Self.maxGates { gates.removeAll(keepingCapacity: true) }
-            gates[data] = decoded
+            gates[key] = decoded
         }
         return decoded
+    }
+
+    /// Bytes as a dictionary key hashed in one call: `[UInt8]`'s own hashing feeds the
+    /// hasher byte by byte, which was ~2% of resolving a gate.
+    struct StoredBytes: Hashable {
+        let bytes: [UInt8]
+
+        init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+        func hash(into hasher: inout Hasher) {
+            bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+        }
     }
 
     var root: Entry? {
