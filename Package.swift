@@ -65,6 +65,8 @@ let package = Package(
         ),
         // The reference monitor: serves one sandbox's CloudCalls with the file system's rules.
         .target(name: "Monitor", dependencies: ["CloudCalls", "FileSystem", "Store", "Labels"]),
+        // Master key sources, wrapped data keys, sealing at rest (envelope encryption).
+        .target(name: "Keys", dependencies: ["Store", "Processes", .product(name: "Crypto", package: "swift-crypto")]),
         // Isolation backends for guest runtimes: bubblewrap with seccomp and cgroups.
         .target(
             name: "Sandbox",
@@ -277,6 +279,10 @@ let package = Package(
         ),
         // Runs the built executables as a user would; they must be built first
         // (`swift build --build-tests` builds every product).
+        .testTarget(
+            name: "KeysTests",
+            dependencies: ["Keys", "Store", "FaastenTestSupport", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .testTarget(name: "CLITests", dependencies: ["Labels", "LabelSamples", "Processes", "LocalPostgres", "JSONValues", "FaastenTestSupport"]),
         // FstnKit's pure parts, and `fstn` against a running `faasten serve` (built first).
         .testTarget(

@@ -1,0 +1,381 @@
+import Crypto
+import Foundation
+import Store
+
+/// Data keys, wrapped by the master key, and the sealing of bytes at rest with them
+/// (envelope encryption): the store holds only wrapped keys, so rotating the master key
+/// re-wraps a few rows and re-encrypts no data.
+///
+/// ```swift
+/// let keys = try await KeyRing.open(store: store, master: .parse(nil, dataDirectory: dir))
+/// let sealed = try keys.seal(Array("secret".utf8), binding: Array("object 42 file T,T v1".utf8))
+/// let plain = try keys.open(sealed, binding: Array("object 42 file T,T v1".utf8), what: "object 42")
+/// ```
+///
+/// A sealed value is AES-256-GCM under the current data key, its associated data the
+/// caller's `binding` (what the value belongs to: an object's id, kind, label and
+/// version): a value moved to another row, relabelled or rolled back does not open.
+public final class KeyRing: @unchecked Sendable {
+    /// The table of wrapped data keys, owned by this module.
+    public static let schema = Schema(
+        component: "keys",
+        migrations: [
+            Migration(
+                version: 1, name: "wrapped data keys",
+                sqlite: ["CREATE TABLE data_keys (id TEXT PRIMARY KEY, wrapped BLOB NOT NULL, created_at REAL NOT NULL, retired_at REAL)"],
+                postgres: [
+                    """
+                    CREATE TABLE data_keys (
+                        id TEXT PRIMARY KEY, wrapped BYTEA NOT NULL, created_at DOUBLE PRECISION NOT NULL,
+                        retired_at DOUBLE PRECISION)
+                    """
+                ])
+        ])
+
+    /// Where the master key came from.
+    public let source: MasterKeySource
+    private let store: any Store
+    private let master: SymmetricKey
+    private let onEvent: (@Sendable (KeyEvent) -> Void)?
+    private let lock = NSLock()
+    private var keys: [String: SymmetricKey] = [:]
+    private var rows: [DataKeyRow] = []
+    private var currentID: String
+
+    private init(
+        source: MasterKeySource, store: any Store, master: SymmetricKey, rows: [DataKeyRow], keys: [String: SymmetricKey],
+        onEvent: (@Sendable (KeyEvent) -> Void)?
+    ) {
+        self.source = source
+        self.store = store
+        self.master = master
+        self.rows = rows
+        self.keys = keys
+        self.onEvent = onEvent
+        currentID = Self.current(rows)
+    }
+
+    // MARK: Opening
+
+    /// The key ring of `store` under the master key from `source`. At first start (no
+    /// data keys yet) a file source without its file gets a new master key, and the
+    /// first data key is made. A master key that does not open the stored keys, or a
+    /// missing one when keys exist, throws and changes nothing.
+    public static func open(
+        store: any Store, master source: MasterKeySource, onEvent: (@Sendable (KeyEvent) -> Void)? = nil
+    ) async throws(KeyError) -> KeyRing {
+        try prepare(store)
+        var rows = try await load(store)
+        let master = try await masterKey(source, opening: rows, store: store, onEvent: onEvent)
+        var keys = try unwrapAll(rows, with: master, source: source)
+        if rows.isEmpty {
+            let (row, key) = try newDataKey(wrappedBy: master)
+            try await write(store) { try insert(row, in: $0) }
+            rows = [row]
+            keys[row.id] = key
+            onEvent?(KeyEvent(action: "key_data_create", keyID: row.id, detail: "the first data key"))
+        }
+        return KeyRing(source: source, store: store, master: master, rows: rows, keys: keys, onEvent: onEvent)
+    }
+
+    /// The master key from `source`, finishing or undoing a master rotation a crash
+    /// interrupted (a file source's `PATH.new`), and making the file at first start.
+    private static func masterKey(
+        _ source: MasterKeySource, opening rows: [DataKeyRow], store: any Store, onEvent: (@Sendable (KeyEvent) -> Void)?
+    ) async throws(KeyError) -> SymmetricKey {
+        if case let .file(path, create) = source {
+            let pending = path + ".new"
+            if FileManager.default.fileExists(atPath: pending) {
+                let old = try source.load()
+                if let old, let first = rows.first, (try? unwrap(first, with: old)) != nil {
+                    // The rotation never committed: the old key still opens the store.
+                    unlink(pending)
+                } else {
+                    let new = try MasterKeySource.readFile(pending)
+                    guard let first = rows.first, (try? unwrap(first, with: new)) != nil else {
+                        throw .wrongMasterKey("neither \(path) nor \(pending) opens the store's data keys; nothing was changed")
+                    }
+                    guard rename(pending, path) == 0 else {
+                        throw .badSource("cannot finish the master key rotation: rename \(pending) to \(path) failed")
+                    }
+                    onEvent?(KeyEvent(action: "key_master_rotate", keyID: "", detail: "finished after an interruption"))
+                }
+            }
+            if let key = try source.load() { return key }
+            guard rows.isEmpty, create else {
+                throw .wrongMasterKey(
+                    "the store has \(rows.count) data key(s) wrapped by a master key, and \(path) does not exist: "
+                        + "restore the key file or pass --master-key; nothing was changed")
+            }
+            let key = SymmetricKey(size: .bits256)
+            try MasterKeySource.writeFile(key, to: path)
+            onEvent?(KeyEvent(action: "key_master_create", keyID: "", detail: "in \(path)"))
+            return key
+        }
+        guard let key = try source.load() else { throw .badSource("\(source) holds no key") }
+        return key
+    }
+
+    private static func unwrapAll(_ rows: [DataKeyRow], with master: SymmetricKey, source: MasterKeySource) throws(KeyError)
+        -> [String: SymmetricKey]
+    {
+        var keys: [String: SymmetricKey] = [:]
+        for (index, row) in rows.enumerated() {
+            do {
+                keys[row.id] = try unwrap(row, with: master)
+            } catch {
+                // The first key not opening is a wrong master key; a later one, a row
+                // replaced in the database.
+                if index == 0 {
+                    throw .wrongMasterKey("the master key from \(source) does not open the store's data keys; nothing was changed")
+                }
+                throw .tampered("the wrapped data key \(row.id) does not open with the master key that opens the others")
+            }
+        }
+        return keys
+    }
+
+    // MARK: Sealing
+
+    /// `plaintext` sealed under the current data key, bound to `binding`.
+    public func seal(_ plaintext: [UInt8], binding: [UInt8]) throws(KeyError) -> [UInt8] {
+        let (id, key) = lock.withLock { (currentID, keys[currentID]) }
+        guard let key else { throw .unknownKey(id) }
+        let box: AES.GCM.SealedBox
+        do {
+            box = try AES.GCM.seal(plaintext, using: key, authenticating: binding)
+        } catch {
+            throw .storage("sealing failed: \(error)")
+        }
+        guard let combined = box.combined else { throw .storage("sealing failed: no combined form") }
+        let idBytes = Array(id.utf8)
+        return Self.magic + [UInt8(idBytes.count)] + idBytes + Array(combined)
+    }
+
+    /// The plaintext of `sealed`, which must have been sealed with `binding`; `what`
+    /// names it in the error (and the audit entry) if it does not open.
+    public func open(_ sealed: [UInt8], binding: [UInt8], what: String) throws(KeyError) -> [UInt8] {
+        guard sealed.count > Self.magic.count + 1, Array(sealed.prefix(Self.magic.count)) == Self.magic else {
+            throw reportTampering(what, "it is not a sealed value")
+        }
+        let idLength = Int(sealed[Self.magic.count])
+        let idStart = Self.magic.count + 1
+        guard sealed.count >= idStart + idLength + 28 else { throw reportTampering(what, "it is truncated") }
+        let id = String(decoding: sealed[idStart..<(idStart + idLength)], as: UTF8.self)
+        guard let key = try key(id) else { throw reportTampering(what, "it names the data key \(id), which the store does not have") }
+        do {
+            let box = try AES.GCM.SealedBox(combined: sealed[(idStart + idLength)...])
+            return Array(try AES.GCM.open(box, using: key, authenticating: binding))
+        } catch {
+            throw reportTampering(what, "it does not open with its key and binding (changed, moved, relabelled or rolled back)")
+        }
+    }
+
+    private func reportTampering(_ what: String, _ reason: String) -> KeyError {
+        onEvent?(KeyEvent(action: "key_tamper_detected", keyID: "", detail: "\(what): \(reason)"))
+        return .tampered("\(what): \(reason)")
+    }
+
+    /// A data key by id, reading the store again once if another process made it since.
+    private func key(_ id: String) throws(KeyError) -> SymmetricKey? {
+        if let key = lock.withLock({ keys[id] }) { return key }
+        let rows: [DataKeyRow]
+        do {
+            rows = try store.synchronousTransaction(.read) { try Self.rows(in: $0) }
+        } catch {
+            throw .storage("\(error)")
+        }
+        guard let row = rows.first(where: { $0.id == id }) else { return nil }
+        let key: SymmetricKey
+        do {
+            key = try Self.unwrap(row, with: master)
+        } catch {
+            throw .tampered("the wrapped data key \(id) does not open with the master key")
+        }
+        lock.withLock {
+            keys[id] = key
+            self.rows = rows
+            currentID = Self.current(rows)
+        }
+        return key
+    }
+
+    // MARK: Rotation
+
+    /// Makes a new data key the one new values are sealed with; the others stay to open
+    /// what they sealed. Returns its id.
+    @discardableResult
+    public func rotateDataKey() async throws(KeyError) -> String {
+        let (row, key) = try Self.newDataKey(wrappedBy: master)
+        let now = row.createdAt
+        try await Self.write(store) { transaction in
+            try Self.insert(row, in: transaction)
+            _ = try transaction.execute(
+                "UPDATE data_keys SET retired_at = ? WHERE id <> ? AND retired_at IS NULL", [.real(now), .text(row.id)])
+        }
+        let rows = try await Self.load(store)
+        lock.withLock {
+            keys[row.id] = key
+            self.rows = rows
+            currentID = Self.current(rows)
+        }
+        onEvent?(KeyEvent(action: "key_data_rotate", keyID: row.id, detail: "new values are sealed with it"))
+        return row.id
+    }
+
+    /// Re-wraps every data key of `store` from the master key of `from` to a new one:
+    /// `to`'s, or for a file source without `to`, a new key written in place of the old
+    /// file (crash-safe: written beside it first, renamed once the store has committed).
+    /// No data is re-encrypted.
+    public static func rotateMaster(
+        store: any Store, from: MasterKeySource, to: MasterKeySource? = nil, onEvent: (@Sendable (KeyEvent) -> Void)? = nil
+    ) async throws(KeyError) {
+        let ring = try await open(store: store, master: from, onEvent: onEvent)
+        let newKey: SymmetricKey
+        var pending: (from: String, to: String)?
+        switch (from, to) {
+        case let (.file(path, _), nil):
+            newKey = SymmetricKey(size: .bits256)
+            try MasterKeySource.writeFile(newKey, to: path + ".new")
+            pending = (path + ".new", path)
+        case let (_, target?):
+            if case let .file(path, _) = target, !FileManager.default.fileExists(atPath: path) {
+                newKey = SymmetricKey(size: .bits256)
+                try MasterKeySource.writeFile(newKey, to: path)
+            } else {
+                guard let key = try target.load() else { throw .badSource("\(target) holds no key") }
+                newKey = key
+            }
+        default:
+            throw .badSource("\(from) cannot be rewritten here: give the new master key's source (--new-master-key)")
+        }
+        let old = ring.master
+        do {
+            try await write(store) { transaction in
+                // Read inside the transaction: a key made meanwhile is re-wrapped too.
+                for row in try rows(in: transaction) {
+                    let key = try unwrap(row, with: old)
+                    _ = try transaction.execute(
+                        "UPDATE data_keys SET wrapped = ? WHERE id = ?", [.blob(try wrap(key, id: row.id, with: newKey)), .text(row.id)])
+                }
+            }
+        } catch {
+            if let pending { unlink(pending.from) }
+            throw error
+        }
+        if let pending, rename(pending.from, pending.to) != 0 {
+            throw .badSource("the store is re-wrapped but \(pending.from) could not replace \(pending.to): rename it by hand")
+        }
+        onEvent?(KeyEvent(action: "key_master_rotate", keyID: "", detail: "data keys re-wrapped; now from \(to ?? from)"))
+    }
+
+    // MARK: Status
+
+    /// The data keys, oldest first, and which one seals new values.
+    public var status: KeyStatus {
+        lock.withLock { KeyStatus(source: source.description, current: currentID, keys: rows) }
+    }
+
+    // MARK: Rows
+
+    static let magic: [UInt8] = [0x46, 0x4B, 0x01]  // "FK", format 1
+
+    private static func prepare(_ store: any Store) throws(KeyError) {
+        do {
+            try store.prepare(schema)
+        } catch {
+            throw .storage("\(error)")
+        }
+    }
+
+    private static func load(_ store: any Store) async throws(KeyError) -> [DataKeyRow] {
+        do {
+            return try await store.transaction(.read) { try rows(in: $0) }
+        } catch {
+            throw .storage("\(error)")
+        }
+    }
+
+    private static func write(_ store: any Store, _ body: @escaping @Sendable (any StoreTransaction) throws -> Void) async throws(KeyError) {
+        do {
+            try await store.transaction(.write, body)
+        } catch let error as KeyError {
+            throw error
+        } catch {
+            throw .storage("\(error)")
+        }
+    }
+
+    static func rows(in transaction: any StoreTransaction) throws -> [DataKeyRow] {
+        try transaction.query("SELECT id, wrapped, created_at, retired_at FROM data_keys ORDER BY created_at, id", []).map { row in
+            DataKeyRow(
+                id: try row.string(0), wrapped: try row.optionalBytes(1) ?? [], createdAt: try row.double(2),
+                retiredAt: try row.optionalDouble(3))
+        }
+    }
+
+    private static func insert(_ row: DataKeyRow, in transaction: any StoreTransaction) throws {
+        _ = try transaction.execute(
+            "INSERT INTO data_keys (id, wrapped, created_at) VALUES (?, ?, ?)", [.text(row.id), .blob(row.wrapped), .real(row.createdAt)])
+    }
+
+    private static func current(_ rows: [DataKeyRow]) -> String {
+        rows.last(where: { $0.retiredAt == nil })?.id ?? rows.last?.id ?? ""
+    }
+
+    private static func newDataKey(wrappedBy master: SymmetricKey) throws(KeyError) -> (DataKeyRow, SymmetricKey) {
+        let now = Date().timeIntervalSince1970
+        var random = SystemRandomNumberGenerator()
+        let id = "dk-\(Int(now))-\(String(random.next() as UInt32, radix: 16))"
+        let key = SymmetricKey(size: .bits256)
+        return (DataKeyRow(id: id, wrapped: try wrap(key, id: id, with: master), createdAt: now, retiredAt: nil), key)
+    }
+
+    private static func wrap(_ key: SymmetricKey, id: String, with master: SymmetricKey) throws(KeyError) -> [UInt8] {
+        do {
+            let box = try key.withUnsafeBytes { try AES.GCM.seal($0, using: master, authenticating: Array("faasten data key \(id)".utf8)) }
+            guard let combined = box.combined else { throw KeyError.storage("wrapping failed") }
+            return Array(combined)
+        } catch let error as KeyError {
+            throw error
+        } catch {
+            throw .storage("wrapping failed: \(error)")
+        }
+    }
+
+    private static func unwrap(_ row: DataKeyRow, with master: SymmetricKey) throws -> SymmetricKey {
+        let box = try AES.GCM.SealedBox(combined: row.wrapped)
+        return SymmetricKey(data: try AES.GCM.open(box, using: master, authenticating: Array("faasten data key \(row.id)".utf8)))
+    }
+}
+
+/// One stored data key, wrapped.
+public struct DataKeyRow: Sendable, Hashable {
+    public let id: String
+    public let wrapped: [UInt8]
+    public let createdAt: Double
+    /// When a newer key took over sealing (it still opens what it sealed).
+    public let retiredAt: Double?
+
+    public init(id: String, wrapped: [UInt8], createdAt: Double, retiredAt: Double?) {
+        self.id = id
+        self.wrapped = wrapped
+        self.createdAt = createdAt
+        self.retiredAt = retiredAt
+    }
+}
+
+/// What `faasten keys status` shows.
+public struct KeyStatus: Sendable {
+    public let source: String
+    public let current: String
+    public let keys: [DataKeyRow]
+}
+
+/// A key operation, for the audit log.
+public struct KeyEvent: Sendable, Hashable {
+    /// `key_master_create`, `key_master_rotate`, `key_data_create`, `key_data_rotate`, `key_tamper_detected`.
+    public let action: String
+    public let keyID: String
+    public let detail: String
+}
