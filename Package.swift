@@ -130,6 +130,7 @@ let package = Package(
             dependencies: [
                 "Labels",
                 "FileSystem",
+                "Keys",
                 "Store",
                 "Monitor",
                 "Sandbox",

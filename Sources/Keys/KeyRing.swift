@@ -108,7 +108,13 @@ public final class KeyRing: @unchecked Sendable {
                         + "restore the key file or pass --master-key; nothing was changed")
             }
             let key = SymmetricKey(size: .bits256)
-            try MasterKeySource.writeFile(key, to: path)
+            do {
+                try MasterKeySource.writeFile(key, to: path)
+            } catch {
+                // Another part of the platform starting at the same time made it first.
+                if let made = try source.load() { return made }
+                throw error
+            }
             onEvent?(KeyEvent(action: "key_master_create", keyID: "", detail: "in \(path)"))
             return key
         }

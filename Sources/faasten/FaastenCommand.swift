@@ -16,7 +16,7 @@ struct FaastenCommand: AsyncParsableCommand {
             Exit status: 0 on success (or `true`), 1 for `false`, 2 on an error.
             """,
         version: "0.1.0",
-        subcommands: [LabelCommand.self, FSCommand.self, InvokeCommand.self, RunCommand.self, ServeCommand.self, GatewayCommand.self, WorkerCommand.self]
+        subcommands: [LabelCommand.self, FSCommand.self, InvokeCommand.self, RunCommand.self, ServeCommand.self, GatewayCommand.self, WorkerCommand.self, KeysCommand.self]
     )
 
     /// Runs the command with this tool's exit codes: usage and input errors exit 2

@@ -40,7 +40,8 @@ final class ClusterFixture: @unchecked Sendable {
         count += 1
         let process = try LaunchedProduct.start(
             "faasten",
-            ["gateway", "--store", url, "--listen", "127.0.0.1:0", "--bcrypt-cost", "4", "--lease", Self.lease, "--data", directory.path]
+            ["gateway", "--store", url, "--listen", "127.0.0.1:0", "--bcrypt-cost", "4", "--lease", Self.lease, "--data", directory.path,
+             "--master-key", directory.path + "/master-key"]
                 + (sharedBlobs.map { ["--blobs", $0] } ?? []),
             log: directory.path + "/gateway-\(count).log", ready: "faasten listening on ")
         launched.append(process)
@@ -55,7 +56,7 @@ final class ClusterFixture: @unchecked Sendable {
             "faasten",
             [
                 "worker", "--store", url, "--lease", Self.lease, "--memory", "1024", "--slots", "\(slots)", "--no-limits",
-                "--cache", directory.path + "/cache-\(count)",
+                "--cache", directory.path + "/cache-\(count)", "--master-key", directory.path + "/master-key",
             ] + (sharedBlobs.map { ["--blobs", $0] } ?? []),
             log: directory.path + "/worker-\(count).log", ready: "serving the queue")
         launched.append(process)

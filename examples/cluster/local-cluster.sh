@@ -43,16 +43,20 @@ echo "==> PostgreSQL on 127.0.0.1:$port (data in $work/db)"
 "${as_pg[@]}" "$pg/pg_ctl" -w -D "$work/db" -l "$work/postgres.log" -o "-h 127.0.0.1 -p $port -k $work" start >/dev/null
 "$pg/psql" -h 127.0.0.1 -p "$port" -U faasten -d postgres -qc "CREATE DATABASE faasten"
 export FAASTEN_STORE="postgres://faasten@127.0.0.1:$port/faasten"
+# Every part of a cluster opens the store's data keys with one master key: the
+# gateway makes this file at first start, the workers read it.
+mkdir -p "$work/gateway"
+export FAASTEN_MASTER_KEY_SPEC="$work/master-key"
 
 limits=()
 [ "$(id -u)" = 0 ] || limits=(--no-limits)
 
 echo "==> faasten gateway on $listen (log: $work/gateway.log)"
-"$bin/faasten" gateway --listen "$listen" --data "$work/gateway" >"$work/gateway.out" 2>"$work/gateway.log" &
+"$bin/faasten" gateway --listen "$listen" --data "$work/gateway" --master-key "$FAASTEN_MASTER_KEY_SPEC" >"$work/gateway.out" 2>"$work/gateway.log" &
 pids+=($!)
 for n in 1 2; do
   echo "==> faasten worker $n (log: $work/worker-$n.log)"
-  "$bin/faasten" worker --memory 1024 "${limits[@]}" --cache "$work/cache-$n" >"$work/worker-$n.out" 2>"$work/worker-$n.log" &
+  "$bin/faasten" worker --memory 1024 "${limits[@]}" --cache "$work/cache-$n" --master-key "$FAASTEN_MASTER_KEY_SPEC" >"$work/worker-$n.out" 2>"$work/worker-$n.log" &
   pids+=($!)
 done
 

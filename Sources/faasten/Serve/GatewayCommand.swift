@@ -34,6 +34,8 @@ struct GatewayCommand: AsyncParsableCommand {
         let registry = try ServerProcess.bootstrap(logLevel: cluster.logLevel)
         let logger = Logger(label: "faasten")
         let store = try await cluster.open()
+        let audit = try AuditLog(store: store)
+        _ = try await cluster.keyRing(store, audit: audit)
         let fileSystem = try await ServerProcess.fileSystem(on: store)
         var clusterConfiguration = ClusterConfiguration()
         clusterConfiguration.leaseSeconds = cluster.lease
@@ -41,7 +43,6 @@ struct GatewayCommand: AsyncParsableCommand {
         clusterConfiguration.queueWaitSeconds = queueWait
         let dispatcher = ClusterDispatcher(fileSystem: fileSystem, queue: try PostgresQueue(store: store), configuration: clusterConfiguration)
         dispatcher.start()
-        let audit = try AuditLog(store: store)
         let keys: SigningKeys
         do {
             keys = try await SigningKeys(store: store)

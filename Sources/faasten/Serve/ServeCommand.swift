@@ -3,6 +3,7 @@ import FileSystem
 import Foundation
 import Gateway
 import Hummingbird
+import Keys
 import Logging
 import Metrics
 import Prometheus
@@ -39,17 +40,21 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Of those, how many one invoker may have waiting (fairness between invokers).")
     var maxQueuedPerInvoker: Int = EngineConfiguration().maxQueuedPerInvoker
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: String = "info"
+    @Option(help: "The master key: a file, env:NAME or command:CMD (default: DATA/master-key, made 0600 at first start).")
+    var masterKey: String?
 
     func run() async throws {
         let configuration = try http.configuration()
         let dataDirectory = (FSOptions.dataDirectory(data) as NSString).expandingTildeInPath
+        let keySource = try ServerProcess.masterKeySource(masterKey, dataDirectory: dataDirectory)
         try? FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let registry = try ServerProcess.bootstrap(logLevel: logLevel)
         let logger = Logger(label: "faasten")
 
         let opened = try await FSOptions.open(try store.map { try StoreLocation($0) } ?? .directory(dataDirectory))
-        let fileSystem = try await ServerProcess.fileSystem(on: opened)
         let audit = try AuditLog(store: opened)
+        _ = try await ServerProcess.keyRing(opened, keySource, audit: audit)
+        let fileSystem = try await ServerProcess.fileSystem(on: opened)
         var workerConfiguration = EngineConfiguration()
         workerConfiguration.memoryBudgetMB = memory
         guard maxQueued >= 1, (1...maxQueued).contains(maxQueuedPerInvoker) else {

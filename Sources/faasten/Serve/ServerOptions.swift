@@ -2,6 +2,7 @@ import ArgumentParser
 import FileSystem
 import Foundation
 import Gateway
+import Keys
 import Logging
 import Metrics
 import Prometheus
@@ -72,6 +73,31 @@ enum ServerProcess {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         return registry
+    }
+
+    /// The master key's source `spec` names (default: `master-key` in `dataDirectory`).
+    static func masterKeySource(_ spec: String?, dataDirectory: String?) throws -> MasterKeySource {
+        do {
+            return try MasterKeySource.parse(spec, dataDirectory: dataDirectory)
+        } catch {
+            throw CommandError("--master-key: \(error)")
+        }
+    }
+
+    /// The key ring of `store`: a wrong or missing master key stops the process here,
+    /// before anything else is done, with the reason.
+    static func keyRing(_ store: any Store, _ source: MasterKeySource, audit: AuditLog) async throws -> KeyRing {
+        do {
+            return try await KeyRing.open(store: store, master: source, onEvent: auditing(audit))
+        } catch {
+            await audit.flush()
+            throw CommandError("\(error)")
+        }
+    }
+
+    /// Key operations as audit events, by the operator.
+    static func auditing(_ audit: AuditLog) -> @Sendable (KeyEvent) -> Void {
+        { event in audit.record(AuditEvent(principal: "operator", action: event.action, object: event.keyID, detail: event.detail)) }
     }
 
     /// The file system on `store`, initialized on first use (the root, `home`).
@@ -150,6 +176,14 @@ struct ClusterStoreOptions: ParsableArguments {
     @Option(help: "Database connections this process keeps.") var connections: Int = 8
     @Option(help: "Seconds a worker's claim lasts without a heartbeat (the same on every process).") var lease: Double = 15
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: String = "info"
+    @Option(help: "The master key: a file, env:NAME or command:CMD (default: $FAASTEN_DATA/master-key; every part of a cluster needs the same key).")
+    var masterKey: String?
+
+    /// The cluster's key ring, checked at start (see ``ServerProcess/keyRing(_:_:audit:)``).
+    func keyRing(_ store: any Store, audit: AuditLog) async throws -> KeyRing {
+        let directory = (FSOptions.dataDirectory(nil) as NSString).expandingTildeInPath
+        return try await ServerProcess.keyRing(store, try ServerProcess.masterKeySource(masterKey, dataDirectory: directory), audit: audit)
+    }
 
     func location() throws -> PostgresLocation {
         guard let text = store ?? ProcessInfo.processInfo.environment["FAASTEN_STORE"], !text.isEmpty else {

@@ -35,8 +35,9 @@ struct WorkerCommand: AsyncParsableCommand {
         _ = try ServerProcess.bootstrap(logLevel: cluster.logLevel)
         let logger = Logger(label: "faasten")
         let store = try await cluster.open()
-        let fileSystem = try await ServerProcess.fileSystem(on: store)
         let audit = try AuditLog(store: store)
+        _ = try await cluster.keyRing(store, audit: audit)
+        let fileSystem = try await ServerProcess.fileSystem(on: store)
         var workerConfiguration = EngineConfiguration()
         workerConfiguration.memoryBudgetMB = memory
         workerConfiguration.audit = audit
