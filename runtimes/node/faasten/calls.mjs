@@ -3,7 +3,7 @@ import { ChannelClosed, ProtocolError } from "./_channel.mjs";
 import { EMPTY, NO_BYTES, record, stringMap, toBytes, toPayload } from "./_values.mjs";
 import * as wire from "./_wire/cloudcalls.mjs";
 import { InvalidArgumentError, WrongKindError, toError } from "./errors.mjs";
-import { Blob, BlobEntry, CLASSES, Dent, FacetedDirectory, File, KIND_NAMES, NewBlob } from "./handles.mjs";
+import { Blob, BlobEntry, CLASSES, Dent, Directory, FacetedDirectory, File, KIND_NAMES, NewBlob } from "./handles.mjs";
 
 const VERB_NAMES = new Map(Object.entries(wire.Verb).map(([name, value]) => [value, name]));
 
@@ -289,11 +289,17 @@ export class Syscall {
 
   /** `{name: kind}` of a directory. */
   fsList(path = "") {
-    return this._withResolved(path, (handle) => handle.ls());
+    return this._withResolved(path, (handle) => {
+      if (!(handle instanceof Directory || handle instanceof FacetedDirectory)) throw wrongKind(handle, path, "directory");
+      return handle.ls();
+    });
   }
 
   fsFacetedList(path, clearance) {
-    return this._withResolved(path, (handle) => handle.ls(clearance));
+    return this._withResolved(path, (handle) => {
+      if (!(handle instanceof FacetedDirectory)) throw wrongKind(handle, path, "faceted");
+      return handle.ls(clearance);
+    });
   }
 
   /** Creates a directory (default label: the current one, endorsed). */
@@ -391,7 +397,7 @@ function serviceSpec({ privilege, clearance, taint, url, verb, headers }) {
 
 function wrongKind(handle, path, expected) {
   // A typed error (as the monitor gives for a wrong kind), not a TypeError.
-  const kind = KIND_NAMES.get(handle.kind) ?? "object";
+  const kind = KIND_NAMES.get(handle.kind) ?? "unknown kind of object";
   return new WrongKindError(`${path} is a ${kind}, not a ${expected}`, "WRONG_KIND");
 }
 

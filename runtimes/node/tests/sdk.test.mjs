@@ -338,6 +338,8 @@ describe("wrong kind", () => {
     ["fsWrite", ["data"], K.GATE, "home:x is a gate, not a file"],
     ["fsOpenBlob", [], K.FILE, "home:x is a file, not a blob"],
     ["fsOpenBlob", [], K.SERVICE, "home:x is a service, not a blob"],
+    ["fsList", [], K.FILE, "home:x is a file, not a directory"],
+    ["fsFacetedList", [], K.DIRECTORY, "home:x is a directory, not a faceted"],
   ]) {
     test(`${method}: ${message}`, async () => {
       const h = host(opened(7, kind), DONE);

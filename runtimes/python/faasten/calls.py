@@ -2,7 +2,8 @@
 from faasten._channel import ChannelClosed, frame as _frame
 from faasten._wire import cloudcalls as wire
 from faasten.errors import InvalidArgumentError, WrongKindError, _raise
-from faasten.handles import _CLASSES, _EMPTY, _KIND_NAMES, Blob, BlobEntry, Dent, FacetedDirectory, File, NewBlob
+from faasten.handles import (_CLASSES, _EMPTY, _KIND_NAMES, Blob, BlobEntry, Dent, Directory, FacetedDirectory, File, Gate,
+                              NewBlob, Service)
 
 _VERBS = {"HEAD": wire.Verb.HEAD, "GET": wire.Verb.GET, "POST": wire.Verb.POST, "PUT": wire.Verb.PUT,
           "DELETE": wire.Verb.DELETE}
@@ -236,10 +237,14 @@ class Syscall:
     def fs_list(self, path=""):
         """``{name: kind}`` of a directory."""
         with self.resolve(path) as handle:
+            if not isinstance(handle, (Directory, FacetedDirectory)):
+                raise _wrong_kind(handle, path, "directory")
             return handle.ls()
 
     def fs_faceted_list(self, path, clearance=None):
         with self.resolve(path) as handle:
+            if not isinstance(handle, FacetedDirectory):
+                raise _wrong_kind(handle, path, "faceted")
             return handle.ls(clearance)
 
     def fs_createdir(self, path, label=None):
@@ -301,17 +306,21 @@ class Syscall:
     def invoke(self, path, payload=b"", sync=False, params=None):
         """Invokes the gate at ``path`` (asynchronous by default, as in the original)."""
         with self.resolve(path) as gate:
+            if not isinstance(gate, (Gate, Service)):
+                raise _wrong_kind(gate, path, "gate")
             return gate.invoke(payload, sync, params)
 
     def invoke_service(self, path, payload=b"", params=None, toblob=False):
         with self.resolve(path) as service:
+            if not isinstance(service, Service):
+                raise _wrong_kind(service, path, "service")
             return service.invoke(payload, True, params, toblob)
 
 
 def _wrong_kind(handle, path, expected):
     # A typed error with the monitor's code for a wrong kind (not an AttributeError),
     # naming the kind as the wire and the JavaScript SDK do ("faceted", not the class).
-    kind = _KIND_NAMES.get(handle.kind, "object")
+    kind = _KIND_NAMES.get(handle.kind, "unknown kind of object")
     return WrongKindError("%s is a %s, not a %s" % (path, kind, expected), "WRONG_KIND")
 
 

@@ -321,6 +321,10 @@ class WrongKind(SdkTest):
         ("fs_write", (b"data",), K.GATE, "home:x is a gate, not a file"),
         ("fs_openblob", (), K.FILE, "home:x is a file, not a blob"),
         ("fs_openblob", (), K.SERVICE, "home:x is a service, not a blob"),
+        ("fs_list", (), K.FILE, "home:x is a file, not a directory"),
+        ("fs_faceted_list", (), K.DIRECTORY, "home:x is a directory, not a faceted"),
+        ("invoke", (), K.FILE, "home:x is a file, not a gate"),
+        ("invoke_service", (), K.GATE, "home:x is a gate, not a service"),
     ]
 
     def test_path_helpers_refuse_a_handle_of_the_wrong_kind(self):
