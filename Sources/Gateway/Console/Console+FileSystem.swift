@@ -261,7 +261,9 @@ struct ObjectView: Sendable {
         let parsed = try? FSPath(parsing: path)
         let parts = parsed?.components.map { FSPath([$0]).description } ?? [path]
         name = parts.last ?? path
-        crumbs = parts.indices.map { Crumb(name: parts[$0], path: parts[...$0].joined(separator: ":")) }
+        crumbs = parts.indices.map {
+            Crumb(name: parts[$0], path: parts[...$0].joined(separator: ":"), last: $0 == parts.count - 1)
+        }
         canDelete = Console.parent(of: path) != nil
     }
 }
@@ -269,9 +271,12 @@ struct ObjectView: Sendable {
 struct Crumb: Sendable {
     let name: String
     let pathQuery: String
-    init(name: String, path: String) {
+    /// The object itself: no separator after it.
+    let last: Bool
+    init(name: String, path: String, last: Bool) {
         self.name = name
         pathQuery = PathEncoding.segment(path)
+        self.last = last
     }
 }
 

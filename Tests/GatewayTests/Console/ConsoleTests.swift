@@ -149,6 +149,10 @@ struct ConsoleTests {
             #expect(listing.text.contains("&lt;img src=x onerror=alert(1)&gt;.txt"))
             #expect(!listing.text.contains("<img"))
             #expect(listing.text.contains("readable by: alice; vouched for by: alice"))
+            // The breadcrumb names each step once, separated, with nothing after the last.
+            let crumbs = try #require(Self.first(#"(<nav class="crumbs" id="crumbs">.*?</nav>)"#, in: listing.text))
+            #expect(crumbs.components(separatedBy: #"<span class="sep">:</span>"#).count == 2)
+            #expect(crumbs.hasSuffix("</a></nav>"))
             let file = try await browser.get("/console/fs?path=" + Browser.encode("home:<alice,alice>:" + Self.xssName))
             #expect(file.text.contains("&lt;script&gt;alert(2)&lt;/script&gt;"))
             #expect(!file.text.contains("<script>alert"))
