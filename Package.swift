@@ -53,7 +53,7 @@ let package = Package(
             ]
         ),
         // The labeled file system: objects, SecurityContext, every operation with its flow check.
-        .target(name: "FileSystem", dependencies: ["Labels", "Store"]),
+        .target(name: "FileSystem", dependencies: ["Labels", "Store", "Keys"]),
         // Child processes with exact file descriptors, reaped by pid.
         .target(name: "Processes", dependencies: ["CSystemCalls"]),
         // Linux calls the Swift Glibc module does not expose (GNU extensions).
@@ -225,7 +225,7 @@ let package = Package(
         .testTarget(
             name: "FileSystemTests",
             dependencies: [
-                "FileSystem", "Store", "Labels", "LabelSamples", "FaastenTestSupport",
+                "FileSystem", "Store", "Keys", "Labels", "LabelSamples", "LocalPostgres", "FaastenTestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),

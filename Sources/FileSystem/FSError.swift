@@ -41,6 +41,9 @@ public enum FSError: Error, Hashable, Sendable {
     case notInitialized
     /// A stored value could not be decoded: a bug or a damaged database.
     case corrupt(String)
+    /// A stored value does not open with its key and binding: changed, moved, relabelled
+    /// or rolled back in the database (see docs/trust.md). Nothing of it is released.
+    case tampered(String)
     /// The storage backend failed.
     case storage(String)
 
@@ -105,6 +108,7 @@ extension FSError: CustomStringConvertible {
         case let .invalidContext(reason): return "invalid security context: \(reason)"
         case .notInitialized: return "the file system is not initialized: run `faasten fs init`"
         case let .corrupt(reason): return "stored data is damaged: \(reason)"
+        case let .tampered(reason): return "\(reason)"
         case let .storage(reason): return "storage failure: \(reason)"
         }
     }

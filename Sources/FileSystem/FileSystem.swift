@@ -1,4 +1,5 @@
 import Foundation
+import Keys
 import Labels
 import Store
 
@@ -18,11 +19,16 @@ import Store
 public struct FileSystem: Sendable {
     public let store: any Store
     public let limits: FileSystemLimits
+    /// Seals the content of files, gates, services and blob entries at rest, bound to
+    /// their object (see ``FileSystemSession``'s sealing); `nil`: stored in clear (tests
+    /// and benchmarks; `faasten` always seals).
+    public let keys: KeyRing?
     let cache: FileSystemCache
 
-    public init(store: any Store, limits: FileSystemLimits = .default) {
+    public init(store: any Store, limits: FileSystemLimits = .default, keys: KeyRing? = nil) {
         self.store = store
         self.limits = limits
+        self.keys = keys
         cache = FileSystemCache()
     }
 
@@ -36,10 +42,11 @@ public struct FileSystem: Sendable {
         let start = context
         let limits = limits
         let cache = cache
+        let keys = keys
         let outcome: Result<(T, SecurityContext), any Error>
         do {
             outcome = .success(try await store.transaction(mode) { transaction in
-                try Self.run(body, FileSystemSession(transaction: transaction, limits: limits, cache: cache), start)
+                try Self.run(body, FileSystemSession(transaction: transaction, limits: limits, cache: cache, keys: keys), start)
             })
         } catch {
             outcome = .failure(error)
@@ -57,7 +64,7 @@ public struct FileSystem: Sendable {
         let outcome: Result<(T, SecurityContext), any Error>
         do {
             outcome = .success(try store.synchronousTransaction(mode) { transaction in
-                try Self.run(body, FileSystemSession(transaction: transaction, limits: limits, cache: cache), start)
+                try Self.run(body, FileSystemSession(transaction: transaction, limits: limits, cache: cache, keys: keys), start)
             })
         } catch {
             outcome = .failure(error)

@@ -61,11 +61,16 @@ public final class KeyRing: @unchecked Sendable {
     /// data keys yet) a file source without its file gets a new master key, and the
     /// first data key is made. A master key that does not open the stored keys, or a
     /// missing one when keys exist, throws and changes nothing.
+    /// `beforeFirstKey` runs when the store has no data keys yet, before anything is
+    /// made (the file system refuses there if it finds sealed values whose keys are gone).
+    /// ``createdFirstKey`` says whether this call made the first data key.
     public static func open(
-        store: any Store, master source: MasterKeySource, onEvent: (@Sendable (KeyEvent) -> Void)? = nil
+        store: any Store, master source: MasterKeySource, onEvent: (@Sendable (KeyEvent) -> Void)? = nil,
+        beforeFirstKey: (@Sendable () async throws(KeyError) -> Void)? = nil
     ) async throws(KeyError) -> KeyRing {
         try prepare(store)
         var rows = try await load(store)
+        if rows.isEmpty, let beforeFirstKey { try await beforeFirstKey() }
         let master = try await masterKey(source, opening: rows, store: store, onEvent: onEvent)
         var keys = try unwrapAll(rows, with: master, source: source)
         if rows.isEmpty {
@@ -74,8 +79,25 @@ public final class KeyRing: @unchecked Sendable {
             rows = [row]
             keys[row.id] = key
             onEvent?(KeyEvent(action: "key_data_create", keyID: row.id, detail: "the first data key"))
+            let ring = KeyRing(source: source, store: store, master: master, rows: rows, keys: keys, onEvent: onEvent)
+            ring.createdFirstKey = true
+            return ring
         }
         return KeyRing(source: source, store: store, master: master, rows: rows, keys: keys, onEvent: onEvent)
+    }
+
+    /// Whether opening made the store's first data key (a new store, or one from before
+    /// encryption at rest, whose values are still to be sealed).
+    public private(set) var createdFirstKey = false
+
+    /// Whether `bytes` has the form of a sealed value (it may still not open).
+    public static func isSealed(_ bytes: [UInt8]) -> Bool {
+        bytes.count > magic.count && Array(bytes.prefix(magic.count)) == magic
+    }
+
+    /// Reports what a caller found tampered with outside ``open(_:binding:what:)``.
+    public func reportTampering(_ what: String) {
+        onEvent?(KeyEvent(action: "key_tamper_detected", keyID: "", detail: what))
     }
 
     /// The master key from `source`, finishing or undoing a master rotation a crash

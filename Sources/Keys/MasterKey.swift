@@ -101,6 +101,10 @@ public enum MasterKeySource: Sendable, Hashable, CustomStringConvertible {
     /// Writes `key` to `path` with mode 0600, durably (a new file: never over another).
     static func writeFile(_ key: SymmetricKey, to path: String) throws(KeyError) {
         let text = key.withUnsafeBytes { Data($0).base64EncodedString() } + "\n"
+        let parent = (path as NSString).deletingLastPathComponent
+        if !parent.isEmpty {
+            try? FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
             throw .badSource("cannot create the master key file \(path): \(String(cString: strerror(errno)))")

@@ -134,7 +134,7 @@ struct CallFailure: Error {
         case .cannotRead, .cannotWrite, .cannotDeclassify, .cannotDelegate, .cannotRelease, .cannotInvoke, .cannotSend, .cannotStart:
             self.init(.refused, "\(error)", rule: error.rule)
         case .limitExceeded, .labelTooLarge: self.init(.limitExceeded, "\(error)")
-        case .corrupt: self.init(.internal, "\(error)")
+        case .corrupt, .tampered: self.init(.internal, "\(error)")
         case .storage, .notInitialized, .unavailable: self.init(.unavailable, "\(error)")
         }
     }

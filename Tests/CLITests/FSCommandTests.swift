@@ -10,9 +10,12 @@ struct FSCommandTests {
     /// Runs `faasten fs --store STORE ARGS…`.
     struct Operator {
         let store: String
+        /// For PostgreSQL: where the master key is (a directory store keeps its own).
+        var masterKey: String?
 
         func fs(_ arguments: [String], input: String = "") throws -> BuiltProducts.Result {
-            try BuiltProducts.run("faasten", ["fs", "--store", store] + arguments, input: Data(input.utf8))
+            let key = masterKey.map { ["--master-key", $0] } ?? []
+            return try BuiltProducts.run("faasten", ["fs", "--store", store] + key + arguments, input: Data(input.utf8))
         }
     }
 
@@ -30,7 +33,8 @@ struct FSCommandTests {
     }
 
     @Test func theSameWalkThroughOnPostgreSQL() throws {
-        let op = Operator(store: try LocalPostgres.shared().createDatabase(prefix: "cli"))
+        let keys = try TemporaryDirectory()
+        let op = Operator(store: try LocalPostgres.shared().createDatabase(prefix: "cli"), masterKey: keys.path + "/master-key")
         try walkThrough(op)
     }
 

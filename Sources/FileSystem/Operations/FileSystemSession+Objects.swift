@@ -32,7 +32,7 @@ extension FileSystemSession {
             data = try encode(service)
         }
         try context.checkWrite(label)
-        let id = try store { try transaction.insertObject(kind: object.kind.rawValue, label: label.description, data: data) }
+        let id = try insertObject(kind: object.kind, label: label.description, content: data)
         return Entry(kind: object.kind, id: id, label: label)
     }
 
@@ -67,14 +67,14 @@ extension FileSystemSession {
     // MARK: Files
 
     public func read(file entry: Entry, _ context: inout SecurityContext) throws(FSError) -> [UInt8] {
-        try readRecord(entry, .file, &context).data
+        try content(of: try readRecord(entry, .file, &context))
     }
 
     /// Replaces the file's bytes (write rule; no taint).
     public func write(file entry: Entry, _ bytes: [UInt8], _ context: inout SecurityContext) throws(FSError) {
         try checkFileSize(bytes)
         let id = try writableID(entry, .file, context)
-        try store { try transaction.updateObjectData(id, data: bytes) }
+        try storeContent(bytes, of: id)
     }
 
     func checkFileSize(_ bytes: [UInt8]) throws(FSError) {
@@ -88,7 +88,7 @@ extension FileSystemSession {
     /// The blob a blob entry points at (read rule).
     public func read(blob entry: Entry, _ context: inout SecurityContext) throws(FSError) -> BlobName {
         let record = try readRecord(entry, .blob, &context)
-        guard let name = BlobName(hex: String(decoding: record.data, as: UTF8.self)) else {
+        guard let name = BlobName(hex: String(decoding: try content(of: record), as: UTF8.self)) else {
             throw .corrupt("blob entry \(entry) does not hold a blob name")
         }
         return name
@@ -97,7 +97,7 @@ extension FileSystemSession {
     /// Points a blob entry at another blob (write rule).
     public func update(blob entry: Entry, to blob: ExistingBlob, _ context: inout SecurityContext) throws(FSError) {
         let id = try writableID(entry, .blob, context)
-        try store { try transaction.updateObjectData(id, data: Array(blob.name.hex.utf8)) }
+        try storeContent(Array(blob.name.hex.utf8), of: id)
     }
 
     /// Stores `blob` as `name` in `directory`: re-points an existing blob entry of that
@@ -147,7 +147,10 @@ extension FileSystemSession {
     /// The gate's description (read rule).
     public func read(gate entry: Entry, _ context: inout SecurityContext) throws(FSError) -> Gate {
         let record = try readRecord(entry, .gate, &context)
-        return try cache.gate(record.data) { () throws(FSError) in try decode(Gate.self, record) }
+        // Sealed bytes are cached with what they are bound to: the same ciphertext in
+        // another row must be opened (and refused), not answered from the cache.
+        let key = keys == nil ? record.data : Self.binding(record.id, record.kind, record.label, record.version) + record.data
+        return try cache.gate(key) { () throws(FSError) in try decode(Gate.self, record) }
     }
 
     /// The gate's description and, for a function gate, its image (read rule on the
@@ -216,7 +219,7 @@ extension FileSystemSession {
         }
         try checkGatePrivileges(gate, context)
         try context.checkWrite(label)
-        try store { try transaction.updateObjectData(record.id, data: try encode(gate)) }
+        try storeContent(try encode(gate), of: record.id, record: record)
     }
 
     func checkGatePrivileges(_ gate: Gate, _ context: SecurityContext) throws(FSError) {
@@ -288,7 +291,7 @@ extension FileSystemSession {
         try context.read(label)
         try context.checkDelegate(service.privilege.component, for: "the service's privilege")
         let id = try writableID(entry, .service, context)
-        try store { try transaction.updateObjectData(id, data: try encode(service)) }
+        try storeContent(try encode(service), of: id)
     }
 
     func validate(_ service: Service) throws(FSError) {

@@ -1,4 +1,5 @@
 import Foundation
+import Keys
 import Labels
 import Store
 
@@ -17,6 +18,7 @@ public struct FileSystemSession {
     let transaction: any StoreTransaction
     let limits: FileSystemLimits
     let cache: FileSystemCache
+    let keys: KeyRing?
 
     /// The transaction's rows outside the file system (accounts, triggers, deliveries),
     /// for the trusted gateway when it must change them in the same transaction as
@@ -124,8 +126,9 @@ public struct FileSystemSession {
     }
 
     func decode<T: Decodable>(_ type: T.Type, _ record: ObjectRecord) throws(FSError) -> T {
+        let content = try content(of: record)
         do {
-            return try JSONDecoder().decode(type, from: Data(record.data))
+            return try JSONDecoder().decode(type, from: Data(content))
         } catch {
             throw .corrupt("object #\(record.id): \(error)")
         }

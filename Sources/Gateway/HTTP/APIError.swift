@@ -69,6 +69,8 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
         case .nameExists: return conflict("\(error)")
         case .unavailable: return unavailable("\(error)")
         case .storage, .corrupt, .notInitialized: return APIError(.internalServerError, "internal", "\(error)")
+        // Not the caller's fault, and nothing of the value is released: said as such.
+        case .tampered: return APIError(.internalServerError, "tampered", "\(error)")
         default: return badRequest("\(error)")
         }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FileSystem
+import Gateway
 import Foundation
 import Labels
 import Store
@@ -24,12 +25,22 @@ struct FSOptions: ParsableArguments {
     @Flag(help: "Print one JSON object: result, object, context (or error).")
     var json = false
 
+    @Option(help: "The master key: a file, env:NAME or command:CMD (default: the data directory's master-key).")
+    var masterKey: String?
+
     /// The store the options name.
     func location() throws -> StoreLocation {
         if let store {
             return try StoreLocation(store)
         }
         return .directory(Self.dataDirectory(data))
+    }
+
+    /// Where the default master key file is: the store's directory, or for PostgreSQL
+    /// the data directory.
+    func keyDirectory() throws -> String {
+        if case let .directory(path) = try location() { return (path as NSString).expandingTildeInPath }
+        return (Self.dataDirectory(data) as NSString).expandingTildeInPath
     }
 
     /// `--data`, else `$FAASTEN_DATA`, else `~/.local/share/faasten`.
@@ -44,6 +55,22 @@ struct FSOptions: ParsableArguments {
     /// Opens the store the options name.
     func openStore() async throws -> any Store {
         try await Self.open(try location())
+    }
+
+    /// Opens the store and its file system, sealing with the store's keys (the master
+    /// key from `--master-key`, default the data directory's file); key events and
+    /// tampering go to the audit log.
+    func openFileSystem() async throws -> (store: any Store, fileSystem: FileSystem, audit: AuditLog) {
+        let store = try await openStore()
+        do {
+            let audit = try AuditLog(store: store)
+            let source = try ServerProcess.masterKeySource(masterKey, dataDirectory: try keyDirectory())
+            let keys = try await ServerProcess.keyRing(store, source, audit: audit)
+            return (store, try await ServerProcess.sealing(store, keys: keys), audit)
+        } catch {
+            try? await store.close()
+            throw error
+        }
     }
 
     /// Opens a store, or says which one could not be opened.

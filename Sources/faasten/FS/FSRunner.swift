@@ -1,5 +1,6 @@
 import ArgumentParser
 import FileSystem
+import Gateway
 import Foundation
 import Labels
 import Store
@@ -26,14 +27,14 @@ struct FSRunner {
         _ operation: (FileSystem, inout SecurityContext) async throws(FSError) -> (FSOutput, ObjectInfo?)
     ) async throws {
         var context = try options.context(capped: true)
-        let store = try await options.openStore()
-        let fileSystem = FileSystem(store: store)
+        let (store, fileSystem, audit) = try await options.openFileSystem()
         let outcome: Result<(FSOutput, ObjectInfo?), FSError>
         do {
             outcome = .success(try await operation(fileSystem, &context))
         } catch {
             outcome = .failure(error)
         }
+        await audit.flush()
         try? await store.close()
         // Everything below is shown to the person holding the privilege: first the one rule.
         do {
@@ -53,13 +54,14 @@ struct FSRunner {
 
     /// Runs a system operation (init, adduser): no context, no release check.
     func runAsSystem(_ operation: (FileSystem) async throws(FSError) -> String) async throws {
-        let store = try await options.openStore()
+        let (store, fileSystem, audit) = try await options.openFileSystem()
         let result: Result<String, FSError>
         do {
-            result = .success(try await operation(FileSystem(store: store)))
+            result = .success(try await operation(fileSystem))
         } catch {
             result = .failure(error)
         }
+        await audit.flush()
         try? await store.close()
         do {
             let message = try result.get()

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FileSystem
+import Gateway
 import Foundation
 import Labels
 import Monitor
@@ -41,13 +42,14 @@ struct InvokeCommand: AsyncParsableCommand {
             headerMap[header[..<colon].lowercased()] = String(header[header.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
         }
         let body = payload.map { Array($0.utf8) } ?? [UInt8](FileHandle.standardInput.readDataToEndOfFile())
-        let store = try await options.openStore()
+        let (store, fileSystem, audit) = try await options.openFileSystem()
         var configuration = EngineConfiguration()
         configuration.prestartedPerRuntime = 0  // one invocation: nothing to pre-start for
         let worker: Engine
         do {
-            worker = try Engine.bubblewrap(fileSystem: FileSystem(store: store), configuration: configuration, requireLimits: !noLimits)
+            worker = try Engine.bubblewrap(fileSystem: fileSystem, configuration: configuration, requireLimits: !noLimits)
         } catch {
+            await audit.flush()
             try? await store.close()
             throw CommandError("\(error)")
         }
@@ -57,6 +59,7 @@ struct InvokeCommand: AsyncParsableCommand {
                 payload: body, headers: headerMap))
         await worker.shutdown()
         let view = logs ? try? await worker.invocation(result.id, visibleTo: context.privilege) : nil
+        await audit.flush()
         try? await store.close()
         let exit = InvokeReport(json: options.json, privilege: context.privilege).print(result, logs: view?.logs)
         if exit != 0 { throw ExitCode(exit) }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CloudCalls
 import FileSystem
+import Gateway
 import Foundation
 import Labels
 import Monitor
@@ -36,8 +37,7 @@ struct RunCommand: AsyncParsableCommand {
             throw CommandError("\(function) has no \(GuestRuntime.entryPoints.map(\.file).joined(separator: ", "))")
         }
         let context = try options.context(capped: false)
-        let store = try await options.openStore()
-        let fileSystem = FileSystem(store: store)
+        let (store, fileSystem, audit) = try await options.openFileSystem()
         let runner: FunctionRunner
         do {
             let backend = try BubblewrapBackend(requireLimits: !noLimits)
@@ -69,6 +69,7 @@ struct RunCommand: AsyncParsableCommand {
             }
             runner.stop()
         }
+        await audit.flush()
         try? await store.close()
     }
 

@@ -35,8 +35,8 @@ struct GatewayCommand: AsyncParsableCommand {
         let logger = Logger(label: "faasten")
         let store = try await cluster.open()
         let audit = try AuditLog(store: store)
-        _ = try await cluster.keyRing(store, audit: audit)
-        let fileSystem = try await ServerProcess.fileSystem(on: store)
+        let keyRing = try await cluster.keyRing(store, audit: audit)
+        let fileSystem = try await ServerProcess.fileSystem(on: store, keys: keyRing)
         var clusterConfiguration = ClusterConfiguration()
         clusterConfiguration.leaseSeconds = cluster.lease
         clusterConfiguration.maxAttempts = maxAttempts

@@ -46,15 +46,19 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try http.configuration()
         let dataDirectory = (FSOptions.dataDirectory(data) as NSString).expandingTildeInPath
-        let keySource = try ServerProcess.masterKeySource(masterKey, dataDirectory: dataDirectory)
+        let location = try store.map { try StoreLocation($0) } ?? .directory(dataDirectory)
+        // A store that is a directory keeps its default master key beside it.
+        var keyDirectory = dataDirectory
+        if case let .directory(path) = location { keyDirectory = (path as NSString).expandingTildeInPath }
+        let keySource = try ServerProcess.masterKeySource(masterKey, dataDirectory: keyDirectory)
         try? FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let registry = try ServerProcess.bootstrap(logLevel: logLevel)
         let logger = Logger(label: "faasten")
 
-        let opened = try await FSOptions.open(try store.map { try StoreLocation($0) } ?? .directory(dataDirectory))
+        let opened = try await FSOptions.open(location)
         let audit = try AuditLog(store: opened)
-        _ = try await ServerProcess.keyRing(opened, keySource, audit: audit)
-        let fileSystem = try await ServerProcess.fileSystem(on: opened)
+        let keyRing = try await ServerProcess.keyRing(opened, keySource, audit: audit)
+        let fileSystem = try await ServerProcess.fileSystem(on: opened, keys: keyRing)
         var workerConfiguration = EngineConfiguration()
         workerConfiguration.memoryBudgetMB = memory
         guard maxQueued >= 1, (1...maxQueued).contains(maxQueuedPerInvoker) else {

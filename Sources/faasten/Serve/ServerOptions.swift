@@ -88,7 +88,9 @@ enum ServerProcess {
     /// before anything else is done, with the reason.
     static func keyRing(_ store: any Store, _ source: MasterKeySource, audit: AuditLog) async throws -> KeyRing {
         do {
-            return try await KeyRing.open(store: store, master: source, onEvent: auditing(audit))
+            return try await KeyRing.open(
+                store: store, master: source, onEvent: auditing(audit),
+                beforeFirstKey: { () throws(KeyError) in try await FileSystem.checkNoSealedContent(in: store) })
         } catch {
             await audit.flush()
             throw CommandError("\(error)")
@@ -101,12 +103,28 @@ enum ServerProcess {
     }
 
     /// The file system on `store`, initialized on first use (the root, `home`).
-    static func fileSystem(on store: any Store) async throws -> FileSystem {
-        let fileSystem = FileSystem(store: store)
+    /// Content is sealed with `keys`; a store from before encryption at rest has its
+    /// values sealed when its first data key was just made.
+    static func fileSystem(on store: any Store, keys: KeyRing) async throws -> FileSystem {
+        let fileSystem = try await sealing(store, keys: keys)
         do {
             _ = try await fileSystem.bootstrap()
         } catch {
             throw CommandError("cannot initialize the file system: \(error)")
+        }
+        return fileSystem
+    }
+
+    /// The file system of `store` sealing with `keys`, its values in clear sealed first
+    /// if `keys` was just made.
+    static func sealing(_ store: any Store, keys: KeyRing) async throws -> FileSystem {
+        let fileSystem = FileSystem(store: store, keys: keys)
+        if keys.createdFirstKey {
+            do {
+                try await fileSystem.sealContentInClear()
+            } catch {
+                throw CommandError("cannot seal the store's values: \(error)")
+            }
         }
         return fileSystem
     }

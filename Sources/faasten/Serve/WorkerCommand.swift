@@ -36,8 +36,8 @@ struct WorkerCommand: AsyncParsableCommand {
         let logger = Logger(label: "faasten")
         let store = try await cluster.open()
         let audit = try AuditLog(store: store)
-        _ = try await cluster.keyRing(store, audit: audit)
-        let fileSystem = try await ServerProcess.fileSystem(on: store)
+        let keyRing = try await cluster.keyRing(store, audit: audit)
+        let fileSystem = try await ServerProcess.fileSystem(on: store, keys: keyRing)
         var workerConfiguration = EngineConfiguration()
         workerConfiguration.memoryBudgetMB = memory
         workerConfiguration.audit = audit

@@ -1,0 +1,69 @@
+import Labels
+import Keys
+import Store
+
+/// Bringing a store under encryption at rest (see `FileSystemSession+Sealing.swift`).
+extension FileSystem {
+    /// For ``KeyRing/open(store:master:onEvent:beforeFirstKey:)``: a store without data
+    /// keys must not hold sealed values. If it does, its keys were removed from the
+    /// database: starting over with new keys would lose those values and let values
+    /// planted in clear be sealed as genuine, so this refuses, changing nothing.
+    public static func checkNoSealedContent(in store: any Store) async throws(KeyError) {
+        var after: Int64 = 0
+        while true {
+            let page: [(id: Int64, data: [UInt8])]
+            do {
+                page = try await contentPage(store, after: after)
+            } catch {
+                throw .storage("\(error)")
+            }
+            guard let last = page.last else { return }
+            if let sealed = page.first(where: { KeyRing.isSealed($0.data) }) {
+                throw .tampered(
+                    "the store holds sealed values (object #\(sealed.id)) but no data keys: restore the data_keys table from a "
+                        + "backup; nothing was changed")
+            }
+            after = last.id
+        }
+    }
+
+    /// Seals every value still in clear: once, when the store's first data key was just
+    /// made (a store from before encryption at rest). Returns how many were sealed.
+    @discardableResult
+    public func sealContentInClear() async throws(FSError) -> Int {
+        guard keys != nil else { return 0 }
+        var after: Int64 = 0
+        var sealed = 0
+        while true {
+            let page: [(id: Int64, data: [UInt8])]
+            do {
+                page = try await Self.contentPage(store, after: after)
+            } catch {
+                throw .storage("\(error)")
+            }
+            guard let last = page.last else { return sealed }
+            let inClear = page.filter { !KeyRing.isSealed($0.data) }.map(\.id)
+            if !inClear.isEmpty {
+                var system = try SecurityContext(privilege: .root)
+                try await transaction(.write, &system) { session, _ throws(FSError) in
+                    for id in inClear {
+                        let record = try session.record(id, forUpdate: true)
+                        guard !KeyRing.isSealed(record.data) else { continue }
+                        try session.storeContent(record.data, of: id, record: record)
+                    }
+                }
+                sealed += inClear.count
+            }
+            after = last.id
+        }
+    }
+
+    private static func contentPage(_ store: any Store, after: Int64) async throws -> [(id: Int64, data: [UInt8])] {
+        let kinds = FileSystemSession.sealedKinds.sorted().map(String.init).joined(separator: ", ")
+        return try await store.transaction(.read) { transaction in
+            try transaction.query(
+                "SELECT id, data FROM objects WHERE kind IN (\(kinds)) AND id > ? ORDER BY id LIMIT 256", [.integer(after)]
+            ).map { (id: Int64(try $0.int(0)), data: try $0.optionalBytes(1) ?? []) }
+        }
+    }
+}
