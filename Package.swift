@@ -176,6 +176,7 @@ let package = Package(
                 "Labels",
                 "LabelSamples",
                 "FileSystem",
+                "Keys",
                 "Store",
                 "LocalPostgres",
                 "Monitor",

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FileSystem
+import Keys
 import Foundation
 import GRDB
 import Labels
@@ -48,13 +49,35 @@ struct FileSystemBenchmark: AsyncParsableCommand {
                 try await workload.close()
             }
         }
+        if backend.contains("sqlite") { try await measureSealing(into: &report) }
         options.print(report)
         if !options.json {
             print("""
 
-                Targets (SQLite): read_path p50 ≤ 30 µs and ≤ 2× raw SQL; read_path at 100k within 1.5× of 1k.
+                Targets (SQLite): read_path p50 ≤ 30 µs and ≤ 2× raw SQL; read_path at 100k within 1.5× of 1k;
+                read_path with encryption at rest ≤ 1.15× without.
                 """)
         }
+    }
+
+    /// read_path with content sealed at rest, beside the same on a store in clear, in
+    /// alternation (two SQLite stores of 1,000 files).
+    func measureSealing(into report: inout BenchmarkReport) async throws {
+        let plain = try await Workload.sqlite(count: 1000)
+        let sealed = try await Workload.sqlite(count: 1000, sealed: true)
+        var generator = SystemRandomNumberGenerator()
+        let samples = try await interleave(options.iterations(2000)) {
+            let k = Int.random(in: 0..<1000, using: &generator)
+            return ({ try await sealed.readPath(k) }, { try await plain.readPath(k) })
+        }
+        let subject = Distribution(samples.subject)
+        let baseline = Distribution(samples.baseline)
+        report.add(
+            "fs.read_path.sealed.sqlite.1k.p50", unit: "us", subject.p50, baseline: baseline.p50, target: baseline.p50 * 1.15,
+            note: "the same, content in clear")
+        report.add("fs.read_path.sealed.sqlite.1k.p99", unit: "us", subject.p99, baseline: baseline.p99, note: "the same, content in clear")
+        try await plain.close()
+        try await sealed.close()
     }
 
     func measure(_ workload: Workload, into report: inout BenchmarkReport) async throws {
@@ -149,10 +172,12 @@ struct Workload: Sendable {
         let paths: [FSPath]
     }
 
-    static func sqlite(count: Int) async throws -> Workload {
+    /// With `sealed`, content is sealed at rest (a key ring with its master key file in
+    /// the temporary directory), as `faasten` stores it.
+    static func sqlite(count: Int, sealed: Bool = false) async throws -> Workload {
         let directory = NSTemporaryDirectory() + "faasten-bench-\(UUID().uuidString)"
         let store = try SQLiteStore(directory: directory)
-        let fs = FileSystem(store: store)
+        var fs = FileSystem(store: store)
         let tree = try await prepare(fs)
         try store.withWritableDatabase { db in
             let insertObject = try db.cachedStatement(sql: "INSERT INTO objects (kind, label, data) VALUES (1, 'T,T', ?)")
@@ -164,6 +189,11 @@ struct Workload: Sendable {
             try db.execute(sql: "UPDATE objects SET entry_count = entry_count + ? WHERE id = ?", arguments: [count, tree.photos.objectID])
         }
         try store.withWritableDatabase { db in try db.execute(sql: "ANALYZE") }
+        if sealed {
+            let keys = try await KeyRing.open(store: store, master: .file(directory + "/master-key", create: true))
+            fs = FileSystem(store: store, keys: keys)
+            try await fs.sealContentInClear()
+        }
         return Workload(backend: "sqlite", count: count, fs: fs, ids: tree.with(count: count), raw: .sqlite(store), temporary: directory)
     }
 
