@@ -76,7 +76,7 @@ let package = Package(
         .target(
             name: "Worker",
             dependencies: [
-                "FileSystem", "Store", "Labels", "Monitor", "Sandbox", "Processes",
+                "FileSystem", "Store", "Keys", "Labels", "Monitor", "Sandbox", "Processes",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -90,7 +90,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "Worker", "Monitor", "FileSystem", "Store", "Labels", "Sandbox", "JSONValues", "FstnKit",
+                "Worker", "Keys", "Monitor", "FileSystem", "Store", "Labels", "Sandbox", "JSONValues", "FstnKit",
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -112,7 +112,7 @@ let package = Package(
         .target(
             name: "Cluster",
             dependencies: [
-                "Worker", "FileSystem", "Store", "Labels", "Monitor",
+                "Worker", "FileSystem", "Store", "Keys", "Labels", "Monitor",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -246,13 +246,13 @@ let package = Package(
         .testTarget(
             name: "WorkerTests",
             dependencies: [
-                "Worker", "Sandbox", "Monitor", "FileSystem", "Store", "Labels", "Processes", "JSONValues", "FaastenTestSupport",
+                "Worker", "Sandbox", "Monitor", "FileSystem", "Store", "Keys", "Labels", "Processes", "JSONValues", "FaastenTestSupport",
             ]
         ),
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "Worker", "Sandbox", "FileSystem", "Store", "Processes", "JSONValues", "FaastenTestSupport",
+                "Gateway", "Worker", "Sandbox", "FileSystem", "Store", "Keys", "Processes", "JSONValues", "FaastenTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -267,7 +267,7 @@ let package = Package(
         .testTarget(
             name: "ClusterTests",
             dependencies: [
-                "Cluster", "Worker", "FileSystem", "Store", "Labels", "LocalPostgres", "Processes", "FaastenTestSupport",
+                "Cluster", "Worker", "FileSystem", "Store", "Keys", "Labels", "LocalPostgres", "Processes", "FaastenTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

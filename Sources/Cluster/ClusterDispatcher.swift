@@ -108,7 +108,8 @@ public final class ClusterDispatcher: Dispatcher {
     }
 
     public func invocation(_ id: String) async throws -> InvocationRecord? {
-        try await fileSystem.store.transaction(.read) { try InvocationRecords.load(id, in: $0) }
+        let keys = fileSystem.keys
+        return try await fileSystem.store.transaction(.read) { try InvocationRecords.load(id, in: $0, keys: keys) }
     }
 
     public func status() async -> DispatcherStatus {

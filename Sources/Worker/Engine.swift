@@ -46,7 +46,7 @@ public final class Engine: Dispatcher {
         self.runtimes = runtimes
         self.unavailableRuntimes = unavailableRuntimes
         pool = SandboxPool(configuration: configuration)
-        recorder = InvocationRecorder(store: fileSystem.store)
+        recorder = InvocationRecorder(store: fileSystem.store, keys: fileSystem.keys)
         services = ServiceCaller(configuration: configuration)
         placement = CPUPlacement(enabled: configuration.colocateSandboxes)
     }

@@ -1,6 +1,7 @@
 import Cluster
 import FaastenTestSupport
 import FileSystem
+import Keys
 import Foundation
 import Labels
 import LocalPostgres
@@ -94,11 +95,20 @@ final class ClusterFixture: @unchecked Sendable {
         try await PostgresStore(location: try PostgresLocation(url: url), connections: 4)
     }
 
-    /// A dispatcher in this process, as a gateway would use it.
-    func dispatcher(_ store: PostgresStore) throws -> ClusterDispatcher {
+    /// The cluster's key ring (the master key its gateways and workers share), as a
+    /// gateway opens it.
+    func keys(_ store: PostgresStore) async throws -> KeyRing {
+        try await KeyRing.open(store: store, master: .file(directory.path + "/master-key", create: false))
+    }
+
+    /// A dispatcher in this process, as a gateway would use it (sealing with the
+    /// cluster's keys).
+    func dispatcher(_ store: PostgresStore) async throws -> ClusterDispatcher {
         var configuration = ClusterConfiguration()
         configuration.leaseSeconds = Double(Self.lease)!
-        let dispatcher = ClusterDispatcher(fileSystem: FileSystem(store: store), queue: try PostgresQueue(store: store), configuration: configuration)
+        let keys = try await keys(store)
+        let dispatcher = ClusterDispatcher(
+            fileSystem: FileSystem(store: store, keys: keys), queue: try PostgresQueue(store: store, keys: keys), configuration: configuration)
         dispatcher.start()
         return dispatcher
     }
@@ -109,14 +119,15 @@ final class ClusterFixture: @unchecked Sendable {
     }
 
     /// Waits until every invocation in `ids` has a final record; returns the records.
-    static func finished(_ ids: [String], in store: PostgresStore, timeout: Double) async throws -> [String: InvocationRecord] {
+    func finished(_ ids: [String], in store: PostgresStore, timeout: Double) async throws -> [String: InvocationRecord] {
+        let keys = try await keys(store)
         let deadline = Date().addingTimeInterval(timeout)
         var rows: [String: InvocationRecord] = [:]
         var waiting = Set(ids)
         while !waiting.isEmpty {
             let batch = Array(waiting.prefix(500))
             let found = try await store.transaction(.read) { transaction in
-                try batch.compactMap { try InvocationRecords.load($0, in: transaction) }.filter(\.status.isFinal)
+                try batch.compactMap { try InvocationRecords.load($0, in: transaction, keys: keys) }.filter(\.status.isFinal)
             }
             for row in found {
                 rows[row.id] = row

@@ -20,7 +20,7 @@ struct ClusterProcessTests {
         let first = try cluster.startWorker(slots: 1)
         _ = first
         let store = try await cluster.store()
-        let dispatcher = try cluster.dispatcher(store)
+        let dispatcher = try await cluster.dispatcher(store)
         defer { dispatcher.stop() }
 
         // Each invocation sleeps 0.4 s: a worker with one slot runs 2.5 a second at most.
@@ -28,7 +28,7 @@ struct ClusterProcessTests {
             let start = Date()
             var ids: [String] = []
             for n in 0..<6 { ids.append(try await dispatcher.submit(try ClusterFixture.work(#"{"sleep": 0.4, "n": \#(tag * 10 + n)}"#))) }
-            let rows = try await ClusterFixture.finished(ids, in: store, timeout: 60)
+            let rows = try await cluster.finished(ids, in: store, timeout: 60)
             #expect(rows.values.allSatisfy { $0.status == .completed }, "\(rows.values.map { $0.failure?.reason ?? "" })")
             return (Date().timeIntervalSince(start), Set(rows.values.compactMap(\.worker)))
         }
@@ -49,7 +49,7 @@ struct ClusterProcessTests {
         try cluster.deployWork(gateway.url)
         let workers = [try cluster.startWorker(slots: 1), try cluster.startWorker(slots: 1)]
         let store = try await cluster.store()
-        let dispatcher = try cluster.dispatcher(store)
+        let dispatcher = try await cluster.dispatcher(store)
         defer { dispatcher.stop() }
 
         let id = try await dispatcher.submit(try ClusterFixture.work(#"{"sleep": 3, "n": 7}"#))
@@ -64,7 +64,7 @@ struct ClusterProcessTests {
         let victim = try #require(workers.first { Int($0.child.pid) == pid })
         victim.kill()
 
-        let row = try #require(try await ClusterFixture.finished([id], in: store, timeout: 60)[id])
+        let row = try #require(try await cluster.finished([id], in: store, timeout: 60)[id])
         #expect(row.status == .completed, "\(row.failure?.reason ?? "")")
         #expect(row.worker != first && row.worker != nil)
         #expect(row.attempts == 2)
@@ -89,7 +89,7 @@ struct ClusterProcessTests {
 
         try cluster.startWorker(slots: 2)
         let store = try await cluster.store()
-        let rows = try await ClusterFixture.finished(ids, in: store, timeout: 60)
+        let rows = try await cluster.finished(ids, in: store, timeout: 60)
         #expect(rows.count == 5 && rows.values.allSatisfy { $0.status == .completed }, "\(rows.values.map { $0.failure?.reason ?? "" })")
 
         // Another gateway answers for them: the state is in the database.
@@ -126,7 +126,7 @@ struct ClusterProcessTests {
         #expect((steps0.last?["data"] as? [String: Any])?["n"] as? Int == 10)
 
         let store = try await cluster.store()
-        let row = try #require(try await ClusterFixture.finished([child], in: store, timeout: 60)[child])
+        let row = try #require(try await cluster.finished([child], in: store, timeout: 60)[child])
         #expect(row.status == .completed && String(decoding: row.result ?? [], as: UTF8.self).contains(#""n": 9"#))
         // Claimed from the queue by a worker (a call run in the caller's process has no claim).
         #expect(row.attempts == 1 && row.worker != nil && row.parent != nil)
@@ -173,7 +173,7 @@ struct ClusterProcessTests {
         #expect(changed.contains(#""startLabel":"T,alice""#) && changed.contains("inheritedIntegrity"), "\(changed)")
 
         try cluster.startWorker(slots: 1)
-        let row = try #require(try await ClusterFixture.finished([id], in: store, timeout: 60)[id])
+        let row = try #require(try await cluster.finished([id], in: store, timeout: 60)[id])
         #expect(row.status == .failed && row.failure?.code == "refused" && row.failure?.reason.contains("start rule") == true, "\(row.failure?.reason ?? "")")
         #expect(row.startedAt == nil && row.result == nil, "the function ran")
         #expect(try await PostgresQueue(store: store).depth() == (0, 0))
@@ -225,7 +225,7 @@ struct ClusterProcessTests {
         let gateway = try cluster.startGateway()
         try cluster.deployWork(gateway.url)
         let store = try await cluster.store()
-        let dispatcher = try cluster.dispatcher(store)
+        let dispatcher = try await cluster.dispatcher(store)
         defer { dispatcher.stop() }
         let queue = try PostgresQueue(store: store)
         // Every final record is announced once on the done channel: count them per id.
@@ -252,7 +252,7 @@ struct ClusterProcessTests {
         try cluster.startWorker(slots: 8)
         try cluster.startWorker(slots: 8)
 
-        let rows = try await ClusterFixture.finished(ids, in: store, timeout: 600)
+        let rows = try await cluster.finished(ids, in: store, timeout: 600)
         #expect(rows.count == total)
         #expect(
             rows.values.allSatisfy { $0.status == .completed && $0.attempts == 1 },

@@ -40,7 +40,7 @@ struct QueueTests {
             try await enqueue(queue, "i1")
             let first = try await queue.claim(worker: "a", limit: 1, warm: [], running: 0, lease: 60)
             #expect(first.map(\.id) == ["i1"] && first.first?.attempt == 1)
-            #expect(try await store.transaction(.read) { try InvocationRecords.load("i1", in: $0) }?.status == .running)
+            #expect(try await store.transaction(.read) { try InvocationRecords.load("i1", in: $0, keys: nil) }?.status == .running)
             // Leased: nobody else gets it.
             #expect(try await queue.claim(worker: "b", limit: 1, warm: [], running: 0, lease: 60).isEmpty)
             // a stops renewing: its last heartbeat gave it no time (as if it died a lease ago).
@@ -51,7 +51,7 @@ struct QueueTests {
             #expect(try await queue.complete(finished("i1"), worker: "a", attempt: 1) == false)
             #expect(try await queue.complete(finished("i1"), worker: "b", attempt: 2) == true)
             #expect(try await queue.complete(finished("i1"), worker: "b", attempt: 2) == false)
-            let row = try #require(try await store.transaction(.read) { try InvocationRecords.load("i1", in: $0) })
+            let row = try #require(try await store.transaction(.read) { try InvocationRecords.load("i1", in: $0, keys: nil) })
             #expect(row.status == .completed && row.worker == "b" && row.attempts == 2)
             #expect(try await queue.depth() == (0, 0))
         }
@@ -80,7 +80,7 @@ struct QueueTests {
             }
             #expect(try await queue.claim(worker: "w3", limit: 1, warm: [], running: 0, lease: 1).isEmpty)
             #expect(try await queue.failAbandoned() == ["i1"])
-            let row = try #require(try await store.transaction(.read) { try InvocationRecords.load("i1", in: $0) })
+            let row = try #require(try await store.transaction(.read) { try InvocationRecords.load("i1", in: $0, keys: nil) })
             #expect(row.status == .failed && row.attempts == 2 && row.resultLabel == "T,carol")
             #expect(row.failure?.code == "lost", "\(row.failure?.reason ?? "")")
             #expect(try await queue.depth() == (0, 0))
@@ -92,7 +92,7 @@ struct QueueTests {
             try await enqueue(queue, "i1", maxAttempts: 1)
             _ = try await queue.claim(worker: "a", limit: 1, warm: [], running: 0, lease: 30)
             try await queue.giveBack(["i1"], worker: "a")
-            #expect(try await store.transaction(.read) { try InvocationRecords.load("i1", in: $0) }?.status == .queued)
+            #expect(try await store.transaction(.read) { try InvocationRecords.load("i1", in: $0, keys: nil) }?.status == .queued)
             let again = try await queue.claim(worker: "b", limit: 1, warm: [], running: 0, lease: 30)
             #expect(again.first?.attempt == 1)
         }

@@ -1,3 +1,4 @@
+import Keys
 import Foundation
 import NIOCore
 import PostgresNIO
@@ -33,11 +34,14 @@ public final class PostgresQueue: Sendable {
     public static let doneChannel = "faasten_done"
 
     let store: PostgresStore
+    /// Seals the results and logs of the records it writes (the file system's key ring).
+    let keys: KeyRing?
 
     /// The queue on `store`, whose tables (and the invocation records they update) are
-    /// created or migrated first.
-    public init(store: PostgresStore) throws {
+    /// created or migrated first; records written with results and logs sealed by `keys`.
+    public init(store: PostgresStore, keys: KeyRing? = nil) throws {
         self.store = store
+        self.keys = keys
         try store.prepare(InvocationRecords.schema)
         try store.prepare(Self.schema)
     }
@@ -113,8 +117,9 @@ public final class PostgresQueue: Sendable {
 
     /// Records a final row that was never queued (a refusal) and announces it.
     public func recordFinal(_ row: InvocationRecord) async throws {
+        let keys = keys
         try await store.writeTransaction { statements in
-            try InvocationRecords.save(row, in: statements.shared)
+            try InvocationRecords.save(row, in: statements.shared, sealedWith: keys)
             _ = try statements.query("SELECT pg_notify(\(Self.doneChannel), \(row.id))")
         }
     }
@@ -233,7 +238,7 @@ public final class PostgresQueue: Sendable {
         // The record's columns are the engine's: its values from InvocationRecords, in the
         // order of InvocationRecords.columns (PostgreSQL needs a type for every parameter,
         // so only those used are passed).
-        let record = InvocationRecords.values(row)
+        let record = try InvocationRecords.values(row, sealedWith: keys)
         let values = [0, 1, 6, 8, 9, 10, 11, 12, 13, 14, 15, 16].map { record[$0] }
             + [.text(worker), .integer(Int64(attempt)), .text(Self.doneChannel)]
         let rows = try await store.statement(

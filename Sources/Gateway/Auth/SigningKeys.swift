@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import JWTKit
+import Keys
 import Store
 
 #if canImport(Glibc)
@@ -23,6 +24,8 @@ public actor SigningKeys {
     }
 
     public let storage: Storage
+    /// Seals the private keys at rest (files or rows); `nil`: kept in clear (tests).
+    let sealer: KeyRing?
     let collection = JWTKeyCollection()
     private(set) var current: JWKIdentifier
     private var known: [String] = []
@@ -31,25 +34,31 @@ public actor SigningKeys {
     static let refreshInterval: Duration = .seconds(30)
 
     /// Loads the keys in `directory`, creating the directory and a first key if needed.
-    public init(directory: String) async throws {
+    /// With `sealedWith`, the private keys are sealed at rest; keys in clear are sealed
+    /// when that ring was just made (a store from before), and otherwise refused as
+    /// tampering (a key planted by whoever can write the database or the directory
+    /// would sign tokens for anyone).
+    public init(directory: String, sealedWith keys: KeyRing? = nil) async throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         chmod(directory, 0o700)
-        try await self.init(storage: .directory(directory))
+        try await self.init(storage: .directory(directory), sealer: keys)
     }
 
     /// Loads the keys shared through `store` (a cluster's gateways), creating a first
-    /// one if there is none.
-    public init(store: any Store) async throws {
+    /// one if there is none; sealed with `sealedWith` as for a directory.
+    public init(store: any Store, sealedWith keys: KeyRing? = nil) async throws {
         try store.prepare(GatewaySchema.schema)
-        try await self.init(storage: .store(store))
+        try await self.init(storage: .store(store), sealer: keys)
     }
 
-    private init(storage: Storage) async throws {
+    private init(storage: Storage, sealer: KeyRing?) async throws {
         self.storage = storage
-        var keys = try await Self.load(storage)
+        self.sealer = sealer
+        if let sealer, sealer.createdFirstKey { try await Self.sealInClear(storage, sealer) }
+        var keys = try await Self.load(storage, sealer)
         if keys.isEmpty {
-            try await Self.add(Self.newKey(), to: storage)
-            keys = try await Self.load(storage)
+            try await Self.add(Self.newKey(), to: storage, sealer)
+            keys = try await Self.load(storage, sealer)
         }
         current = JWKIdentifier(string: keys.last!.name)
         try await install(keys)
@@ -63,16 +72,16 @@ public actor SigningKeys {
     @discardableResult
     public func rotate(keepFor: Duration) async throws -> String {
         let key = Self.newKey()
-        try await Self.add(key, to: storage)
+        try await Self.add(key, to: storage, sealer)
         // Key names start with their creation time, so a key's successor says when it
         // stopped signing.
         let cutoff = Date().timeIntervalSince1970 - Double(keepFor.components.seconds)
-        let names = try await Self.load(storage).map(\.name)
+        let names = try await Self.stored(storage).map(\.name)
         for (index, old) in names.dropLast().enumerated() {
             guard let supersededAt = Self.createdAt(names[index + 1]), supersededAt < cutoff else { continue }
             try await Self.remove(old, from: storage)
         }
-        try await install(try await Self.load(storage))
+        try await install(try await Self.load(storage, sealer))
         return key.name
     }
 
@@ -114,7 +123,7 @@ public actor SigningKeys {
     }
 
     private func refresh() async throws {
-        try await install(try await Self.load(storage))
+        try await install(try await Self.load(storage, sealer))
     }
 
     /// Makes `keys` (sorted by name) the known keys: the newest signs.
@@ -133,7 +142,8 @@ public actor SigningKeys {
 
     // MARK: Storage
 
-    private static func load(_ storage: Storage) async throws -> [(name: String, pem: String)] {
+    /// The keys as stored (sealed or not), sorted by name.
+    private static func stored(_ storage: Storage) async throws -> [(name: String, pem: String)] {
         switch storage {
         case let .directory(directory):
             return try FileManager.default.contentsOfDirectory(atPath: directory)
@@ -146,13 +156,44 @@ public actor SigningKeys {
         }
     }
 
-    private static func add(_ key: (name: String, pem: String), to storage: Storage) async throws {
+    /// The usable keys: opened when sealing; a key that does not open, or one in clear,
+    /// is left out and reported as tampering.
+    private static func load(_ storage: Storage, _ sealer: KeyRing?) async throws -> [(name: String, pem: String)] {
+        let keys = try await stored(storage)
+        guard let sealer else { return keys }
+        return keys.compactMap { key in
+            guard key.pem.hasPrefix(sealedPrefix), let bytes = Data(base64Encoded: String(key.pem.dropFirst(sealedPrefix.count))) else {
+                sealer.reportTampering("signing key \(key.name): in clear where a sealed key belongs; not used")
+                return nil
+            }
+            guard let pem = try? sealer.open(Array(bytes), binding: binding(key.name), what: "signing key \(key.name)") else { return nil }
+            return (name: key.name, pem: String(decoding: pem, as: UTF8.self))
+        }
+    }
+
+    private static func add(_ key: (name: String, pem: String), to storage: Storage, _ sealer: KeyRing?) async throws {
+        let text = try sealer.map { sealedPrefix + Data(try $0.seal(Array(key.pem.utf8), binding: binding(key.name))).base64EncodedString() }
+            ?? key.pem
         switch storage {
         case let .directory(directory):
-            try writePrivately(Array(key.pem.utf8), to: "\(directory)/\(key.name).pem")
+            try writePrivately(Array(text.utf8), to: "\(directory)/\(key.name).pem")
         case let .store(store):
-            try await store.transaction(.write) { try $0.insertSigningKey(name: key.name, pem: key.pem) }
+            try await store.transaction(.write) { try $0.insertSigningKey(name: key.name, pem: text) }
         }
+    }
+
+    /// Seals the keys still in clear (a store or directory from before encryption at rest).
+    private static func sealInClear(_ storage: Storage, _ sealer: KeyRing) async throws {
+        for key in try await stored(storage) where !key.pem.hasPrefix(sealedPrefix) {
+            try await remove(key.name, from: storage)
+            try await add(key, to: storage, sealer)
+        }
+    }
+
+    static let sealedPrefix = "faasten-sealed:"
+
+    private static func binding(_ name: String) -> [UInt8] {
+        Array("faasten signing key \(name)".utf8)
     }
 
     private static func remove(_ name: String, from storage: Storage) async throws {

@@ -1,3 +1,4 @@
+import Keys
 import Foundation
 import Logging
 import Store
@@ -6,6 +7,8 @@ import Store
 /// many, so that recording does not cost a write transaction per invocation.
 actor InvocationRecorder {
     private let store: any Store
+    /// Seals results and logs at rest (the file system's key ring).
+    private let keys: KeyRing?
     private var pending: [String: InvocationRecord] = [:]
     /// Rows of the batch being written, still answered from memory until it commits.
     private var writing: [String: InvocationRecord] = [:]
@@ -15,8 +18,9 @@ actor InvocationRecorder {
     private var prepared = false
     private let logger = Logger(label: "faasten.worker.records")
 
-    init(store: any Store) {
+    init(store: any Store, keys: KeyRing?) {
         self.store = store
+        self.keys = keys
     }
 
     /// Records `row` (replacing an earlier version of it); written within 25 ms. Reads
@@ -38,7 +42,8 @@ actor InvocationRecorder {
         pending.removeValue(forKey: row.id)
         order.removeAll { $0 == row.id }
         try prepare()
-        try await store.transaction(.write) { try InvocationRecords.save(row, in: $0) }
+        let keys = keys
+        try await store.transaction(.write) { try InvocationRecords.save(row, in: $0, sealedWith: keys) }
     }
 
     /// The records' table, created or migrated on first use (the store prepares each
@@ -53,7 +58,8 @@ actor InvocationRecorder {
     func row(_ id: String) async throws -> InvocationRecord? {
         if let row = pending[id] ?? writing[id] { return row }
         try prepare()
-        return try await store.transaction(.read) { try InvocationRecords.load(id, in: $0) }
+        let keys = keys
+        return try await store.transaction(.read) { try InvocationRecords.load(id, in: $0, keys: keys) }
     }
 
     /// Writes everything pending.
@@ -67,8 +73,9 @@ actor InvocationRecorder {
         defer { for row in rows where writing[row.id] == row { writing[row.id] = nil } }
         do {
             try prepare()
+            let keys = keys
             try await store.transaction(.write) { transaction in
-                for row in rows { try InvocationRecords.save(row, in: transaction) }
+                for row in rows { try InvocationRecords.save(row, in: transaction, sealedWith: keys) }
             }
             lastError = nil
         } catch {

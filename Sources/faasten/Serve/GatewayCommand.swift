@@ -41,11 +41,11 @@ struct GatewayCommand: AsyncParsableCommand {
         clusterConfiguration.leaseSeconds = cluster.lease
         clusterConfiguration.maxAttempts = maxAttempts
         clusterConfiguration.queueWaitSeconds = queueWait
-        let dispatcher = ClusterDispatcher(fileSystem: fileSystem, queue: try PostgresQueue(store: store), configuration: clusterConfiguration)
+        let dispatcher = ClusterDispatcher(fileSystem: fileSystem, queue: try PostgresQueue(store: store, keys: keyRing), configuration: clusterConfiguration)
         dispatcher.start()
         let keys: SigningKeys
         do {
-            keys = try await SigningKeys(store: store)
+            keys = try await SigningKeys(store: store, sealedWith: keyRing)
         } catch {
             throw CommandError("cannot load the token signing keys: \(error)")
         }

@@ -71,7 +71,7 @@ struct ServeCommand: AsyncParsableCommand {
         let keys: SigningKeys
         do {
             worker = try Engine.bubblewrap(fileSystem: fileSystem, configuration: workerConfiguration, requireLimits: !noLimits)
-            keys = try await SigningKeys(directory: dataDirectory + "/keys")
+            keys = try await SigningKeys(directory: dataDirectory + "/keys", sealedWith: keyRing)
         } catch {
             throw CommandError("\(error)")
         }

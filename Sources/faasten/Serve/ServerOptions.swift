@@ -8,6 +8,7 @@ import Metrics
 import Prometheus
 import ServiceLifecycle
 import Store
+import Worker
 import UnixSignals
 
 #if canImport(Glibc)
@@ -122,6 +123,7 @@ enum ServerProcess {
         if keys.createdFirstKey {
             do {
                 try await fileSystem.sealContentInClear()
+                try await InvocationRecords.sealInClear(store, keys: keys)
             } catch {
                 throw CommandError("cannot seal the store's values: \(error)")
             }

@@ -51,7 +51,7 @@ struct WorkerCommand: AsyncParsableCommand {
         var configuration = ClusterConfiguration()
         configuration.leaseSeconds = cluster.lease
         configuration.slots = slots
-        let member = ClusterWorker(engine: worker, queue: try PostgresQueue(store: store), configuration: configuration)
+        let member = ClusterWorker(engine: worker, queue: try PostgresQueue(store: store, keys: keyRing), configuration: configuration)
         FileDescriptorOutput.standardOutput.writeLine("faasten worker \(member.id) serving the queue at \(store.location)")
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
