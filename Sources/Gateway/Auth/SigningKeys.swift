@@ -161,14 +161,18 @@ public actor SigningKeys {
     private static func load(_ storage: Storage, _ sealer: KeyRing?) async throws -> [(name: String, pem: String)] {
         let keys = try await stored(storage)
         guard let sealer else { return keys }
-        return keys.compactMap { key in
-            guard key.pem.hasPrefix(sealedPrefix), let bytes = Data(base64Encoded: String(key.pem.dropFirst(sealedPrefix.count))) else {
-                sealer.reportTampering("signing key \(key.name): in clear where a sealed key belongs; not used")
-                return nil
-            }
-            guard let pem = try? sealer.open(Array(bytes), binding: binding(key.name), what: "signing key \(key.name)") else { return nil }
-            return (name: key.name, pem: String(decoding: pem, as: UTF8.self))
+        return keys.compactMap { key in opened(key, with: sealer).map { (name: key.name, pem: $0) } }
+    }
+
+    /// The PEM of a stored key opened with `sealer`; `nil` (reported) for one in clear or
+    /// one that does not open.
+    static func opened(_ key: (name: String, pem: String), with sealer: KeyRing) -> String? {
+        guard key.pem.hasPrefix(sealedPrefix), let bytes = Data(base64Encoded: String(key.pem.dropFirst(sealedPrefix.count))) else {
+            sealer.reportTampering("signing key \(key.name): in clear where a sealed key belongs; not used")
+            return nil
         }
+        guard let pem = try? sealer.open(Array(bytes), binding: binding(key.name), what: "signing key \(key.name)") else { return nil }
+        return String(decoding: pem, as: UTF8.self)
     }
 
     private static func add(_ key: (name: String, pem: String), to storage: Storage, _ sealer: KeyRing?) async throws {

@@ -2,8 +2,12 @@ import Crypto
 import FaastenTestSupport
 import Foundation
 import JSONValues
+import Keys
 import NIOHTTP1
+import Store
 import Testing
+
+@testable import Gateway
 
 extension AttackTests {
     /// Tokens say what they are: a token signed with the server's own key is refused unless
@@ -34,7 +38,13 @@ extension AttackTests {
                 let keys = try FileManager.default.contentsOfDirectory(atPath: s.data + "/keys").filter { $0.hasSuffix(".pem") }
                 let file = try #require(keys.first)
                 let kid = String(file.dropLast(4))
-                let key = try P256.Signing.PrivateKey(pemRepresentation: try String(contentsOfFile: s.data + "/keys/" + file, encoding: .utf8))
+                // The key file is sealed at rest: opened here as the server opens it.
+                let store = try SQLiteStore(directory: s.data)
+                let ring = try await KeyRing.open(store: store, master: .file(s.data + "/master-key", create: false))
+                let sealed = try String(contentsOfFile: s.data + "/keys/" + file, encoding: .utf8)
+                let pem = try #require(SigningKeys.opened((name: kid, pem: sealed), with: ring))
+                try await store.close()
+                let key = try P256.Signing.PrivateKey(pemRepresentation: pem)
 
                 let genuine = try Self.token(header: ["alg": "ES256", "kid": kid, "typ": "JWT"], key: key)
                 let me = try await s.request(.GET, "/v1/me", headers: ["Authorization": "Bearer \(genuine)"])
