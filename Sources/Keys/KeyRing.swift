@@ -92,7 +92,7 @@ public final class KeyRing: @unchecked Sendable {
 
     /// Whether `bytes` has the form of a sealed value (it may still not open).
     public static func isSealed(_ bytes: [UInt8]) -> Bool {
-        bytes.count > magic.count && Array(bytes.prefix(magic.count)) == magic
+        bytes.count > 3 && bytes[0] == magic[0] && bytes[1] == magic[1] && bytes[2] == magic[2]
     }
 
     /// Reports what a caller found tampered with outside ``open(_:binding:what:)``.
@@ -183,7 +183,7 @@ public final class KeyRing: @unchecked Sendable {
     /// The plaintext of `sealed`, which must have been sealed with `binding`; `what`
     /// names it in the error (and the audit entry) if it does not open.
     public func open(_ sealed: [UInt8], binding: [UInt8], what: String) throws(KeyError) -> [UInt8] {
-        guard sealed.count > Self.magic.count + 1, Array(sealed.prefix(Self.magic.count)) == Self.magic else {
+        guard Self.isSealed(sealed) else {
             throw reportTampering(what, "it is not a sealed value")
         }
         let idLength = Int(sealed[Self.magic.count])
