@@ -211,7 +211,7 @@ let package = Package(
         // sandboxes with their monitors, built executables.
         .target(
             name: "FaastenTestSupport",
-            dependencies: ["FileSystem", "Store", "Labels", "LocalPostgres", "Sandbox", "Monitor", "Processes", "JSONValues"],
+            dependencies: ["FileSystem", "Store", "Keys", "Labels", "LocalPostgres", "Sandbox", "Monitor", "Processes", "JSONValues"],
             path: "Tests/Support/FaastenTestSupport"
         ),
         // Rows and blobs on both backends, and what a killed writer leaves behind.

@@ -225,11 +225,3 @@ struct SealingTests {
         return found
     }
 }
-
-/// Key events collected from any thread.
-final class KeyEvents: @unchecked Sendable {
-    private let lock = NSLock()
-    private var events: [KeyEvent] = []
-    var add: @Sendable (KeyEvent) -> Void { { event in self.lock.withLock { self.events.append(event) } } }
-    var all: [KeyEvent] { lock.withLock { events } }
-}

@@ -98,7 +98,7 @@ struct KeyRingTests {
     func aSealedValueOpensOnlyWithItsBindingAndUnchanged() async throws {
         let test = try await Backend.sqlite.makeStore()
         let directory = try TemporaryDirectory()
-        let events = Events()
+        let events = KeyEvents()
         let ring = try await KeyRing.open(store: test.store, master: .file(directory.path + "/k", create: true), onEvent: events.add)
         let plaintext = Array("alice's diary".utf8)
         let binding = Array("object 1 file alice,alice v3".utf8)
@@ -127,7 +127,7 @@ struct KeyRingTests {
         let sealed = try ring.seal(Array("kept".utf8), binding: [1])
         let oldKey = try Data(contentsOf: URL(fileURLWithPath: directory.path + "/master-key"))
         let before = try await dataKeys(test.store)
-        let events = Events()
+        let events = KeyEvents()
         try await KeyRing.rotateMaster(store: test.store, from: source, onEvent: events.add)
         let after = try await dataKeys(test.store)
         #expect(before.map(\.id) == after.map(\.id))
@@ -233,12 +233,4 @@ struct KeyRingTests {
         guard needle.count <= haystack.count else { return false }
         return (0...(haystack.count - needle.count)).contains { Array(haystack[$0..<($0 + needle.count)]) == needle }
     }
-}
-
-/// Key events collected from any thread.
-final class Events: @unchecked Sendable {
-    private let lock = NSLock()
-    private var events: [KeyEvent] = []
-    var add: @Sendable (KeyEvent) -> Void { { event in self.lock.withLock { self.events.append(event) } } }
-    var all: [KeyEvent] { lock.withLock { events } }
 }
