@@ -1,3 +1,4 @@
+import Keys
 import Labels
 import Store
 
@@ -64,6 +65,15 @@ public enum FSError: Error, Hashable, Sendable {
 }
 
 extension FSError {
+    /// A key error met while opening stored content: tampering stays tampering; the
+    /// rest is the key store failing.
+    public init(_ error: KeyError) {
+        switch error {
+        case let .tampered(reason): self = .tampered(reason)
+        default: self = .storage("\(error)")
+        }
+    }
+
     /// A bounded label operation's refusal (``LabelError/tooLarge(_:limit:)``), or any
     /// other label error, as a file-system error.
     public init(_ error: LabelError) {
@@ -108,7 +118,7 @@ extension FSError: CustomStringConvertible {
         case let .invalidContext(reason): return "invalid security context: \(reason)"
         case .notInitialized: return "the file system is not initialized: run `faasten fs init`"
         case let .corrupt(reason): return "stored data is damaged: \(reason)"
-        case let .tampered(reason): return "\(reason)"
+        case let .tampered(reason): return "tampering detected: \(reason)"
         case let .storage(reason): return "storage failure: \(reason)"
         }
     }

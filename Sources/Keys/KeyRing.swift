@@ -181,35 +181,46 @@ public final class KeyRing: @unchecked Sendable {
     }
 
     /// The plaintext of `sealed`, which must have been sealed with `binding`; `what`
-    /// names it in the error (and the audit entry) if it does not open.
-    public func open(_ sealed: [UInt8], binding: [UInt8], what: String) throws(KeyError) -> [UInt8] {
+    /// names it in the error (and the audit entry) if it does not open. A value sealed
+    /// with a data key another process made since is opened after reading the keys
+    /// again, through `transaction` when the caller is inside one (never a second,
+    /// nested transaction).
+    public func open(
+        _ sealed: [UInt8], binding: [UInt8], what: @autoclosure () -> String, reading transaction: (any StoreTransaction)? = nil
+    ) throws(KeyError) -> [UInt8] {
         guard Self.isSealed(sealed) else {
-            throw reportTampering(what, "it is not a sealed value")
+            throw reportTampering(what(), "it is not a sealed value")
         }
         let idLength = Int(sealed[Self.magic.count])
         let idStart = Self.magic.count + 1
-        guard sealed.count >= idStart + idLength + 28 else { throw reportTampering(what, "it is truncated") }
+        guard sealed.count >= idStart + idLength + 28 else { throw reportTampering(what(), "it is truncated") }
         let id = String(decoding: sealed[idStart..<(idStart + idLength)], as: UTF8.self)
-        guard let key = try key(id) else { throw reportTampering(what, "it names the data key \(id), which the store does not have") }
+        guard let key = try key(id, reading: transaction) else {
+            throw reportTampering(what(), "it names the data key \(id), which the store does not have")
+        }
         do {
             let box = try AES.GCM.SealedBox(combined: sealed[(idStart + idLength)...])
             return Array(try AES.GCM.open(box, using: key, authenticating: binding))
         } catch {
-            throw reportTampering(what, "it does not open with its key and binding (changed, moved, relabelled or rolled back)")
+            throw reportTampering(what(), "it does not open with its key and binding (changed, moved, relabelled or rolled back)")
         }
     }
 
     private func reportTampering(_ what: String, _ reason: String) -> KeyError {
-        onEvent?(KeyEvent(action: "key_tamper_detected", keyID: "", detail: "\(what): \(reason)"))
+        reportTampering("\(what): \(reason)")
         return .tampered("\(what): \(reason)")
     }
 
     /// A data key by id, reading the store again once if another process made it since.
-    private func key(_ id: String) throws(KeyError) -> SymmetricKey? {
+    private func key(_ id: String, reading transaction: (any StoreTransaction)?) throws(KeyError) -> SymmetricKey? {
         if let key = lock.withLock({ keys[id] }) { return key }
         let rows: [DataKeyRow]
         do {
-            rows = try store.synchronousTransaction(.read) { try Self.rows(in: $0) }
+            if let transaction {
+                rows = try Self.rows(in: transaction)
+            } else {
+                rows = try store.synchronousTransaction(.read) { try Self.rows(in: $0) }
+            }
         } catch {
             throw .storage("\(error)")
         }

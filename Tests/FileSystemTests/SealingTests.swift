@@ -128,6 +128,27 @@ struct SealingTests {
         await sealed.test.close()
     }
 
+    @Test(arguments: Backend.allCases)
+    func aLabelOrKindChangedOnlyInTheEntryIsTampering(backend: Backend) async throws {
+        let sealed = try await Sealed.make(backend)
+        let diary = try await sealed.aliceFile("diary", "alice's diary")
+        let diaryID = try #require(diary.objectID)
+        // The entry alone made public: the read rule would let bob read, the write rule
+        // let bob write; the row (and what its content is bound to) still says alice's.
+        try await sealed.sql("UPDATE entries SET label = 'T,T' WHERE target = ?", [.integer(diaryID)])
+        var bob = try context("bob")
+        let publicDiary = try await sealed.fs.resolve(try path("home:<alice,alice>:diary"), &bob)
+        await Self.expectTampered { try await sealed.fs.read(file: publicDiary, &bob) }
+        await #expect(throws: FSError.self) { try await sealed.fs.write(file: publicDiary, Array("bob was here".utf8), &bob) }
+        try await sealed.sql("UPDATE entries SET label = 'alice,alice' WHERE target = ?", [.integer(diaryID)])
+        #expect(try await sealed.read(diary) == Array("alice's diary".utf8))
+
+        // A row claiming to be a directory, with content planted in clear.
+        try await sealed.sql("UPDATE objects SET kind = 0, data = ? WHERE id = ?", [.blob(Array("forged".utf8)), .integer(diaryID)])
+        await Self.expectTampered { try await sealed.read(diary) }
+        await sealed.test.close()
+    }
+
     @Test
     func aGateMovedToAnotherRowIsRefusedEvenWhenCached() async throws {
         let sealed = try await Sealed.make(.sqlite)

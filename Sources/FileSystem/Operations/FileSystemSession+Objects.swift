@@ -53,15 +53,20 @@ extension FileSystemSession {
         try expect(entry, kind)
         try context.read(try entry.requiredLabel)
         guard let record = try record(of: entry) else { throw .corrupt("a \(kind) that is not stored") }
+        try checkRow(record, of: entry, kind)
         return record
     }
 
-    /// The id of a labeled object about to be written, after the write rule.
-    func writableID(_ entry: Entry, _ kind: ObjectKind, _ context: SecurityContext) throws(FSError) -> ObjectID {
+    /// A labeled object about to be written, after the write rule: its id and, when
+    /// sealing, its row (locked), checked against the entry whose label the rule used.
+    func writable(_ entry: Entry, _ kind: ObjectKind, _ context: SecurityContext) throws(FSError) -> (id: ObjectID, row: ObjectRecord?) {
         try expect(entry, kind)
         try context.checkWrite(try entry.requiredLabel)
         guard let id = entry.objectID else { throw .corrupt("a \(kind) that is not stored") }
-        return id
+        guard keys != nil else { return (id, nil) }
+        let row = try record(id, forUpdate: true)
+        try checkRow(row, of: entry, kind)
+        return (id, row)
     }
 
     // MARK: Files
@@ -73,8 +78,8 @@ extension FileSystemSession {
     /// Replaces the file's bytes (write rule; no taint).
     public func write(file entry: Entry, _ bytes: [UInt8], _ context: inout SecurityContext) throws(FSError) {
         try checkFileSize(bytes)
-        let id = try writableID(entry, .file, context)
-        try storeContent(bytes, of: id)
+        let (id, row) = try writable(entry, .file, context)
+        try storeContent(bytes, of: id, record: row)
     }
 
     func checkFileSize(_ bytes: [UInt8]) throws(FSError) {
@@ -96,8 +101,8 @@ extension FileSystemSession {
 
     /// Points a blob entry at another blob (write rule).
     public func update(blob entry: Entry, to blob: ExistingBlob, _ context: inout SecurityContext) throws(FSError) {
-        let id = try writableID(entry, .blob, context)
-        try storeContent(Array(blob.name.hex.utf8), of: id)
+        let (id, row) = try writable(entry, .blob, context)
+        try storeContent(Array(blob.name.hex.utf8), of: id, record: row)
     }
 
     /// Stores `blob` as `name` in `directory`: re-points an existing blob entry of that
@@ -119,7 +124,7 @@ extension FileSystemSession {
         throws(FSError)
     {
         if let existing = try existingBlob(named: name, in: directory, &context) {
-            _ = try writableID(existing, .blob, context)
+            _ = try writable(existing, .blob, context)
             return
         }
         try expect(directory, .directory)
@@ -194,6 +199,7 @@ extension FileSystemSession {
         try context.read(label)
         // Locked until the end of the transaction: concurrent updates of other fields are kept.
         guard let record = try record(of: entry, forUpdate: true) else { throw .corrupt("a gate that is not stored") }
+        try checkRow(record, of: entry, .gate)
         var gate = try decode(Gate.self, record)
         if let privilege = change.privilege { gate.privilege = privilege }
         if let clearance = change.invokerIntegrityClearance { gate.invokerIntegrityClearance = clearance }
@@ -290,8 +296,8 @@ extension FileSystemSession {
         let label = try entry.requiredLabel
         try context.read(label)
         try context.checkDelegate(service.privilege.component, for: "the service's privilege")
-        let id = try writableID(entry, .service, context)
-        try storeContent(try encode(service), of: id)
+        let (id, row) = try writable(entry, .service, context)
+        try storeContent(try encode(service), of: id, record: row)
     }
 
     func validate(_ service: Service) throws(FSError) {

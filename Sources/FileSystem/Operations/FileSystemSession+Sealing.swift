@@ -10,19 +10,40 @@ import Store
 /// is tampering too. Directories hold no data; names and labels stay in clear (the
 /// metadata every check needs).
 extension FileSystemSession {
-    /// What a row's data says: opened when sealing.
+    /// What a row's data says: opened when sealing. Only a directory's empty data is
+    /// not sealed: anything else in clear (whatever kind the row claims) is tampering.
     func content(of record: ObjectRecord) throws(FSError) -> [UInt8] {
-        guard let keys, Self.sealedKinds.contains(record.kind) else { return record.data }
-        let what = "object #\(record.id)"
+        guard let keys else { return record.data }
+        if record.data.isEmpty, !Self.sealedKinds.contains(record.kind) { return [] }
         guard KeyRing.isSealed(record.data) else {
-            keys.reportTampering("\(what): its content is in clear where a sealed value belongs")
-            throw .tampered("\(what): its content is in clear where a sealed value belongs")
+            throw tampered(keys, "object #\(record.id): its content is in clear where a sealed value belongs")
         }
         do {
-            return try keys.open(record.data, binding: Self.binding(record.id, record.kind, record.label, record.version), what: what)
+            return try keys.open(
+                record.data, binding: Self.binding(record.id, record.kind, record.label, record.version), what: "object #\(record.id)",
+                reading: transaction)
         } catch {
-            throw .tampered("\(error)")
+            throw FSError(error)
         }
+    }
+
+    /// When sealing: the row must be what the entry that names it says, the kind and the
+    /// label the flow rules were applied to (a label changed in `entries` alone would
+    /// otherwise let the rules pass on a label the sealed content is not bound to).
+    func checkRow(_ record: ObjectRecord, of entry: Entry, _ kind: ObjectKind) throws(FSError) {
+        guard let keys else { return }
+        let label = try record.label.map { (text) throws(FSError) in try cache.label(text) }
+        guard record.kind == kind.rawValue, label == entry.label else {
+            throw tampered(
+                keys, "object #\(record.id): its row (kind \(record.kind), label \(record.label ?? "-")) is not what its entry says "
+                    + "(\(kind), label \(entry.label.map(\.description) ?? "-"))")
+        }
+    }
+
+    /// Reports tampering (the audit log) and returns the error to throw.
+    private func tampered(_ keys: KeyRing, _ what: String) -> FSError {
+        keys.reportTampering(what)
+        return .tampered(what)
     }
 
     /// Stores `content` as the data of object `id` (sealed for its next version when
@@ -62,7 +83,7 @@ extension FileSystemSession {
         return id
     }
 
-    static let sealedKinds: Set<Int> = [ObjectKind.file, .gate, .service, .blob].reduce(into: []) { $0.insert($1.rawValue) }
+    static let sealedKinds = Set([ObjectKind.file, .gate, .service, .blob].map(\.rawValue))
 
     /// What a sealed value of a row is bound to.
     static func binding(_ id: ObjectID, _ kind: Int, _ label: String?, _ version: Int64) -> [UInt8] {

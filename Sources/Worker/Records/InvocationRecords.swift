@@ -89,7 +89,9 @@ public enum InvocationRecords {
 
     /// The record with this id, if any; its result and logs opened with `keys`.
     public static func load(_ id: String, in transaction: any StoreTransaction, keys: KeyRing?) throws -> InvocationRecord? {
-        try transaction.query("SELECT \(columns) FROM invocations WHERE id = ?", [.text(id)]).first.map { try record($0, keys: keys) }
+        try transaction.query("SELECT \(columns) FROM invocations WHERE id = ?", [.text(id)]).first.map {
+            try record($0, keys: keys, reading: transaction)
+        }
     }
 
     /// The values of `record` for ``columns``. With `keys`, the result and the logs are
@@ -122,8 +124,9 @@ public enum InvocationRecords {
         ]
     }
 
-    /// A record from a row of ``columns``, its result and logs opened with `keys`.
-    public static func record(_ row: SQLRow, keys: KeyRing?) throws -> InvocationRecord {
+    /// A record from a row of ``columns``, its result and logs opened with `keys` (read
+    /// in `transaction` if a key must be looked up).
+    public static func record(_ row: SQLRow, keys: KeyRing?, reading transaction: (any StoreTransaction)? = nil) throws -> InvocationRecord {
         let id = try row.string(0)
         func opened(_ bytes: [UInt8]?, _ column: String, label: String?) throws -> [UInt8]? {
             guard let keys, let bytes else { return bytes }
@@ -131,7 +134,7 @@ public enum InvocationRecords {
                 keys.reportTampering("invocation \(id) \(column): in clear where a sealed value belongs")
                 throw KeyError.tampered("invocation \(id) \(column): in clear where a sealed value belongs")
             }
-            return try keys.open(bytes, binding: binding(id, column, label), what: "invocation \(id) \(column)")
+            return try keys.open(bytes, binding: binding(id, column, label), what: "invocation \(id) \(column)", reading: transaction)
         }
         let text = try row.string(6)
         guard let status = InvocationRecord.Status(rawValue: text) else { throw StoreError("an invocation's status is '\(text)'") }
