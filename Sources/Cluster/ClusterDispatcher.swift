@@ -10,7 +10,7 @@ import Worker
 /// the notification that its record is final.
 ///
 /// ```swift
-/// let dispatcher = ClusterDispatcher(fileSystem: fs, queue: PostgresQueue(store: store))
+/// let dispatcher = ClusterDispatcher(fileSystem: fs, queue: PostgresQueue(store: store, keys: fs.keys))
 /// dispatcher.start()
 /// let result = await dispatcher.invoke(request)   // run by whichever worker claims it
 /// ```

@@ -9,21 +9,18 @@ extension FileSystem {
     /// database: starting over with new keys would lose those values and let values
     /// planted in clear be sealed as genuine, so this refuses, changing nothing.
     public static func checkNoSealedContent(in store: any Store) async throws(KeyError) {
-        var after: Int64 = 0
-        while true {
-            let page: [(id: Int64, data: [UInt8])]
-            do {
-                page = try await contentPage(store, after: after)
-            } catch {
-                throw .storage("\(error)")
+        do {
+            try await forEachContentPage(store) { page in
+                if let sealed = page.first(where: { KeyRing.isSealed($0.data) }) {
+                    throw KeyError.tampered(
+                        "the store holds sealed values (object #\(sealed.id)) but no data keys: restore the data_keys table from a "
+                            + "backup; nothing was changed")
+                }
             }
-            guard let last = page.last else { return }
-            if let sealed = page.first(where: { KeyRing.isSealed($0.data) }) {
-                throw .tampered(
-                    "the store holds sealed values (object #\(sealed.id)) but no data keys: restore the data_keys table from a "
-                        + "backup; nothing was changed")
-            }
-            after = last.id
+        } catch let error as KeyError {
+            throw error
+        } catch {
+            throw .storage("\(error)")
         }
     }
 
@@ -32,18 +29,11 @@ extension FileSystem {
     @discardableResult
     public func sealContentInClear() async throws(FSError) -> Int {
         guard keys != nil else { return 0 }
-        var after: Int64 = 0
         var sealed = 0
-        while true {
-            let page: [(id: Int64, data: [UInt8])]
-            do {
-                page = try await Self.contentPage(store, after: after)
-            } catch {
-                throw .storage("\(error)")
-            }
-            guard let last = page.last else { return sealed }
-            let inClear = page.filter { !KeyRing.isSealed($0.data) }.map(\.id)
-            if !inClear.isEmpty {
+        do {
+            try await Self.forEachContentPage(store) { page in
+                let inClear = page.filter { !KeyRing.isSealed($0.data) }.map(\.id)
+                guard !inClear.isEmpty else { return }
                 var system = try SecurityContext(privilege: .root)
                 try await transaction(.write, &system) { session, _ throws(FSError) in
                     for id in inClear {
@@ -54,6 +44,23 @@ extension FileSystem {
                 }
                 sealed += inClear.count
             }
+        } catch let error as FSError {
+            throw error
+        } catch {
+            throw .storage("\(error)")
+        }
+        return sealed
+    }
+
+    /// Walks the rows whose content is sealed, in pages of 256 by id.
+    private static func forEachContentPage(
+        _ store: any Store, _ body: ([(id: Int64, data: [UInt8])]) async throws -> Void
+    ) async throws {
+        var after: Int64 = 0
+        while true {
+            let page = try await contentPage(store, after: after)
+            guard let last = page.last else { return }
+            try await body(page)
             after = last.id
         }
     }

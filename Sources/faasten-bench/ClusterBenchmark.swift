@@ -51,14 +51,14 @@ struct ClusterBenchmark: AsyncParsableCommand {
         var configuration = ClusterConfiguration()
         configuration.slots = slots
         let dispatcher = ClusterDispatcher(
-            fileSystem: harness.fileSystem, queue: try PostgresQueue(store: gatewayStore), configuration: configuration)
+            fileSystem: harness.fileSystem, queue: try PostgresQueue(store: gatewayStore, keys: nil), configuration: configuration)
         dispatcher.start()
 
         var members: [(member: ClusterWorker, store: PostgresStore, task: Task<Void, any Error>)] = []
         func addWorker() async throws {
             let store = try await PostgresStore(location: location, connections: 8)
             let worker = harness.engine(prestarted: 0, fileSystem: FileSystem(store: store))
-            let member = ClusterWorker(engine: worker, queue: try PostgresQueue(store: store), configuration: configuration)
+            let member = ClusterWorker(engine: worker, queue: try PostgresQueue(store: store, keys: nil), configuration: configuration)
             members.append((member, store, Task { try await member.run() }))
         }
 

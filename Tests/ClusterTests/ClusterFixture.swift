@@ -145,6 +145,6 @@ final class ClusterFixture: @unchecked Sendable {
 
     /// The registered workers by id.
     static func workers(_ store: PostgresStore) async throws -> [String: PostgresQueue.WorkerRecord] {
-        Dictionary(uniqueKeysWithValues: try await PostgresQueue(store: store).workers().map { ($0.id, $0) })
+        Dictionary(uniqueKeysWithValues: try await PostgresQueue(store: store, keys: nil).workers().map { ($0.id, $0) })
     }
 }

@@ -69,7 +69,7 @@ struct ClusterProcessTests {
         #expect(row.worker != first && row.worker != nil)
         #expect(row.attempts == 2)
         #expect(String(decoding: row.result ?? [], as: UTF8.self).contains(#""n": 7"#))
-        #expect(try await PostgresQueue(store: store).depth() == (0, 0))
+        #expect(try await PostgresQueue(store: store, keys: nil).depth() == (0, 0))
         try await store.close()
     }
 
@@ -176,7 +176,7 @@ struct ClusterProcessTests {
         let row = try #require(try await cluster.finished([id], in: store, timeout: 60)[id])
         #expect(row.status == .failed && row.failure?.code == "refused" && row.failure?.reason.contains("start rule") == true, "\(row.failure?.reason ?? "")")
         #expect(row.startedAt == nil && row.result == nil, "the function ran")
-        #expect(try await PostgresQueue(store: store).depth() == (0, 0))
+        #expect(try await PostgresQueue(store: store, keys: nil).depth() == (0, 0))
         try await store.close()
     }
 
@@ -210,12 +210,12 @@ struct ClusterProcessTests {
         let recordsBefore = try await Self.invocationCount(store)
         let queuedRefusal = try cluster.fstn(gateway.url, ["--user", "bob", "invoke", "home:<carol,carol>:private", "{}", "--async"])
         #expect(queuedRefusal.status == 1 && queuedRefusal.stderr.contains("refused"), "\(queuedRefusal.stderr)")
-        #expect(try await PostgresQueue(store: store).depth() == (0, 0))
+        #expect(try await PostgresQueue(store: store, keys: nil).depth() == (0, 0))
         #expect(try await Self.invocationCount(store) == recordsBefore)
         // carol may.
         let allowed = try cluster.fstn(gateway.url, ["--user", "carol", "invoke", "~:private", #"{"n": 1}"#, "--async"])
         #expect(allowed.status == 0)
-        #expect(try await PostgresQueue(store: store).depth().queued == 1)
+        #expect(try await PostgresQueue(store: store, keys: nil).depth().queued == 1)
         try await store.close()
     }
 
@@ -227,7 +227,7 @@ struct ClusterProcessTests {
         let store = try await cluster.store()
         let dispatcher = try await cluster.dispatcher(store)
         defer { dispatcher.stop() }
-        let queue = try PostgresQueue(store: store)
+        let queue = try PostgresQueue(store: store, keys: nil)
         // Every final record is announced once on the done channel: count them per id.
         let announcements = Announcements()
         let listener = queue.listen(PostgresQueue.doneChannel, listening: { announcements.listening() }) { announcements.add($0) }

@@ -12,7 +12,7 @@ struct QueueTests {
     func withQueue<T>(_ body: (PostgresStore, PostgresQueue) async throws -> T) async throws -> T {
         let url = try LocalPostgres.shared().createDatabase(prefix: "queue")
         let store = try await PostgresStore(location: try PostgresLocation(url: url), connections: 4)
-        let queue = try PostgresQueue(store: store)
+        let queue = try PostgresQueue(store: store, keys: nil)
         do {
             let value = try await body(store, queue)
             try await store.close()

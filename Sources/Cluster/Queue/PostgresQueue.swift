@@ -9,7 +9,7 @@ import Worker
 /// file system.
 ///
 /// ```swift
-/// let queue = PostgresQueue(store: store)
+/// let queue = PostgresQueue(store: store, keys: keyRing)
 /// try await queue.enqueue(row, request: bytes, affinity: key, maxAttempts: 3)
 /// let claimed = try await queue.claim(worker: me, limit: 4, warm: [], running: 0, lease: 15)
 /// ```
@@ -38,8 +38,9 @@ public final class PostgresQueue: Sendable {
     let keys: KeyRing?
 
     /// The queue on `store`, whose tables (and the invocation records they update) are
-    /// created or migrated first; records written with results and logs sealed by `keys`.
-    public init(store: PostgresStore, keys: KeyRing? = nil) throws {
+    /// created or migrated first; records written with results and logs sealed by `keys`
+    /// (`nil`, said explicitly: in clear, for tests and benchmarks).
+    public init(store: PostgresStore, keys: KeyRing?) throws {
         self.store = store
         self.keys = keys
         try store.prepare(InvocationRecords.schema)

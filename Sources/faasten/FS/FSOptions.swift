@@ -36,13 +36,6 @@ struct FSOptions: ParsableArguments {
         return .directory(Self.dataDirectory(data))
     }
 
-    /// Where the default master key file is: the store's directory, or for PostgreSQL
-    /// the data directory.
-    func keyDirectory() throws -> String {
-        if case let .directory(path) = try location() { return (path as NSString).expandingTildeInPath }
-        return (Self.dataDirectory(data) as NSString).expandingTildeInPath
-    }
-
     /// `--data`, else `$FAASTEN_DATA`, else `~/.local/share/faasten`.
     static func dataDirectory(_ data: String?) -> String {
         if let data { return data }
@@ -64,7 +57,8 @@ struct FSOptions: ParsableArguments {
         let store = try await openStore()
         do {
             let audit = try AuditLog(store: store)
-            let source = try ServerProcess.masterKeySource(masterKey, dataDirectory: try keyDirectory())
+            let directory = ServerProcess.masterKeyDirectory(for: try location(), dataDirectory: Self.dataDirectory(data))
+            let source = try ServerProcess.masterKeySource(masterKey, dataDirectory: directory)
             let keys = try await ServerProcess.keyRing(store, source, audit: audit)
             return (store, try await ServerProcess.sealing(store, keys: keys), audit)
         } catch {

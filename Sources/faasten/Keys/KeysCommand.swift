@@ -27,10 +27,8 @@ struct KeysCommand: AsyncParsableCommand {
         func open() async throws -> (any Store, MasterKeySource) {
             let directory = (FSOptions.dataDirectory(dataDir) as NSString).expandingTildeInPath
             let location = try store.map { try StoreLocation($0) } ?? .directory(directory)
-            // A store that is a directory keeps its default master key beside it.
-            var keyDirectory = directory
-            if case let .directory(path) = location { keyDirectory = (path as NSString).expandingTildeInPath }
-            let source = try ServerProcess.masterKeySource(masterKey, dataDirectory: keyDirectory)
+            let source = try ServerProcess.masterKeySource(
+                masterKey, dataDirectory: ServerProcess.masterKeyDirectory(for: location, dataDirectory: directory))
             let opened = try await FSOptions.open(location)
             return (opened, source)
         }

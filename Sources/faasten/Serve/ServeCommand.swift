@@ -47,10 +47,8 @@ struct ServeCommand: AsyncParsableCommand {
         let configuration = try http.configuration()
         let dataDirectory = (FSOptions.dataDirectory(data) as NSString).expandingTildeInPath
         let location = try store.map { try StoreLocation($0) } ?? .directory(dataDirectory)
-        // A store that is a directory keeps its default master key beside it.
-        var keyDirectory = dataDirectory
-        if case let .directory(path) = location { keyDirectory = (path as NSString).expandingTildeInPath }
-        let keySource = try ServerProcess.masterKeySource(masterKey, dataDirectory: keyDirectory)
+        let keySource = try ServerProcess.masterKeySource(
+            masterKey, dataDirectory: ServerProcess.masterKeyDirectory(for: location, dataDirectory: dataDirectory))
         try? FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let registry = try ServerProcess.bootstrap(logLevel: logLevel)
         let logger = Logger(label: "faasten")

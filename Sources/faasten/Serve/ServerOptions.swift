@@ -76,6 +76,13 @@ enum ServerProcess {
         return registry
     }
 
+    /// Where the default master key file lives: beside a store that is a directory,
+    /// else (PostgreSQL) in the data directory.
+    static func masterKeyDirectory(for location: StoreLocation, dataDirectory: String) -> String {
+        if case let .directory(path) = location { return (path as NSString).expandingTildeInPath }
+        return (dataDirectory as NSString).expandingTildeInPath
+    }
+
     /// The master key's source `spec` names (default: `master-key` in `dataDirectory`).
     static func masterKeySource(_ spec: String?, dataDirectory: String?) throws -> MasterKeySource {
         do {
