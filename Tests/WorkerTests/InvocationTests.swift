@@ -10,6 +10,16 @@ import Worker
 
 /// One invocation from outside: resolution, authorization, labels, records and logs.
 @Suite(.serialized) struct InvocationTests {
+    @Test func invocationIDsAreDistinctVersion4UUIDs() {
+        let ids = (0..<1000).map { _ in Engine.newID() }
+        #expect(Set(ids).count == ids.count)
+        for id in ids {
+            let characters = Array(id)
+            #expect(UUID(uuidString: id) != nil && id == id.lowercased(), "\(id)")
+            #expect(characters[14] == "4" && "89ab".contains(characters[19]), "\(id)")
+        }
+    }
+
     @Test func aGateRunsWithItsPrivilegeAndItsResultIsDowngradedWithIt() async throws {
         try await EngineHarness.with { harness in
             try await harness.install("toolkit", at: "~:tool", as: "alice", privilege: "alice")
