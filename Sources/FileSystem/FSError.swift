@@ -74,6 +74,16 @@ extension FSError {
         }
     }
 
+    /// A blob that could not be opened: tampering found by the sealing store stays
+    /// tampering; the rest is the blob store failing.
+    public init(blob name: BlobName, _ error: any Error) {
+        if let error = error as? KeyError {
+            self.init(error)
+        } else {
+            self = .storage("cannot open the blob \(name): \(error)")
+        }
+    }
+
     /// A bounded label operation's refusal (``LabelError/tooLarge(_:limit:)``), or any
     /// other label error, as a file-system error.
     public init(_ error: LabelError) {

@@ -119,9 +119,9 @@ extension FileSystem {
     public func open(blob name: BlobName) throws(FSError) -> any BlobReader {
         let reader: (any BlobReader)?
         do {
-            reader = try store.blobs.open(name)
+            reader = try blobs.open(name)
         } catch {
-            throw .storage("cannot open the blob \(name): \(error)")
+            throw FSError(blob: name, error)
         }
         guard let reader else { throw .blobNotFound(name) }
         return reader

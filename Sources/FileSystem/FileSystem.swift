@@ -23,12 +23,17 @@ public struct FileSystem: Sendable {
     /// their object (see ``FileSystemSession``'s sealing); `nil`: stored in clear (tests
     /// and benchmarks; `faasten` always seals).
     public let keys: KeyRing?
+    /// The blobs objects name: sealed and named by keyed digests with ``keys``
+    /// (``SealedBlobStore``), else the store's own. Every blob is read and written
+    /// through this, never through `store.blobs`.
+    public let blobs: any BlobStore
     let cache: FileSystemCache
 
     public init(store: any Store, limits: FileSystemLimits = .default, keys: KeyRing? = nil) {
         self.store = store
         self.limits = limits
         self.keys = keys
+        blobs = keys.map { SealedBlobStore(raw: store.blobs, keys: $0) } ?? store.blobs
         cache = FileSystemCache()
     }
 

@@ -35,7 +35,7 @@ extension Gateway {
         }
         for (function, memory) in [("thumbnail", 256), ("timeindex", 128)] {
             let image = try FunctionImage.pack(directory: "\(examples)/photos/functions/\(function)")
-            let blobs = fileSystem.store.blobs
+            let blobs = fileSystem.blobs
             let blob = try await Blocking.run { () throws -> ExistingBlob in try blobs.store(image) }
             _ = try await fileSystem.transaction(.write, &context) { session, context throws(FSError) in
                 let imageEntry = try session.create(.blob(blob), label: appLabel, named: function + ".image", in: apps, &context)

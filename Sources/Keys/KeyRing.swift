@@ -41,6 +41,7 @@ public final class KeyRing: @unchecked Sendable {
     private var keys: [String: SymmetricKey] = [:]
     private var rows: [DataKeyRow] = []
     private var currentID: String
+    private var namingKey: SymmetricKey?
 
     private init(
         source: MasterKeySource, store: any Store, master: SymmetricKey, rows: [DataKeyRow], keys: [String: SymmetricKey],
@@ -204,6 +205,41 @@ public final class KeyRing: @unchecked Sendable {
         } catch {
             throw reportTampering(what(), "it does not open with its key and binding (changed, moved, relabelled or rolled back)")
         }
+    }
+
+    // MARK: Keys for layers that seal in their own format (blobs)
+
+    /// The data key new values are sealed with, and its id.
+    func sealingKey() throws(KeyError) -> (id: String, key: SymmetricKey) {
+        let (id, key) = lock.withLock { (currentID, keys[currentID]) }
+        guard let key else { throw .unknownKey(id) }
+        return (id, key)
+    }
+
+    /// The data key `id`, reading the store again once if another process made it;
+    /// nil if the store has none of that id.
+    func dataKey(_ id: String) throws(KeyError) -> SymmetricKey? {
+        try key(id, reading: nil)
+    }
+
+    /// The key blob names are keyed digests under. Derived from the oldest data key,
+    /// which data-key rotation retires but never removes, so that identical content
+    /// keeps one name across rotations (and a reader of the store cannot confirm a
+    /// guess of a blob's content by hashing it).
+    var blobNamingKey: SymmetricKey {
+        lock.withLock {
+            if let namingKey { return namingKey }
+            let oldest = rows.first.flatMap { keys[$0.id] } ?? keys[currentID] ?? SymmetricKey(size: .bits256)
+            let derived = HKDF<SHA256>.deriveKey(
+                inputKeyMaterial: oldest, info: Array("faasten blob names".utf8), outputByteCount: 32)
+            namingKey = derived
+            return derived
+        }
+    }
+
+    /// Reports tampering found by a layer with its own format, as ``open(_:binding:what:reading:)`` does.
+    func tampered(_ what: String, _ reason: String) -> KeyError {
+        reportTampering(what, reason)
     }
 
     private func reportTampering(_ what: String, _ reason: String) -> KeyError {

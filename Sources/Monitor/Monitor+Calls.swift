@@ -141,7 +141,7 @@ extension Monitor {
 
         // MARK: Blobs
         case .blobCreate:
-            let upload = try blobCall { try fileSystem.store.blobs.create() }
+            let upload = try blobCall { try fileSystem.blobs.create() }
             var info = WireBlobInfo()
             do {
                 info.handle = try state.addBlob(.writing(upload)).get()
@@ -347,7 +347,7 @@ extension Monitor {
         result.headers = outcome.headers
         if let id = outcome.invocationID { result.invocationID = id }
         if request.toBlob {
-            let name = try blobCall { try fileSystem.store.blobs.put(outcome.body) }
+            let name = try blobCall { try fileSystem.blobs.put(outcome.body) }
             let reader = try openReader(name)
             result.blob = try state.addBlob(.reading(reader)).get()
             result.blobSize = UInt64(reader.size)

@@ -49,13 +49,17 @@ struct FileSystemBenchmark: AsyncParsableCommand {
                 try await workload.close()
             }
         }
-        if backend.contains("sqlite") { try await measureSealing(into: &report) }
+        if backend.contains("sqlite") {
+            try await measureSealing(into: &report)
+            try await measureSealedBlobs(into: &report)
+        }
         options.print(report)
         if !options.json {
             print("""
 
                 Targets (SQLite): read_path p50 ≤ 30 µs and ≤ 2× raw SQL; read_path at 100k within 1.5× of 1k;
-                read_path with encryption at rest ≤ 1.15× without.
+                read_path with encryption at rest ≤ 1.15× without; blob upload and download with
+                encryption at rest ≥ 0.8× the throughput without.
                 """)
         }
     }
@@ -76,6 +80,56 @@ struct FileSystemBenchmark: AsyncParsableCommand {
             "fs.read_path.sealed.sqlite.1k.p50", unit: "us", subject.p50, baseline: baseline.p50, target: baseline.p50 * 1.15,
             note: "the same, content in clear")
         report.add("fs.read_path.sealed.sqlite.1k.p99", unit: "us", subject.p99, baseline: baseline.p99, note: "the same, content in clear")
+        try await plain.close()
+        try await sealed.close()
+    }
+
+    /// Blob upload and download throughput (16 MiB, written and read a MiB at a time, as
+    /// the gateway streams them) sealed at rest, beside the same in clear, in alternation.
+    func measureSealedBlobs(into report: inout BenchmarkReport) async throws {
+        let plain = try await Workload.sqlite(count: 10)
+        let sealed = try await Workload.sqlite(count: 10, sealed: true)
+        let mebibyte = 1 << 20
+        var generator = SystemRandomNumberGenerator()
+        let pieces = (0..<16).map { _ in (0..<mebibyte).map { _ in UInt8.random(in: 0...255, using: &generator) } }
+        var upload = (sealed: [Double](), plain: [Double]())
+        var download = (sealed: [Double](), plain: [Double]())
+        func time(_ body: () throws -> Void) rethrows -> Double {
+            let start = Stopwatch.nanoseconds()
+            try body()
+            return Double(Stopwatch.nanoseconds() - start) / 1e9
+        }
+        for iteration in 0..<(options.iterations(12) + 2) {
+            // Distinct content each time: identical content would be stored once.
+            var first = pieces[0]
+            withUnsafeBytes(of: UInt64(iteration)) { first.replaceSubrange(0..<8, with: $0) }
+            for (side, blobs) in [(0, sealed.fs.blobs), (1, plain.fs.blobs)] {
+                var name: BlobName?
+                let up = try time {
+                    let upload = try blobs.create()
+                    try upload.write(first)
+                    for piece in pieces.dropFirst() { try upload.write(piece) }
+                    name = try upload.finalize()
+                }
+                let reader = try blobs.open(name!)!
+                let down = try time {
+                    var offset: Int64 = 0
+                    while offset < reader.size { offset += Int64(try reader.read(at: offset, count: mebibyte).count) }
+                }
+                guard iteration >= 2 else { continue }
+                if side == 0 {
+                    upload.sealed.append(16 / up)
+                    download.sealed.append(16 / down)
+                } else {
+                    upload.plain.append(16 / up)
+                    download.plain.append(16 / down)
+                }
+            }
+        }
+        let upSealed = Distribution(upload.sealed).p50, upPlain = Distribution(upload.plain).p50
+        let downSealed = Distribution(download.sealed).p50, downPlain = Distribution(download.plain).p50
+        report.add("blob.upload.sealed.sqlite.16MiB", unit: "MiB/s", upSealed, baseline: upPlain, target: upPlain * 0.8, note: "the same, in clear")
+        report.add("blob.download.sealed.sqlite.16MiB", unit: "MiB/s", downSealed, baseline: downPlain, target: downPlain * 0.8, note: "the same, in clear")
         try await plain.close()
         try await sealed.close()
     }

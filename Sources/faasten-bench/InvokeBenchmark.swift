@@ -174,7 +174,7 @@ struct InvokeBenchmark: AsyncParsableCommand {
             try await fileSystem.addUser(Principal(["alice"]))
             let functions = (runtimesDirectory as NSString).deletingLastPathComponent + "/Benchmarks/functions/"
             let images = try [("", "python3", "noop"), ("-node", "node", "noop-node")].filter { runtimes[$0.1] != nil }.map {
-                (suffix: $0.0, runtime: $0.1, blob: try store.blobs.store(try FunctionImage.pack(directory: functions + $0.2)))
+                (suffix: $0.0, runtime: $0.1, blob: try fileSystem.blobs.store(try FunctionImage.pack(directory: functions + $0.2)))
             }
             var context = try SecurityContext(privilege: alice)
             let alice = alice

@@ -316,7 +316,7 @@ struct FileSystemRuleTests {
             var check = try context("alice")
             #expect(try await fs.read(blob: entry, &check) == other.name)
             // A blob entry can only be made from a blob that exists (ExistingBlob needs a reader).
-            #expect(try fs.store.blobs.open(BlobName(hex: String(repeating: "0", count: 64))!) == nil)
+            #expect(try fs.blobs.open(BlobName(hex: String(repeating: "0", count: 64))!) == nil)
         }
     }
 

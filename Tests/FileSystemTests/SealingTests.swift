@@ -155,7 +155,7 @@ struct SealingTests {
         var alice = try context("alice")
         let home = try await sealed.fs.resolve(try path("~"), &alice)
         let image = try await sealed.fs.create(
-            .blob(try sealed.test.store.blobs.store(Array("image".utf8))), label: try label("alice,alice"), named: "image", in: home, &alice)
+            .blob(try sealed.fs.blobs.store(Array("image".utf8))), label: try label("alice,alice"), named: "image", in: home, &alice)
         func gate(_ name: String, privilege: String) async throws -> Entry {
             let spec = GateSpec(
                 target: .function(runtime: "python3", image: image, memoryMB: 128, timeoutMilliseconds: 1000, fresh: false),

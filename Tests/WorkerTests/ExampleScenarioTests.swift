@@ -36,7 +36,7 @@ import Worker
                                   directory: examples + "/photos/functions/timeindex")
         try await harness.createDirectory("home:<alice,alice>:photos", label: "alice,alice", as: "alice")
         let photo = try ChildProcess.run("/usr/bin/python3", [examples + "/photos/sample.py"]).stdout
-        let blobs = harness.fileSystem.store.blobs
+        let blobs = harness.fileSystem.blobs
         let blob = try blobs.store(photo)
         try await harness.create(.blob(blob), at: "home:<alice,alice>:photos:beach.ppm", label: "alice,alice", as: "alice")
         return photo

@@ -1,3 +1,4 @@
+import Keys
 import Store
 
 /// What to create: each kind with its initial content.
@@ -40,7 +41,7 @@ extension BlobStore {
         do {
             reader = try open(name)
         } catch {
-            throw .storage("cannot open the blob \(name): \(error)")
+            throw FSError(blob: name, error)
         }
         guard let reader else { throw .blobNotFound(name) }
         return ExistingBlob(reader)
@@ -63,6 +64,8 @@ extension BlobStore {
                 upload.abort()
                 throw error
             }
+        } catch let error as KeyError {
+            throw FSError(error)
         } catch {
             throw .storage("cannot store the blob: \(error)")
         }

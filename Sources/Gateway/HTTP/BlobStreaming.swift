@@ -13,7 +13,7 @@ import JSONValues
 extension Gateway {
     /// Streams a request body into a new blob, a chunk at a time; returns it and its size.
     func upload(_ body: RequestBody) async throws(APIError) -> (ExistingBlob, Int64) {
-        let blobs = fileSystem.store.blobs
+        let blobs = fileSystem.blobs
         let limit = configuration.maxBlobBytes
         do {
             let upload = try await Blocking.run { try blobs.create() }

@@ -65,7 +65,7 @@ extension Gateway {
         if case let .failure(refusal) = await Admission.admit(invocation, in: fileSystem, maxChainDepth: 0) {
             throw APIError.refusedInvocation(refusal.error, label: refusal.label, privilege: caller.privilege)
         }
-        let blobs = fileSystem.store.blobs
+        let blobs = fileSystem.blobs
         var stored: [String: ExistingBlob] = [:]
         for file in files {
             let bytes = file.bytes

@@ -12,7 +12,7 @@ public struct BlobName: Hashable, Sendable, Comparable, Codable, CustomStringCon
     }
 
     /// The name of these digest bytes.
-    init(digest: some Sequence<UInt8>) {
+    public init(digest: some Sequence<UInt8>) {
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
         out.reserveCapacity(64)

@@ -15,8 +15,10 @@
 /// The calls are synchronous and may block on disk or network: call them from a
 /// thread that may block (a monitor thread), or through ``Blocking/run(_:)``.
 public protocol BlobStore: Sendable {
-    /// Starts a new upload.
-    func create() throws -> any BlobUpload
+    /// Starts a new upload, named by its content's SHA-256 (`.contentDigest`) or by
+    /// the caller at ``BlobUpload/finalize(as:)`` (`.given`: a layer above that names
+    /// what it stores, as the sealing store does with keyed digests).
+    func create(naming: BlobNaming) throws -> any BlobUpload
     /// A reader for a finalized blob, or `nil` if there is none with this name.
     func open(_ name: BlobName) throws -> (any BlobReader)?
 }
@@ -27,8 +29,10 @@ public protocol BlobUpload: AnyObject, Sendable {
     func write(_ bytes: [UInt8]) throws
     /// Bytes written so far.
     var size: Int64 { get }
-    /// Makes the blob durable and immutable and returns its name.
-    func finalize() throws -> BlobName
+    /// Makes the blob durable and immutable and returns its name: `name` for an upload
+    /// created with `.given` (which must pass one), else the content's SHA-256. An
+    /// existing blob of the same name is kept.
+    func finalize(as name: BlobName?) throws -> BlobName
     /// Discards what was written.
     func abort()
 }
@@ -41,7 +45,23 @@ public protocol BlobReader: Sendable {
     func read(at offset: Int64, count: Int) throws -> [UInt8]
 }
 
+/// Who names a new blob.
+public enum BlobNaming: Sendable {
+    /// The store: the SHA-256 of the bytes written.
+    case contentDigest
+    /// The caller, at ``BlobUpload/finalize(as:)``.
+    case given
+}
+
+extension BlobUpload {
+    /// Finalizes an upload the store names.
+    public func finalize() throws -> BlobName { try finalize(as: nil) }
+}
+
 extension BlobStore {
+    /// Starts a new upload the store names by content.
+    public func create() throws -> any BlobUpload { try create(naming: .contentDigest) }
+
     /// Stores `bytes` as one blob.
     public func put(_ bytes: [UInt8]) throws -> BlobName {
         let upload = try create()

@@ -34,13 +34,13 @@ public final class LocalBlobStore: BlobStore {
         return "\(directory)/\(hex.prefix(2))/\(hex.dropFirst(2))"
     }
 
-    public func create() throws -> any BlobUpload {
+    public func create(naming: BlobNaming) throws -> any BlobUpload {
         let template = (temporaryDirectory as NSString).appendingPathComponent("upload-XXXXXX")
         var buffer = Array(template.utf8CString)
         let fd = mkstemp(&buffer)
         guard fd >= 0 else { throw StoreError("cannot create a blob upload: \(String(cString: strerror(errno)))") }
         let tempPath = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return LocalBlobUpload(store: self, fd: fd, tempPath: tempPath)
+        return LocalBlobUpload(store: self, fd: fd, tempPath: tempPath, hashing: naming == .contentDigest)
     }
 
     public func open(_ name: BlobName) throws -> (any BlobReader)? {
@@ -83,19 +83,20 @@ public final class LocalBlobStore: BlobStore {
     }
 }
 
-/// An upload to a temporary file with a running SHA-256.
+/// An upload to a temporary file with a running SHA-256 (when the store names it).
 final class LocalBlobUpload: BlobUpload, @unchecked Sendable {
     private let store: LocalBlobStore
     private let tempPath: String
     private let lock = NSLock()
     private var fd: Int32
-    private var hasher = SHA256()
+    private var hasher: SHA256?
     private var written: Int64 = 0
 
-    init(store: LocalBlobStore, fd: Int32, tempPath: String) {
+    init(store: LocalBlobStore, fd: Int32, tempPath: String, hashing: Bool) {
         self.store = store
         self.fd = fd
         self.tempPath = tempPath
+        hasher = hashing ? SHA256() : nil
     }
 
     deinit {
@@ -121,14 +122,18 @@ final class LocalBlobUpload: BlobUpload, @unchecked Sendable {
                     offset += n
                 }
             }
-            hasher.update(data: bytes)
+            hasher?.update(data: bytes)
             written += Int64(bytes.count)
         }
     }
 
-    func finalize() throws -> BlobName {
+    func finalize(as given: BlobName?) throws -> BlobName {
         try lock.withLock {
             guard fd >= 0 else { throw StoreError("the blob upload is already finished") }
+            guard let name = given ?? hasher.map({ BlobName(digest: $0.finalize()) }) else {
+                abortLocked()
+                throw StoreError("this blob upload is named by its caller, who gave no name")
+            }
             defer {
                 Glibc.close(fd)
                 fd = -1
@@ -137,19 +142,20 @@ final class LocalBlobUpload: BlobUpload, @unchecked Sendable {
                 unlink(tempPath)
                 throw StoreError("cannot sync blob data: \(String(cString: strerror(errno)))")
             }
-            let name = BlobName(digest: hasher.finalize())
             try store.install(tempPath: tempPath, name: name)
             return name
         }
     }
 
     func abort() {
-        lock.withLock {
-            guard fd >= 0 else { return }
-            Glibc.close(fd)
-            fd = -1
-            unlink(tempPath)
-        }
+        lock.withLock { abortLocked() }
+    }
+
+    private func abortLocked() {
+        guard fd >= 0 else { return }
+        Glibc.close(fd)
+        fd = -1
+        unlink(tempPath)
     }
 }
 

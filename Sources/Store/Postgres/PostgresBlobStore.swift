@@ -18,7 +18,7 @@ final class PostgresBlobStore: BlobStore {
         self.executor = executor
     }
 
-    func create() throws -> any BlobUpload {
+    func create(naming: BlobNaming) throws -> any BlobUpload {
         let id = try executor.pool.withConnection { connection in
             _ = try self.executor.query(
                 connection,
@@ -32,7 +32,7 @@ final class PostgresBlobStore: BlobStore {
             else { throw StoreError("postgres: could not start a blob upload") }
             return try row.decode(Int64.self)
         }
-        return PostgresBlobUpload(store: self, upload: id)
+        return PostgresBlobUpload(store: self, upload: id, hashing: naming == .contentDigest)
     }
 
     func open(_ name: BlobName) throws -> (any BlobReader)? {
@@ -52,13 +52,14 @@ final class PostgresBlobUpload: BlobUpload, @unchecked Sendable {
     private let lock = NSLock()
     private var pending: [UInt8] = []
     private var nextChunk: Int32 = 0
-    private var hasher = SHA256()
+    private var hasher: SHA256?
     private var written: Int64 = 0
     private var finished = false
 
-    init(store: PostgresBlobStore, upload: Int64) {
+    init(store: PostgresBlobStore, upload: Int64, hashing: Bool) {
         self.store = store
         self.upload = upload
+        hasher = hashing ? SHA256() : nil
     }
 
     var size: Int64 { lock.withLock { written } }
@@ -66,7 +67,7 @@ final class PostgresBlobUpload: BlobUpload, @unchecked Sendable {
     func write(_ bytes: [UInt8]) throws {
         let full: [(Int32, [UInt8])] = try lock.withLock {
             guard !finished else { throw StoreError("the blob upload is already finished") }
-            hasher.update(data: bytes)
+            hasher?.update(data: bytes)
             written += Int64(bytes.count)
             pending.append(contentsOf: bytes)
             var chunks: [(Int32, [UInt8])] = []
@@ -91,13 +92,18 @@ final class PostgresBlobUpload: BlobUpload, @unchecked Sendable {
         }
     }
 
-    func finalize() throws -> BlobName {
-        let (last, name, size) = try lock.withLock { () throws -> ([(Int32, [UInt8])], BlobName, Int64) in
+    func finalize(as given: BlobName?) throws -> BlobName {
+        let named = try lock.withLock { () throws -> ([(Int32, [UInt8])], BlobName, Int64)? in
             guard !finished else { throw StoreError("the blob upload is already finished") }
+            guard let name = given ?? hasher.map({ BlobName(digest: $0.finalize()) }) else { return nil }
             finished = true
             let last = pending.isEmpty ? [] : [(nextChunk, pending)]
             pending = []
-            return (last, BlobName(digest: hasher.finalize()), written)
+            return (last, name, written)
+        }
+        guard let (last, name, size) = named else {
+            abort()
+            throw StoreError("this blob upload is named by its caller, who gave no name")
         }
         if !last.isEmpty { try store(last) }
         let upload = upload

@@ -27,7 +27,7 @@ struct BenchmarkReport: Sendable {
             [row.name, row.unit, format(row.value), format(row.baseline), format(row.ratio, digits: 2),
              row.target.map { target in
                  // Rates are better higher; times and sizes lower.
-                 let higher = row.unit == "1/s"
+                 let higher = row.unit == "1/s" || row.unit.hasSuffix("/s")
                  let met = higher ? row.value >= target : row.value <= target
                  return (met ? "" : "MISSED ") + (higher ? "≥ " : "≤ ") + format(target)
              } ?? "-", row.baselineNote]

@@ -27,7 +27,7 @@ struct BlobCommand: AsyncParsableCommand {
             }
             let replace = replace
             try await FSRunner(options: options).run { fs, context throws(FSError) in
-                let blob = try BlobCommand.upload(from: FileHandle.standardInput, to: fs.store.blobs)
+                let blob = try BlobCommand.upload(from: FileHandle.standardInput, to: fs.blobs)
                 let directory = try await fs.resolve(parent, &context)
                 let entry: Entry
                 if replace {

@@ -57,7 +57,7 @@ extension FSCommand {
                 // The uploaded image is stored first (blobs are immutable and unnamed until
                 // linked); the image entry and the gate are created in one transaction, so
                 // a refused gate leaves no image entry behind.
-                let blob = try upload.map { (bytes) throws(FSError) in try fs.store.blobs.store(bytes) }
+                let blob = try upload.map { (bytes) throws(FSError) in try fs.blobs.store(bytes) }
                 let entry = try await fs.transaction(.write, &context) { session, context throws(FSError) in
                     let directory = try session.resolve(parent, &context)
                     let target: GateSpec.Target

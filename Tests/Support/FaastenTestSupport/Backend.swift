@@ -112,5 +112,5 @@ public func expectRefusal<T>(
 
 /// Stores `bytes` as a blob and returns it as known to exist.
 public func storedBlob(_ fs: FileSystem, _ bytes: [UInt8]) throws -> ExistingBlob {
-    try fs.store.blobs.store(bytes)
+    try fs.blobs.store(bytes)
 }

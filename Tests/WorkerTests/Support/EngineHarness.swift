@@ -59,7 +59,7 @@ struct EngineHarness {
         let image = try FunctionImage.pack(directory: functionDirectory)
         let runtime = GuestRuntime.runtimeName(forFunctionIn: functionDirectory) ?? "python3"
         guard let (parent, name) = try path(gatePath).parentAndName else { throw CancellationError() }
-        let blob = try fileSystem.store.blobs.store(image)
+        let blob = try fileSystem.blobs.store(image)
         let spec = try (
             privilege: Privilege(parsing: privilege), clearance: Component(parsing: invokerClearance),
             declassify: declassify.map { try Component(parsing: $0) }, label: gateLabel.map { try label($0) }
@@ -106,7 +106,7 @@ struct EngineHarness {
     func read(_ objectPath: String, as reader: String) async throws -> (bytes: [UInt8], label: Label) {
         let objectPath = try path(objectPath)
         var readerContext = try context(reader)
-        let blobs = fileSystem.store.blobs
+        let blobs = fileSystem.blobs
         let bytes = try await fileSystem.transaction(.read, &readerContext) { fs, context throws(FSError) -> [UInt8] in
             let entry = try fs.resolve(objectPath, &context)
             if entry.kind == .blob {
