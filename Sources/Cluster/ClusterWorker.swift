@@ -1,4 +1,5 @@
 import FileSystem
+import Keys
 import Foundation
 import Labels
 import Logging
@@ -119,17 +120,20 @@ public final class ClusterWorker: ServiceLifecycle.Service, Sendable {
     private func process(_ claim: PostgresQueue.Claim) async {
         var row: InvocationRecord
         do {
-            let (request, submittedAt) = try QueuedInvocation.decode(claim.request, blobs: engine.fileSystem.store.blobs)
+            let opened = try queue.openRequest(claim)
+            let (request, submittedAt) = try QueuedInvocation.decode(opened, blobs: engine.fileSystem.blobs)
             // The record is how the result reaches a synchronous caller: keep it whole (the
             // monitor bounds a response).
             row = await engine.perform(request, id: claim.id, submittedAt: submittedAt, keepingResultsUpTo: .max).1
         } catch {
-            // Written by a newer gateway, or its blobs are gone: fail it with the reason.
-            logger.error("cannot decode queued invocation \(claim.id): \(error)")
+            // Changed in the database (it does not open), written by a newer gateway, or its
+            // blobs are gone: fail it with the reason, never run it.
+            logger.error("cannot open queued invocation \(claim.id): \(error)")
             guard var stored = try? await engine.invocation(claim.id) else { return }
             let label = (try? Label(parsing: stored.startLabel)) ?? .top
+            let code = (error as? KeyError).map { if case .tampered = $0 { "tampered" } else { "keys" } } ?? "bad-request"
             stored.finish(
-                InvocationResult(id: claim.id, outcome: .failed(.reported(code: "bad-request", reason: "\(error)")), label: label),
+                InvocationResult(id: claim.id, outcome: .failed(.reported(code: code, reason: "\(error)")), label: label),
                 keepingResultsUpTo: 0)
             row = stored
         }

@@ -146,36 +146,53 @@ struct ClusterProcessTests {
         #expect(!stored.isEmpty, "the function image is not in the shared directory")
     }
 
-    @Test func aQueuedRequestChangedInTheDatabaseCannotStartAContextItsInvokerCouldNot() async throws {
+    /// Queued requests are sealed and bound to the metadata of their invocation rows
+    /// (confidential chaining): whoever writes the database cannot change a request, its
+    /// labels, invoker or parent, nor replay it under another id. The worker refuses
+    /// each, records why, and runs none of them; an untouched one runs.
+    @Test func aQueuedRequestChangedInTheDatabaseIsRefusedAsTamperingAndNeverRuns() async throws {
         let cluster = try ClusterFixture()
         defer { cluster.stopAll() }
         let gateway = try cluster.startGateway()
         try cluster.deployWork(gateway.url)
-        // No worker yet: the invocation waits in the queue, where someone with write access
-        // to the database gives it alice's integrity (and claims an inheritance it has no parent for).
-        let queued = try cluster.fstn(gateway.url, ["invoke", "~:work", #"{"n": 1}"#, "--async"])
-        try #require(queued.status == 0, "\(queued.stderr)")
-        let id = queued.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        let store = try await cluster.store()
-        let changed = try await store.withConnection { connection in
-            let sql = """
-                UPDATE queue SET request = convert_to(regexp_replace(regexp_replace(convert_from(request, 'UTF8'),
-                    '"startLabel":"[^"]*"', '"startLabel":"T,alice"'), '^\\{', '{"inheritedIntegrity":"alice",'), 'UTF8')
-                WHERE id = '\(id)'
-                """
-            let rows = try connection.query(PostgresQuery(unsafeSQL: sql), logger: .init(label: "test")).wait()
-            _ = rows
-            let check = try connection.query(
-                PostgresQuery(unsafeSQL: "SELECT convert_from(request, 'UTF8') FROM queue WHERE id = '\(id)'"), logger: .init(label: "test")
-            ).wait()
-            return try check.first?.decode(String.self) ?? ""
+        // No worker yet: the invocations wait in the queue, where someone with write access
+        // to the database changes them.
+        var ids: [String] = []
+        let secret = "queued-secret-\(UUID().uuidString)"
+        for n in 0..<6 {
+            let queued = try cluster.fstn(gateway.url, ["invoke", "~:work", #"{"n": \#(n), "note": "\#(secret)"}"#, "--async"])
+            try #require(queued.status == 0, "\(queued.stderr)")
+            ids.append(queued.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
         }
-        #expect(changed.contains(#""startLabel":"T,alice""#) && changed.contains("inheritedIntegrity"), "\(changed)")
+        let store = try await cluster.store()
+        func sql(_ statement: String) async throws {
+            try await store.withConnection { connection in
+                _ = try connection.query(PostgresQuery(unsafeSQL: statement), logger: .init(label: "test")).wait()
+            }
+        }
+        let requests = try await store.withConnection { connection in
+            try connection.query(PostgresQuery(unsafeSQL: "SELECT encode(request, 'escape') FROM queue"), logger: .init(label: "test")).wait()
+                .map { try $0.decode(String.self) }
+        }
+        #expect(requests.count == 6 && !requests.contains { $0.contains(secret) }, "a queued payload is in clear")
+        // A byte of the sealed request changed.
+        try await sql("UPDATE queue SET request = set_byte(request, length(request) - 1, get_byte(request, length(request) - 1) # 1) WHERE id = '\(ids[0])'")
+        // The plaintext metadata changed: alice's integrity claimed; another invoker; another parent.
+        try await sql("UPDATE invocations SET start_label = 'T,alice' WHERE id = '\(ids[1])'")
+        try await sql("UPDATE invocations SET invoker = 'alice' WHERE id = '\(ids[2])'")
+        try await sql("UPDATE invocations SET parent = '\(ids[5])' WHERE id = '\(ids[3])'")
+        // Replayed: request 5's bytes under id 4.
+        try await sql("UPDATE queue SET request = (SELECT request FROM queue WHERE id = '\(ids[5])') WHERE id = '\(ids[4])'")
 
         try cluster.startWorker(slots: 1)
-        let row = try #require(try await cluster.finished([id], in: store, timeout: 60)[id])
-        #expect(row.status == .failed && row.failure?.code == "refused" && row.failure?.reason.contains("start rule") == true, "\(row.failure?.reason ?? "")")
-        #expect(row.startedAt == nil && row.result == nil, "the function ran")
+        let rows = try await cluster.finished(ids, in: store, timeout: 60)
+        for id in ids.prefix(5) {
+            let row = try #require(rows[id])
+            #expect(row.status == .failed && row.failure?.code == "tampered", "\(id): \(row.status) \(row.failure?.reason ?? "")")
+            #expect(row.result == nil, "the function ran")
+        }
+        #expect(rows[ids[5]]?.status == .completed, "\(rows[ids[5]]?.failure?.reason ?? "")")
+        #expect(cluster.logLines(containing: "tampering detected").count >= 5)
         #expect(try await PostgresQueue(store: store, keys: nil).depth() == (0, 0))
         try await store.close()
     }

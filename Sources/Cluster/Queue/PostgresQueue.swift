@@ -26,6 +26,13 @@ import Worker
 ///   same attempt) in the transaction that records it, which notifies ``doneChannel``
 ///   with the id: a worker that lost its lease cannot write a second result.
 ///
+/// - With keys, a queued request is Clemmys' message: the plaintext metadata of its
+///   invocation row (id, gate, target, parent, invoker, start label, submission time)
+///   beside the request sealed and bound to that metadata (``requestBinding(_:)``).
+///   A worker opens it before anything runs (``openRequest(_:)``): a request whose
+///   bytes or metadata were changed in the database, replayed under another id, or
+///   moved to another parent does not open.
+///
 /// Times are the database server's clock, so that machines' clocks need not agree.
 public final class PostgresQueue: Sendable {
     /// Notified (empty payload) when work is enqueued.
@@ -34,7 +41,8 @@ public final class PostgresQueue: Sendable {
     public static let doneChannel = "faasten_done"
 
     let store: PostgresStore
-    /// Seals the results and logs of the records it writes (the file system's key ring).
+    /// Seals the queued requests, and the results and logs of the records it writes (the
+    /// file system's key ring).
     let keys: KeyRing?
 
     /// The queue on `store`, whose tables (and the invocation records they update) are
@@ -72,12 +80,68 @@ public final class PostgresQueue: Sendable {
         ],
         legacyVersions: [5: 1])
 
-    /// A claimed invocation: its encoded request and which claim this is.
+    /// A claimed invocation: its request as stored (sealed with keys; see
+    /// ``openRequest(_:)``), which claim this is, and the metadata of its invocation row
+    /// (nil if the row is gone).
     public struct Claim: Sendable {
         public let id: String
         public let request: [UInt8]
         /// 1 for the first claim, 2 after one lost worker, …
         public let attempt: Int
+        public let metadata: RequestMetadata?
+    }
+
+    /// The plaintext beside a queued request, which its seal is bound to.
+    public struct RequestMetadata: Sendable, Hashable {
+        public let id: String
+        public let gate: ObjectID?
+        public let target: String
+        public let parent: String?
+        public let invoker: String
+        public let startLabel: String
+        public let submittedAt: Double
+
+        public init(_ row: InvocationRecord) {
+            self.init(
+                id: row.id, gate: row.gate, target: row.target, parent: row.parent, invoker: row.invoker, startLabel: row.startLabel,
+                submittedAt: row.submittedAt)
+        }
+
+        public init(id: String, gate: ObjectID?, target: String, parent: String?, invoker: String, startLabel: String, submittedAt: Double) {
+            self.id = id
+            self.gate = gate
+            self.target = target
+            self.parent = parent
+            self.invoker = invoker
+            self.startLabel = startLabel
+            self.submittedAt = submittedAt
+        }
+    }
+
+    /// What a queued request's seal authenticates beside its bytes: every metadata
+    /// field, each length-prefixed (no two metadata encode alike).
+    static func requestBinding(_ metadata: RequestMetadata) -> [UInt8] {
+        var out = Array("faasten queued request 1".utf8)
+        let fields = [
+            metadata.id, metadata.gate.map { "\($0)" } ?? "-", metadata.target, metadata.parent.map { "p" + $0 } ?? "-", metadata.invoker, metadata.startLabel,
+            "\(metadata.submittedAt.bitPattern)",
+        ]
+        for field in fields {
+            let bytes = Array(field.utf8)
+            out += withUnsafeBytes(of: UInt32(bytes.count).bigEndian, Array.init) + bytes
+        }
+        return out
+    }
+
+    /// A claim's request, opened and checked against its metadata; throws
+    /// ``KeyError/tampered(_:)`` (reported) when it does not open. In clear without keys.
+    public func openRequest(_ claim: Claim) throws(KeyError) -> [UInt8] {
+        guard let keys else { return claim.request }
+        guard let metadata = claim.metadata, metadata.id == claim.id else {
+            keys.reportTampering("queued request \(claim.id): its invocation record is missing")
+            throw .tampered("queued request \(claim.id): its invocation record is missing")
+        }
+        return try keys.open(claim.request, binding: Self.requestBinding(metadata), what: "queued request \(claim.id)")
     }
 
     /// A worker as registered, with its last heartbeat.
@@ -102,7 +166,8 @@ public final class PostgresQueue: Sendable {
     /// Records `row` as queued and enqueues `request`: one statement, so one
     /// transaction and one round trip.
     public func enqueue(_ row: InvocationRecord, request: [UInt8], affinity: String, maxAttempts: Int) async throws {
-        let bytes = ByteBuffer(bytes: request)
+        let sealed = try keys.map { try $0.seal(request, binding: Self.requestBinding(RequestMetadata(row))) } ?? request
+        let bytes = ByteBuffer(bytes: sealed)
         _ = try await store.statement(
             """
             WITH recorded AS (
@@ -224,11 +289,19 @@ public final class PostgresQueue: Sendable {
                 UPDATE workers SET running = \(Int32(clamping: running)) + (SELECT COUNT(*) FROM claimed), warm = \(warm),
                     heartbeat_at = \(unescaped: Self.now)
                 WHERE id = \(worker))
-            SELECT id, request, attempts FROM claimed
+            SELECT c.id, c.request, c.attempts, i.id, i.gate, i.target, i.parent, i.invoker, i.start_label, i.submitted_at
+            FROM claimed c LEFT JOIN invocations i ON i.id = c.id
             """)
         return try rows.map { row in
-            let (id, request, attempts) = try row.decode((String, ByteBuffer, Int32).self)
-            return Claim(id: id, request: Array(request.readableBytesView), attempt: Int(attempts))
+            let (id, request, attempts, recorded, gate, target, parent, invoker, startLabel, submittedAt) = try row.decode(
+                (String, ByteBuffer, Int32, String?, Int64?, String?, String?, String?, String?, Double?).self)
+            var metadata: RequestMetadata?
+            if let recorded, let target, let invoker, let startLabel, let submittedAt {
+                metadata = RequestMetadata(
+                    id: recorded, gate: gate, target: target, parent: parent, invoker: invoker, startLabel: startLabel,
+                    submittedAt: submittedAt)
+            }
+            return Claim(id: id, request: Array(request.readableBytesView), attempt: Int(attempts), metadata: metadata)
         }
     }
 
