@@ -52,6 +52,42 @@ extension FileSystem {
         return sealed
     }
 
+    /// Moves every object's content sealed with an older data key to the current one
+    /// (after `faasten keys rotate --data`), a page at a time, each row re-read and
+    /// rewritten under its lock in one transaction, so that a write made meanwhile is
+    /// never overwritten. Interrupted, it is resumed by running it again: what was moved
+    /// stays moved, and what was not still opens with its old key. `progress` gets the
+    /// count moved so far after each page. Returns how many values were moved.
+    @discardableResult
+    public func resealWithCurrentKey(progress: (Int) -> Void = { _ in }) async throws(FSError) -> Int {
+        guard let keys else { return 0 }
+        var moved = 0
+        do {
+            try await Self.forEachContentPage(store) { page in
+                let old = page.filter { KeyRing.isSealed($0.data) && !keys.isSealedWithCurrentKey($0.data) }.map(\.id)
+                guard !old.isEmpty else { return }
+                var system = try SecurityContext(privilege: .root)
+                moved += try await transaction(.write, &system) { session, _ throws(FSError) -> Int in
+                    var count = 0
+                    for id in old {
+                        let record = try session.record(id, forUpdate: true)
+                        guard KeyRing.isSealed(record.data), !keys.isSealedWithCurrentKey(record.data) else { continue }
+                        try session.storeContent(try session.content(of: record), of: id, record: record)
+                        count += 1
+                    }
+                    return count
+                }
+                progress(moved)
+            }
+        } catch let error as FSError {
+            throw error
+        } catch {
+            throw .storage("\(error)")
+        }
+        keys.report("key_data_reseal", detail: "\(moved) object values moved to the current data key")
+        return moved
+    }
+
     /// Walks the rows whose content is sealed, in pages of 256 by id.
     private static func forEachContentPage(
         _ store: any Store, _ body: ([(id: Int64, data: [UInt8])]) async throws -> Void

@@ -207,6 +207,53 @@ public final class KeyRing: @unchecked Sendable {
         }
     }
 
+    // MARK: Moving values to the current key
+
+    /// Whether `sealed` was sealed with the data key new values are sealed with.
+    public func isSealedWithCurrentKey(_ sealed: [UInt8]) -> Bool {
+        guard Self.isSealed(sealed) else { return false }
+        let idLength = Int(sealed[Self.magic.count])
+        let idStart = Self.magic.count + 1
+        guard sealed.count >= idStart + idLength else { return false }
+        let current = lock.withLock { currentID }
+        return sealed[idStart..<(idStart + idLength)].elementsEqual(current.utf8)
+    }
+
+    /// Reads the data keys again, so that a key another process made (`faasten keys
+    /// rotate --data`) becomes the one this process seals with.
+    public func refresh() async throws(KeyError) {
+        let rows = try await Self.load(store)
+        var unwrapped: [String: SymmetricKey] = [:]
+        for row in rows where lock.withLock({ keys[row.id] }) == nil {
+            do {
+                unwrapped[row.id] = try Self.unwrap(row, with: master)
+            } catch {
+                throw .tampered("the wrapped data key \(row.id) does not open with the master key")
+            }
+        }
+        lock.withLock {
+            keys.merge(unwrapped) { old, _ in old }
+            self.rows = rows
+            currentID = Self.current(rows)
+        }
+    }
+
+    /// Refreshes every `interval` until the task is cancelled: a long-running process
+    /// takes up a rotated data key within that time.
+    public func keepCurrent(every interval: Duration = .seconds(10)) -> Task<Void, Never> {
+        Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                try? await self?.refresh()
+            }
+        }
+    }
+
+    /// Reports a key operation done by a layer above (re-sealing), for the audit log.
+    public func report(_ action: String, detail: String) {
+        onEvent?(KeyEvent(action: action, keyID: lock.withLock { currentID }, detail: detail))
+    }
+
     // MARK: Keys for layers that seal in their own format (blobs)
 
     /// The data key new values are sealed with, and its id.

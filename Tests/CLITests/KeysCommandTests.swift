@@ -21,6 +21,9 @@ struct KeysCommandTests {
         #expect(try Data(contentsOf: URL(fileURLWithPath: data + "/master-key")) != keyFile)
         let rotated = try faasten(["keys", "rotate", "--data"])
         #expect(rotated.status == 0, "\(rotated.stderr)")
+        #expect(rotated.stdout.contains("moved 0 values to data key"), "\(rotated.stdout)")
+        let resealed = try faasten(["keys", "reseal"])
+        #expect(resealed.status == 0 && resealed.stdout.contains("moved 0 values"), "\(resealed.stdout) \(resealed.stderr)")
         let status = try faasten(["keys", "status"]).stdout
         #expect(status.split(separator: "\n").filter { $0.hasPrefix("data key ") }.count == 2)
         #expect(status.contains(String(firstKey.split(separator: " ")[2])) && status.contains("retired"))

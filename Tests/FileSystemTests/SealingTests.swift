@@ -217,6 +217,41 @@ struct SealingTests {
         await sealed.test.close()
     }
 
+    /// `faasten keys rotate --data`'s move: every value ends under the new data key, and
+    /// writes made while it runs are all kept (each row is re-read under its lock).
+    @Test(arguments: Backend.allCases)
+    func resealingMovesEveryValueToTheNewKeyAndLosesNoConcurrentWrite(backend: Backend) async throws {
+        let sealed = try await Sealed.make(backend)
+        let count = 300
+        var files: [Entry] = []
+        for k in 0..<count { files.append(try await sealed.aliceFile("f\(k)", "v0-\(k)")) }
+        let entries = files
+        try await sealed.keys.rotateDataKey()
+        let fs = sealed.fs
+        let writer = Task { () -> [Int: String] in
+            var last: [Int: String] = [:]
+            var alice = try context("alice")
+            for i in 0..<400 {
+                let k = (i * 7) % count
+                let content = "v1-\(k)-\(i)"
+                try await fs.write(file: entries[k], Array(content.utf8), &alice)
+                last[k] = content
+            }
+            return last
+        }
+        let moved = try await fs.resealWithCurrentKey()
+        let written = try await writer.value
+        #expect(moved > 0 && moved <= count, "\(moved)")
+        for k in 0..<count {
+            let expected = written[k] ?? "v0-\(k)"
+            #expect(String(decoding: try await sealed.read(files[k]), as: UTF8.self) == expected, "file \(k)")
+            #expect(sealed.keys.isSealedWithCurrentKey(try await sealed.data(files[k])), "file \(k) is still under the old key")
+        }
+        #expect(try await fs.resealWithCurrentKey() == 0, "a second run has nothing left to move")
+        #expect(sealed.events.all.contains { $0.action == "key_data_reseal" })
+        await sealed.test.close()
+    }
+
     // MARK: Helpers
 
     static func expectTampered(_ body: () async throws -> [UInt8], sourceLocation: SourceLocation = #_sourceLocation) async {

@@ -15,7 +15,7 @@ struct KeysCommand: AsyncParsableCommand {
             master-key in the data directory, made 0600 at first start) wraps the data keys kept
             in the store. Every key operation is written to the audit log. See docs/trust.md.
             """,
-        subcommands: [Status.self, Rotate.self])
+        subcommands: [Status.self, Rotate.self, Reseal.self])
 
     /// Where the store and the master key are.
     struct Options: ParsableArguments {
@@ -62,7 +62,8 @@ struct KeysCommand: AsyncParsableCommand {
                 master key file is replaced in place (written beside it first, so an interruption is
                 finished or undone at the next start); a key from env: or command: needs
                 --new-master-key, and its holder must switch to it afterwards.
-                With --data: a new data key seals every new value; the old ones keep opening theirs.
+                With --data: a new data key seals every new value, and the values sealed with older
+                keys are moved to it (see `faasten keys reseal`, which resumes an interrupted move).
                 """)
         @OptionGroup var options: Options
         @Flag(help: "Make a new data key the current one instead of rotating the master key.") var data = false
@@ -76,6 +77,7 @@ struct KeysCommand: AsyncParsableCommand {
                 let ring = try await ServerProcess.keyRing(store, source, audit: audit)
                 let id = try await ring.rotateDataKey()
                 print("new values are sealed with data key \(id)")
+                try await Reseal.reseal(store, ring, audit: audit)
             } else {
                 let target = try newMasterKey.map { try ServerProcess.masterKeySource($0, dataDirectory: nil) }
                 do {
@@ -88,6 +90,44 @@ struct KeysCommand: AsyncParsableCommand {
             }
             await audit.flush()
             try? await store.close()
+        }
+    }
+
+    struct Reseal: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Move the values sealed with older data keys to the current one.",
+            discussion: """
+                Done by `rotate --data`; run it again to resume an interrupted move. Safe while
+                servers run: each value is re-read and rewritten under its row's lock, so no write
+                is lost. Running servers take up a new data key within 10 s; what they sealed with
+                the old key meanwhile is moved by the next run.
+                """)
+        @OptionGroup var options: Options
+
+        func run() async throws {
+            let (store, source) = try await options.open()
+            let audit = try AuditLog(store: store)
+            let ring = try await ServerProcess.keyRing(store, source, audit: audit)
+            try await Self.reseal(store, ring, audit: audit)
+            await audit.flush()
+            try? await store.close()
+        }
+
+        static func reseal(_ store: any Store, _ ring: KeyRing, audit: AuditLog) async throws {
+            let fileSystem = FileSystem(store: store, keys: ring)
+            var shown = 0
+            let moved: Int
+            do {
+                moved = try await fileSystem.resealWithCurrentKey { count in
+                    guard count - shown >= 1000 else { return }
+                    shown = count
+                    FileHandle.standardError.write(Data("moved \(count) values…\n".utf8))
+                }
+            } catch {
+                await audit.flush()
+                throw CommandError("re-sealing stopped (run `faasten keys reseal` to resume): \(error)")
+            }
+            print("moved \(moved) values to data key \(ring.status.current)")
         }
     }
 }

@@ -96,9 +96,12 @@ enum ServerProcess {
     /// before anything else is done, with the reason.
     static func keyRing(_ store: any Store, _ source: MasterKeySource, audit: AuditLog) async throws -> KeyRing {
         do {
-            return try await KeyRing.open(
+            let ring = try await KeyRing.open(
                 store: store, master: source, onEvent: auditing(audit),
                 beforeFirstKey: { () throws(KeyError) in try await FileSystem.checkNoSealedContent(in: store) })
+            // A data key rotated by `faasten keys rotate --data` is taken up while running.
+            _ = ring.keepCurrent()
+            return ring
         } catch {
             await audit.flush()
             throw CommandError("\(error)")
