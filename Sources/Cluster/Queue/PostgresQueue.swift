@@ -101,20 +101,15 @@ public final class PostgresQueue: Sendable {
         public let startLabel: String
         public let submittedAt: Double
 
+        /// The metadata of `row` as written at enqueue.
         public init(_ row: InvocationRecord) {
-            self.init(
-                id: row.id, gate: row.gate, target: row.target, parent: row.parent, invoker: row.invoker, startLabel: row.startLabel,
-                submittedAt: row.submittedAt)
-        }
-
-        public init(id: String, gate: ObjectID?, target: String, parent: String?, invoker: String, startLabel: String, submittedAt: Double) {
-            self.id = id
-            self.gate = gate
-            self.target = target
-            self.parent = parent
-            self.invoker = invoker
-            self.startLabel = startLabel
-            self.submittedAt = submittedAt
+            id = row.id
+            gate = row.gate
+            target = row.target
+            parent = row.parent
+            invoker = row.invoker
+            startLabel = row.startLabel
+            submittedAt = row.submittedAt
         }
     }
 
@@ -298,8 +293,9 @@ public final class PostgresQueue: Sendable {
             var metadata: RequestMetadata?
             if let recorded, let target, let invoker, let startLabel, let submittedAt {
                 metadata = RequestMetadata(
-                    id: recorded, gate: gate, target: target, parent: parent, invoker: invoker, startLabel: startLabel,
-                    submittedAt: submittedAt)
+                    InvocationRecord(
+                        id: recorded, gate: gate, target: target, parent: parent, invoker: invoker, startLabel: startLabel, status: .queued,
+                        submittedAt: submittedAt))
             }
             return Claim(id: id, request: Array(request.readableBytesView), attempt: Int(attempts), metadata: metadata)
         }
