@@ -84,9 +84,20 @@ public final class SealedBlobStore: BlobStore {
     static func chunkBinding(_ index: Int64) -> [UInt8] { Array("faasten blob chunk".utf8) + bigEndian(UInt64(index)) }
     static func trailerBinding(_ chunks: Int64) -> [UInt8] { Array("faasten blob end".utf8) + bigEndian(UInt64(chunks)) }
 
-    static func seal(_ plaintext: [UInt8], key: SymmetricKey, nonce: [UInt8], binding: [UInt8]) throws -> [UInt8] {
+    static func seal(_ plaintext: ArraySlice<UInt8>, key: SymmetricKey, nonce: [UInt8], binding: [UInt8]) throws -> [UInt8] {
+        var out: [UInt8] = []
+        try seal(plaintext, key: key, nonce: nonce, binding: binding, appendingTo: &out)
+        return out
+    }
+
+    /// Seals `plaintext` and appends ciphertext and tag to `out` (no intermediate arrays:
+    /// uploads are bound by copies as much as by the cipher).
+    static func seal(
+        _ plaintext: ArraySlice<UInt8>, key: SymmetricKey, nonce: [UInt8], binding: [UInt8], appendingTo out: inout [UInt8]
+    ) throws {
         let box = try AES.GCM.seal(plaintext, using: key, nonce: try AES.GCM.Nonce(data: nonce), authenticating: binding)
-        return Array(box.ciphertext) + Array(box.tag)
+        box.ciphertext.withUnsafeBytes { out.append(contentsOf: $0) }
+        box.tag.withUnsafeBytes { out.append(contentsOf: $0) }
     }
 
     static func open(_ sealed: ArraySlice<UInt8>, key: SymmetricKey, nonce: [UInt8], binding: [UInt8]) -> Data? {
@@ -163,8 +174,9 @@ final class SealedBlobUpload: BlobUpload, @unchecked Sendable {
                 }
             }
             var whole: [UInt8] = []
+            whole.reserveCapacity((bytes.count - offset) / SealedBlobStore.chunkSize * (SealedBlobStore.chunkSize + SealedBlobStore.tagSize))
             while bytes.count - offset >= SealedBlobStore.chunkSize {
-                whole += try sealed(bytes[offset..<(offset + SealedBlobStore.chunkSize)])
+                try seal(bytes[offset..<(offset + SealedBlobStore.chunkSize)], appendingTo: &whole)
                 offset += SealedBlobStore.chunkSize
             }
             if !whole.isEmpty { try raw.write(whole) }
@@ -172,14 +184,17 @@ final class SealedBlobUpload: BlobUpload, @unchecked Sendable {
         }
     }
 
-    private func sealed(_ chunk: ArraySlice<UInt8>) throws -> [UInt8] {
+    private func seal(_ chunk: ArraySlice<UInt8>, appendingTo out: inout [UInt8]) throws {
         defer { nextChunk += 1 }
-        return try SealedBlobStore.seal(
-            Array(chunk), key: content, nonce: SealedBlobStore.chunkNonce(nextChunk), binding: SealedBlobStore.chunkBinding(nextChunk))
+        try SealedBlobStore.seal(
+            chunk, key: content, nonce: SealedBlobStore.chunkNonce(nextChunk), binding: SealedBlobStore.chunkBinding(nextChunk),
+            appendingTo: &out)
     }
 
     private func sealChunk(_ chunk: ArraySlice<UInt8>) throws {
-        try raw.write(try sealed(chunk))
+        var out: [UInt8] = []
+        try seal(chunk, appendingTo: &out)
+        try raw.write(out)
     }
 
     func finalize(as _: BlobName?) throws -> BlobName {
@@ -190,7 +205,7 @@ final class SealedBlobUpload: BlobUpload, @unchecked Sendable {
             }
             let name = BlobName(digest: naming.finalize())
             let trailer = try SealedBlobStore.seal(
-                name.digest + SealedBlobStore.bigEndian(UInt64(written)), key: content,
+                (name.digest + SealedBlobStore.bigEndian(UInt64(written)))[...], key: content,
                 nonce: SealedBlobStore.trailerNonce(nextChunk), binding: SealedBlobStore.trailerBinding(nextChunk))
             try raw.write(trailer)
             return try raw.finalize(as: name)
