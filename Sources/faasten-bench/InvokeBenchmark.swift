@@ -1,6 +1,7 @@
 import ArgumentParser
 import FileSystem
 import Foundation
+import Keys
 import Labels
 import Processes
 import Sandbox
@@ -92,6 +93,8 @@ struct InvokeBenchmark: AsyncParsableCommand {
             report.add("invoke.cold.node.p99", unit: "us", coldNode.p99, baseline: cold.p99, note: "the Python function, same run")
         }
 
+        try await Self.measureSealing(plain: harness, into: &report, count: warmCount, seconds: duration, cpu: cpu, allCPUs: allCPUs)
+
         let prestarting = harness.engine(prestarted: 2)
         await prestarting.warmUp()
         let fromPool = Distribution(
@@ -102,6 +105,42 @@ struct InvokeBenchmark: AsyncParsableCommand {
         if !options.json {
             print("targets: invoke.warm.p50 ≤ 150 µs; invoke.throughput.cN ≥ 3000/s (rates to reach; no-op invocations, 2 cores)")
         }
+    }
+
+    /// Warm latency and 8-caller throughput with everything sealed at rest (gates, images,
+    /// records), beside the same in clear, in alternating blocks (so that drift falls on both).
+    static func measureSealing(
+        plain: Harness, into report: inout BenchmarkReport, count: Int, seconds: Double, cpu: Int, allCPUs: [Int]
+    ) async throws {
+        let sealedHarness = try await Harness(sealed: true)
+        defer { sealedHarness.close() }
+        if cpu >= 0 && !ProcessAffinity.pin(toCPU: cpu) { throw BenchmarkError("cannot pin to CPU \(cpu)") }
+        let sealedEngine = sealedHarness.engine(prestarted: 0)
+        let plainEngine = plain.engine(prestarted: 0)
+        var sealedSamples: [Double] = []
+        var plainSamples: [Double] = []
+        for _ in 0..<4 {
+            sealedSamples += try await sealedHarness.serialLatencies(sealedEngine, gate: "noop", count: count / 4, warmUp: 100)
+            plainSamples += try await plain.serialLatencies(plainEngine, gate: "noop", count: count / 4, warmUp: 100)
+        }
+        let sealedWarm = Distribution(sealedSamples)
+        let plainWarm = Distribution(plainSamples)
+        report.add(
+            "invoke.warm.sealed.p50", unit: "us", sealedWarm.p50, baseline: plainWarm.p50, target: plainWarm.p50 * 1.05,
+            note: "the same in clear, same run")
+        report.add("invoke.warm.sealed.p99", unit: "us", sealedWarm.p99, baseline: plainWarm.p99, note: "the same in clear, same run")
+        _ = ProcessAffinity.pin(toCPUs: allCPUs)
+        var sealedRate = 0.0
+        var plainRate = 0.0
+        for _ in 0..<2 {
+            sealedRate += try await sealedHarness.throughput(sealedEngine, gate: "noop", callers: 8, seconds: seconds / 2)
+            plainRate += try await plain.throughput(plainEngine, gate: "noop", callers: 8, seconds: seconds / 2)
+        }
+        await sealedEngine.shutdown()
+        await plainEngine.shutdown()
+        report.add(
+            "invoke.throughput.sealed.c8", unit: "1/s", sealedRate / 2, baseline: plainRate / 2, target: plainRate / 2 * 0.95,
+            note: "the same in clear, same run")
     }
 
     /// Round trips per second of `callers` threads, each with its own echoing python3.
@@ -150,8 +189,9 @@ struct InvokeBenchmark: AsyncParsableCommand {
         let alice: Privilege
 
         /// The gates on `store` (default: SQLite in a temporary directory); with `node`,
-        /// the Node.js runtime beside Python's.
-        init(node: Bool = false, store given: (any Store)? = nil) async throws {
+        /// the Node.js runtime beside Python's; with `sealed`, everything sealed at rest as
+        /// `faasten` stores it (a key ring whose master key file is in the directory).
+        init(node: Bool = false, store given: (any Store)? = nil, sealed: Bool = false) async throws {
             directory = NSTemporaryDirectory() + "faasten-bench-invoke-\(getpid())-\(UUID().uuidString.prefix(8))"
             alice = try Privilege(parsing: "alice")
             backend = try BubblewrapBackend(requireLimits: getuid() == 0)
@@ -169,7 +209,13 @@ struct InvokeBenchmark: AsyncParsableCommand {
             } else {
                 store = try SQLiteStore(directory: directory + "/data")
             }
-            fileSystem = FileSystem(store: store)
+            if sealed {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                let keys = try await KeyRing.open(store: store, master: .file(directory + "/master-key", create: true))
+                fileSystem = FileSystem(store: store, keys: keys)
+            } else {
+                fileSystem = FileSystem(store: store)
+            }
             try await fileSystem.bootstrap()
             try await fileSystem.addUser(Principal(["alice"]))
             let functions = (runtimesDirectory as NSString).deletingLastPathComponent + "/Benchmarks/functions/"
