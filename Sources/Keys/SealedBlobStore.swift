@@ -43,32 +43,52 @@ public final class SealedBlobStore: BlobStore {
 
     public func open(_ name: BlobName) throws -> (any BlobReader)? {
         guard let reader = try raw.open(name) else { return nil }
-        let head = try reader.read(at: 0, count: Self.magic.count + 1 + 255 + Self.blobIDSize)
-        guard head.starts(with: Self.magic) else {
-            return try ClearBlobReader(verifying: reader, keys: keys)
+        let sealed: Result<SealedBlobReader, NotSealed>
+        do {
+            sealed = .success(try openSealed(reader, name))
+        } catch let error as NotSealed {
+            sealed = .failure(error)
         }
-        guard head.count > Self.magic.count else { throw tampered(name, "its header is truncated") }
+        switch sealed {
+        case let .success(opened): return opened
+        case let .failure(notSealed):
+            // A blob from before encryption at rest (its content may even begin like a
+            // sealed one): released only if it is what its name says.
+            if let clear = try ClearBlobReader(verifying: reader) { return clear }
+            throw tampered(name, notSealed.reason)
+        }
+    }
+
+    /// Why a blob's bytes are not a sealed blob of this name.
+    struct NotSealed: Error {
+        let reason: String
+    }
+
+    private func openSealed(_ reader: any BlobReader, _ name: BlobName) throws -> SealedBlobReader {
+        let head = try reader.read(at: 0, count: Self.magic.count + 1 + 255 + Self.blobIDSize)
+        guard head.starts(with: Self.magic) else { throw NotSealed(reason: "it is in clear and its content is not what its name says") }
+        guard head.count > Self.magic.count else { throw NotSealed(reason: "its header is truncated") }
         let idLength = Int(head[Self.magic.count])
         let headerSize = Self.magic.count + 1 + idLength + Self.blobIDSize
-        guard head.count >= headerSize else { throw tampered(name, "its header is truncated") }
+        guard head.count >= headerSize else { throw NotSealed(reason: "its header is truncated") }
         let keyID = String(decoding: head[(Self.magic.count + 1)..<(Self.magic.count + 1 + idLength)], as: UTF8.self)
         let blobID = Array(head[(headerSize - Self.blobIDSize)..<headerSize])
         guard let dataKey = try keys.dataKey(keyID) else {
-            throw tampered(name, "it names the data key \(keyID), which the store does not have")
+            throw NotSealed(reason: "it names the data key \(keyID), which the store does not have")
         }
         let content = Self.contentKey(dataKey, blobID: blobID)
         let body = reader.size - Int64(headerSize) - Int64(Self.trailerSize)
-        guard body >= 0 else { throw tampered(name, "it is truncated") }
+        guard body >= 0 else { throw NotSealed(reason: "it is truncated") }
         let sealedChunk = Int64(Self.chunkSize + Self.tagSize)
         let chunks = (body + sealedChunk - 1) / sealedChunk
         let plainSize = body - chunks * Int64(Self.tagSize)
         // Uploads never write a chunk without content, so a last chunk of a tag or less is not theirs.
         let remainder = body % sealedChunk
-        guard remainder == 0 || remainder > Int64(Self.tagSize) else { throw tampered(name, "its chunks are malformed") }
+        guard remainder == 0 || remainder > Int64(Self.tagSize) else { throw NotSealed(reason: "its chunks are malformed") }
         let trailer = try reader.read(at: reader.size - Int64(Self.trailerSize), count: Self.trailerSize)
         guard let opened = Self.open(trailer[...], key: content, nonce: Self.trailerNonce(chunks), binding: Self.trailerBinding(chunks)),
             opened.count == 40, Array(opened.prefix(32)) == name.digest, Self.uint64(Array(opened.suffix(8))[...]) == UInt64(max(0, plainSize))
-        else { throw tampered(name, "its trailer does not open with its key, or names another blob or size") }
+        else { throw NotSealed(reason: "its trailer does not open with its key, or names another blob or size") }
         return SealedBlobReader(
             raw: reader, name: name, size: plainSize, headerSize: Int64(headerSize), chunks: chunks, key: content, keys: keys)
     }
@@ -295,7 +315,8 @@ final class ClearBlobReader: BlobReader {
     let size: Int64
     private let raw: any BlobReader
 
-    init(verifying raw: any BlobReader, keys: KeyRing) throws {
+    /// nil if the content does not have the digest `raw` is named by.
+    init?(verifying raw: any BlobReader) throws {
         var hasher = SHA256()
         var offset: Int64 = 0
         while offset < raw.size {
@@ -304,9 +325,7 @@ final class ClearBlobReader: BlobReader {
             hasher.update(data: chunk)
             offset += Int64(chunk.count)
         }
-        guard offset == raw.size, BlobName(digest: hasher.finalize()) == raw.name else {
-            throw keys.tampered("blob \(raw.name)", "it is in clear and its content is not what its name says")
-        }
+        guard offset == raw.size, BlobName(digest: hasher.finalize()) == raw.name else { return nil }
         self.raw = raw
         name = raw.name
         size = raw.size

@@ -181,6 +181,10 @@ struct SealedBlobTests {
         let name = try sealed.test.store.blobs.put(legacy)
         #expect(name.hex == Self.sha256(legacy))
         #expect(try #require(try sealed.fs.blobs.open(name)).readAll() == legacy)
+        // One whose content happens to begin like a sealed blob is still read by its digest.
+        let lookalike = [0x46, 0x42, 0x01, 0x05] + Array("a binary file from before".utf8)
+        let lookalikeName = try sealed.test.store.blobs.put(lookalike)
+        #expect(try #require(try sealed.fs.blobs.open(lookalikeName)).readAll() == lookalike)
         #expect(try sealed.fs.blobs.open(try #require(BlobName(hex: Self.sha256(Array("absent".utf8))))) == nil)
         await sealed.test.close()
     }
