@@ -168,8 +168,7 @@ public final class KeyRing: @unchecked Sendable {
 
     /// `plaintext` sealed under the current data key, bound to `binding`.
     public func seal(_ plaintext: [UInt8], binding: [UInt8]) throws(KeyError) -> [UInt8] {
-        let (id, key) = lock.withLock { (currentID, keys[currentID]) }
-        guard let key else { throw .unknownKey(id) }
+        let (id, key) = try sealingKey()
         let box: AES.GCM.SealedBox
         do {
             box = try AES.GCM.seal(plaintext, using: key, authenticating: binding)
@@ -192,15 +191,15 @@ public final class KeyRing: @unchecked Sendable {
         guard Self.isSealed(sealed) else {
             throw reportTampering(what(), "it is not a sealed value")
         }
-        let idLength = Int(sealed[Self.magic.count])
-        let idStart = Self.magic.count + 1
-        guard sealed.count >= idStart + idLength + 28 else { throw reportTampering(what(), "it is truncated") }
-        let id = String(decoding: sealed[idStart..<(idStart + idLength)], as: UTF8.self)
+        guard let idBytes = Self.keyID(of: sealed), sealed.count >= idBytes.endIndex + 28 else {
+            throw reportTampering(what(), "it is truncated")
+        }
+        let id = String(decoding: idBytes, as: UTF8.self)
         guard let key = try key(id, reading: transaction) else {
             throw reportTampering(what(), "it names the data key \(id), which the store does not have")
         }
         do {
-            let box = try AES.GCM.SealedBox(combined: sealed[(idStart + idLength)...])
+            let box = try AES.GCM.SealedBox(combined: sealed[idBytes.endIndex...])
             return Array(try AES.GCM.open(box, using: key, authenticating: binding))
         } catch {
             throw reportTampering(what(), "it does not open with its key and binding (changed, moved, relabelled or rolled back)")
@@ -211,18 +210,28 @@ public final class KeyRing: @unchecked Sendable {
 
     /// Whether `sealed` was sealed with the data key new values are sealed with.
     public func isSealedWithCurrentKey(_ sealed: [UInt8]) -> Bool {
-        guard Self.isSealed(sealed) else { return false }
-        let idLength = Int(sealed[Self.magic.count])
-        let idStart = Self.magic.count + 1
-        guard sealed.count >= idStart + idLength else { return false }
+        guard Self.isSealed(sealed), let id = Self.keyID(of: sealed) else { return false }
         let current = lock.withLock { currentID }
-        return sealed[idStart..<(idStart + idLength)].elementsEqual(current.utf8)
+        return id.elementsEqual(current.utf8)
+    }
+
+    /// The data key id a sealed value names (after the format bytes), if it is whole.
+    private static func keyID(of sealed: [UInt8]) -> ArraySlice<UInt8>? {
+        guard sealed.count > magic.count else { return nil }
+        let idStart = magic.count + 1
+        let idEnd = idStart + Int(sealed[magic.count])
+        return sealed.count >= idEnd ? sealed[idStart..<idEnd] : nil
     }
 
     /// Reads the data keys again, so that a key another process made (`faasten keys
     /// rotate --data`) becomes the one this process seals with.
     public func refresh() async throws(KeyError) {
-        let rows = try await Self.load(store)
+        try adopt(try await Self.load(store))
+    }
+
+    /// Takes `rows` as the store's data keys: unwraps those not yet known, and makes the
+    /// newest unretired one current.
+    private func adopt(_ rows: [DataKeyRow]) throws(KeyError) {
         var unwrapped: [String: SymmetricKey] = [:]
         for row in rows where lock.withLock({ keys[row.id] }) == nil {
             do {
@@ -273,23 +282,18 @@ public final class KeyRing: @unchecked Sendable {
     /// which data-key rotation retires but never removes, so that identical content
     /// keeps one name across rotations (and a reader of the store cannot confirm a
     /// guess of a blob's content by hashing it).
-    var blobNamingKey: SymmetricKey {
-        lock.withLock {
-            if let namingKey { return namingKey }
-            let oldest = rows.first.flatMap { keys[$0.id] } ?? keys[currentID] ?? SymmetricKey(size: .bits256)
-            let derived = HKDF<SHA256>.deriveKey(
-                inputKeyMaterial: oldest, info: Array("faasten blob names".utf8), outputByteCount: 32)
-            namingKey = derived
-            return derived
-        }
+    func blobNamingKey() throws(KeyError) -> SymmetricKey {
+        let (cached, oldest) = lock.withLock { (namingKey, rows.first.flatMap { keys[$0.id] }) }
+        if let cached { return cached }
+        guard let oldest else { throw .unknownKey(rows.first?.id ?? "(none)") }
+        let derived = HKDF<SHA256>.deriveKey(inputKeyMaterial: oldest, info: Array("faasten blob names".utf8), outputByteCount: 32)
+        lock.withLock { namingKey = derived }
+        return derived
     }
 
-    /// Reports tampering found by a layer with its own format, as ``open(_:binding:what:reading:)`` does.
-    func tampered(_ what: String, _ reason: String) -> KeyError {
-        reportTampering(what, reason)
-    }
-
-    private func reportTampering(_ what: String, _ reason: String) -> KeyError {
+    /// Reports tampering of `what` (the audit log) and returns the error to throw; also
+    /// for layers with a format of their own (``SealedBlobStore``).
+    func reportTampering(_ what: String, _ reason: String) -> KeyError {
         reportTampering("\(what): \(reason)")
         return .tampered("\(what): \(reason)")
     }
@@ -307,19 +311,9 @@ public final class KeyRing: @unchecked Sendable {
         } catch {
             throw .storage("\(error)")
         }
-        guard let row = rows.first(where: { $0.id == id }) else { return nil }
-        let key: SymmetricKey
-        do {
-            key = try Self.unwrap(row, with: master)
-        } catch {
-            throw .tampered("the wrapped data key \(id) does not open with the master key")
-        }
-        lock.withLock {
-            keys[id] = key
-            self.rows = rows
-            currentID = Self.current(rows)
-        }
-        return key
+        guard rows.contains(where: { $0.id == id }) else { return nil }
+        try adopt(rows)
+        return lock.withLock { keys[id] }
     }
 
     // MARK: Rotation

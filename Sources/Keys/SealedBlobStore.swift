@@ -7,7 +7,7 @@ import Store
 /// A stored blob is a header (format, data key id, a random blob id), the content in
 /// 64 KiB chunks sealed with AES-256-GCM under a key derived from the data key and the
 /// blob id (the nonce is the chunk's index), and a sealed trailer holding the blob's
-/// name and size. Its name is HMAC-SHA256 of the content under ``KeyRing/blobNamingKey``:
+/// name and size. Its name is HMAC-SHA256 of the content under ``KeyRing/blobNamingKey()``:
 /// identical content is still stored once, but a reader of the store cannot confirm a
 /// guess of a small blob by hashing it. Chunks reordered, cut off or taken from another
 /// blob, and a blob stored under another's name, do not open: tampering, reported and
@@ -38,7 +38,7 @@ public final class SealedBlobStore: BlobStore {
         // the clear would let a reader of the store confirm a guess.
         let (keyID, dataKey) = try keys.sealingKey()
         let upload = try raw.create(naming: .given)
-        return try SealedBlobUpload(raw: upload, keyID: keyID, dataKey: dataKey, namingKey: keys.blobNamingKey)
+        return try SealedBlobUpload(raw: upload, keyID: keyID, dataKey: dataKey, namingKey: keys.blobNamingKey())
     }
 
     public func open(_ name: BlobName) throws -> (any BlobReader)? {
@@ -87,10 +87,10 @@ public final class SealedBlobStore: BlobStore {
         guard remainder == 0 || remainder > Int64(Self.tagSize) else { throw NotSealed(reason: "its chunks are malformed") }
         let trailer = try reader.read(at: reader.size - Int64(Self.trailerSize), count: Self.trailerSize)
         guard let opened = Self.open(trailer[...], key: content, nonce: Self.trailerNonce(chunks), binding: Self.trailerBinding(chunks)),
-            opened.count == 40, Array(opened.prefix(32)) == name.digest, Self.uint64(Array(opened.suffix(8))[...]) == UInt64(max(0, plainSize))
+            opened.count == 40, Array(opened.prefix(32)) == name.digest, Self.uint64(opened.suffix(8)) == UInt64(max(0, plainSize))
         else { throw NotSealed(reason: "its trailer does not open with its key, or names another blob or size") }
         return SealedBlobReader(
-            raw: reader, name: name, size: plainSize, headerSize: Int64(headerSize), chunks: chunks, key: content, keys: keys)
+            raw: reader, name: name, size: plainSize, headerSize: Int64(headerSize), key: content, keys: keys)
     }
 
     // MARK: Format
@@ -130,10 +130,10 @@ public final class SealedBlobStore: BlobStore {
 
     static func bigEndian(_ value: UInt64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: value >> (56 - 8 * $0)) } }
 
-    static func uint64(_ bytes: ArraySlice<UInt8>) -> UInt64 { bytes.reduce(0) { $0 << 8 | UInt64($1) } }
+    static func uint64(_ bytes: some Sequence<UInt8>) -> UInt64 { bytes.reduce(0) { $0 << 8 | UInt64($1) } }
 
     func tampered(_ name: BlobName, _ reason: String) -> KeyError {
-        keys.tampered("blob \(name)", reason)
+        keys.reportTampering("blob \(name)", reason)
     }
 }
 
@@ -241,18 +241,16 @@ final class SealedBlobReader: BlobReader, @unchecked Sendable {
     let size: Int64
     private let raw: any BlobReader
     private let headerSize: Int64
-    private let chunks: Int64
     private let key: SymmetricKey
     private let keys: KeyRing
     private let lock = NSLock()
     private var cached: (index: Int64, plain: Data)?
 
-    init(raw: any BlobReader, name: BlobName, size: Int64, headerSize: Int64, chunks: Int64, key: SymmetricKey, keys: KeyRing) {
+    init(raw: any BlobReader, name: BlobName, size: Int64, headerSize: Int64, key: SymmetricKey, keys: KeyRing) {
         self.raw = raw
         self.name = name
         self.size = size
         self.headerSize = headerSize
-        self.chunks = chunks
         self.key = key
         self.keys = keys
     }
@@ -304,7 +302,7 @@ final class SealedBlobReader: BlobReader, @unchecked Sendable {
     }
 
     private func tampered(_ reason: String) -> KeyError {
-        keys.tampered("blob \(name)", reason)
+        keys.reportTampering("blob \(name)", reason)
     }
 }
 

@@ -81,41 +81,19 @@ public final class PostgresQueue: Sendable {
         legacyVersions: [5: 1])
 
     /// A claimed invocation: its request as stored (sealed with keys; see
-    /// ``openRequest(_:)``), which claim this is, and the metadata of its invocation row
-    /// (nil if the row is gone).
+    /// ``openRequest(_:)``), which claim this is, and its invocation row as the claim
+    /// read it (nil if the row is gone): the plaintext the seal is bound to.
     public struct Claim: Sendable {
         public let id: String
         public let request: [UInt8]
         /// 1 for the first claim, 2 after one lost worker, …
         public let attempt: Int
-        public let metadata: RequestMetadata?
+        public let recorded: InvocationRecord?
     }
 
-    /// The plaintext beside a queued request, which its seal is bound to.
-    public struct RequestMetadata: Sendable, Hashable {
-        public let id: String
-        public let gate: ObjectID?
-        public let target: String
-        public let parent: String?
-        public let invoker: String
-        public let startLabel: String
-        public let submittedAt: Double
-
-        /// The metadata of `row` as written at enqueue.
-        public init(_ row: InvocationRecord) {
-            id = row.id
-            gate = row.gate
-            target = row.target
-            parent = row.parent
-            invoker = row.invoker
-            startLabel = row.startLabel
-            submittedAt = row.submittedAt
-        }
-    }
-
-    /// What a queued request's seal authenticates beside its bytes: every metadata
-    /// field, each length-prefixed (no two metadata encode alike).
-    static func requestBinding(_ metadata: RequestMetadata) -> [UInt8] {
+    /// What a queued request's seal authenticates beside its bytes: the plaintext
+    /// metadata of its invocation row, each field length-prefixed (no two encode alike).
+    static func requestBinding(_ metadata: InvocationRecord) -> [UInt8] {
         var out = Array("faasten queued request 1".utf8)
         let fields = [
             metadata.id, metadata.gate.map { "\($0)" } ?? "-", metadata.target, metadata.parent.map { "p" + $0 } ?? "-", metadata.invoker, metadata.startLabel,
@@ -132,7 +110,7 @@ public final class PostgresQueue: Sendable {
     /// ``KeyError/tampered(_:)`` (reported) when it does not open. In clear without keys.
     public func openRequest(_ claim: Claim) throws(KeyError) -> [UInt8] {
         guard let keys else { return claim.request }
-        guard let metadata = claim.metadata, metadata.id == claim.id else {
+        guard let metadata = claim.recorded else {
             keys.reportTampering("queued request \(claim.id): its invocation record is missing")
             throw .tampered("queued request \(claim.id): its invocation record is missing")
         }
@@ -161,7 +139,7 @@ public final class PostgresQueue: Sendable {
     /// Records `row` as queued and enqueues `request`: one statement, so one
     /// transaction and one round trip.
     public func enqueue(_ row: InvocationRecord, request: [UInt8], affinity: String, maxAttempts: Int) async throws {
-        let sealed = try keys.map { try $0.seal(request, binding: Self.requestBinding(RequestMetadata(row))) } ?? request
+        let sealed = try keys.map { try $0.seal(request, binding: Self.requestBinding(row)) } ?? request
         let bytes = ByteBuffer(bytes: sealed)
         _ = try await store.statement(
             """
@@ -284,20 +262,20 @@ public final class PostgresQueue: Sendable {
                 UPDATE workers SET running = \(Int32(clamping: running)) + (SELECT COUNT(*) FROM claimed), warm = \(warm),
                     heartbeat_at = \(unescaped: Self.now)
                 WHERE id = \(worker))
-            SELECT c.id, c.request, c.attempts, i.id, i.gate, i.target, i.parent, i.invoker, i.start_label, i.submitted_at
+            SELECT c.id, c.request, c.attempts, i.gate, i.target, i.parent, i.invoker, i.start_label, i.submitted_at
             FROM claimed c LEFT JOIN invocations i ON i.id = c.id
             """)
         return try rows.map { row in
-            let (id, request, attempts, recorded, gate, target, parent, invoker, startLabel, submittedAt) = try row.decode(
-                (String, ByteBuffer, Int32, String?, Int64?, String?, String?, String?, String?, Double?).self)
-            var metadata: RequestMetadata?
-            if let recorded, let target, let invoker, let startLabel, let submittedAt {
-                metadata = RequestMetadata(
-                    InvocationRecord(
-                        id: recorded, gate: gate, target: target, parent: parent, invoker: invoker, startLabel: startLabel, status: .queued,
-                        submittedAt: submittedAt))
+            let (id, request, attempts, gate, target, parent, invoker, startLabel, submittedAt) = try row.decode(
+                (String, ByteBuffer, Int32, Int64?, String?, String?, String?, String?, Double?).self)
+            // A row the LEFT JOIN did not find comes back as NULLs.
+            var recorded: InvocationRecord?
+            if let target, let invoker, let startLabel, let submittedAt {
+                recorded = InvocationRecord(
+                    id: id, gate: gate, target: target, parent: parent, invoker: invoker, startLabel: startLabel, status: .queued,
+                    submittedAt: submittedAt)
             }
-            return Claim(id: id, request: Array(request.readableBytesView), attempt: Int(attempts), metadata: metadata)
+            return Claim(id: id, request: Array(request.readableBytesView), attempt: Int(attempts), recorded: recorded)
         }
     }
 
