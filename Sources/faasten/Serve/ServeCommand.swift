@@ -55,7 +55,7 @@ struct ServeCommand: AsyncParsableCommand {
 
         let opened = try await FSOptions.open(location)
         let audit = try AuditLog(store: opened)
-        let keyRing = try await ServerProcess.keyRing(opened, keySource, audit: audit)
+        let keyRing = try await ServerProcess.keyRing(opened, keySource, audit: audit, keepingCurrent: true)
         let fileSystem = try await ServerProcess.fileSystem(on: opened, keys: keyRing)
         var workerConfiguration = EngineConfiguration()
         workerConfiguration.memoryBudgetMB = memory

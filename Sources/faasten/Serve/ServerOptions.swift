@@ -94,13 +94,14 @@ enum ServerProcess {
 
     /// The key ring of `store`: a wrong or missing master key stops the process here,
     /// before anything else is done, with the reason.
-    static func keyRing(_ store: any Store, _ source: MasterKeySource, audit: AuditLog) async throws -> KeyRing {
+    /// A server (`keepingCurrent`) re-reads the data keys every 10 s, to take up one that
+    /// `faasten keys rotate --data` made while it runs; a one-shot command need not.
+    static func keyRing(_ store: any Store, _ source: MasterKeySource, audit: AuditLog, keepingCurrent: Bool = false) async throws -> KeyRing {
         do {
             let ring = try await KeyRing.open(
                 store: store, master: source, onEvent: auditing(audit),
                 beforeFirstKey: { () throws(KeyError) in try await FileSystem.checkNoSealedContent(in: store) })
-            // A data key rotated by `faasten keys rotate --data` is taken up while running.
-            _ = ring.keepCurrent()
+            if keepingCurrent { _ = ring.keepCurrent() }
             return ring
         } catch {
             await audit.flush()
@@ -209,10 +210,11 @@ struct ClusterStoreOptions: ParsableArguments {
     @Option(help: "The master key: a file, env:NAME or command:CMD (default: $FAASTEN_DATA/master-key; every part of a cluster needs the same key).")
     var masterKey: String?
 
-    /// The cluster's key ring, checked at start (see ``ServerProcess/keyRing(_:_:audit:)``).
+    /// The cluster's key ring, checked at start and kept current (see ``ServerProcess/keyRing(_:_:audit:keepingCurrent:)``).
     func keyRing(_ store: any Store, audit: AuditLog) async throws -> KeyRing {
         let directory = (FSOptions.dataDirectory(nil) as NSString).expandingTildeInPath
-        return try await ServerProcess.keyRing(store, try ServerProcess.masterKeySource(masterKey, dataDirectory: directory), audit: audit)
+        return try await ServerProcess.keyRing(
+            store, try ServerProcess.masterKeySource(masterKey, dataDirectory: directory), audit: audit, keepingCurrent: true)
     }
 
     func location() throws -> PostgresLocation {
